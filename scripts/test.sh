@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# README's test command: sets up, builds and runs every test, then the unit tests again under
+# AddressSanitizer + UndefinedBehaviorSanitizer. Pass ctest arguments to select a slice, e.g.
+#   scripts/test.sh -L unit        scripts/test.sh -LE slow
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+"$root/scripts/setup.sh"
+"$root/scripts/build.sh" "$root/build"
+(cd "$root/build" && ctest -j "$(nproc)" --output-on-failure "$@")
+if [ $# -eq 0 ]; then
+  echo "test: sanitizer build (ASan + UBSan), unit tests"
+  "$root/scripts/build.sh" "$root/build-asan" -DCMAKE_BUILD_TYPE=Debug -DFP8SIM_SANITIZE=ON -DFP8SIM_WITH_RTL=OFF
+  (cd "$root/build-asan" && ctest -j "$(nproc)" --output-on-failure -L unit -LE slow)
+fi

@@ -1,0 +1,276 @@
+// simrun quantize: casts the float tensors of a safetensors file to FP8 or INT8.
+// So far only --granularity none (scale 1, a plain cast) exists; calibration and scales come later and
+// extend this command.
+#include <algorithm>
+#include <boost/program_options.hpp>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "cli.h"
+#include "fp8sim/model/format.h"
+#include "fp8sim/model/fp8.h"
+#include "fp8sim/model/int8.h"
+#include "fp8sim/model/safetensors.h"
+
+namespace fp8sim::simrun {
+
+namespace {
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+using namespace fp8sim::model;
+
+constexpr const char* kUsage = "usage: simrun quantize IN.safetensors OUT.safetensors --format e4m3|e5m2|int8 [options]";
+
+constexpr const char* kAbout =
+    "Casts every F32, F16, BF16 and F64 tensor of IN to the chosen 8-bit format with scale 1 (no\n"
+    "calibration) and writes OUT. F16 and BF16 values are first widened to float32, which is exact; F64\n"
+    "values are rounded once, directly to the target. Tensors of every other dtype (I8, U8, I16, I32, I64,\n"
+    "U16, U32, U64, BOOL, and F8_E4M3/F8_E5M2 even when they differ from --format) are copied unchanged.\n"
+    "OUT keeps IN's tensor order and __metadata__ entries, and records the recipe in __metadata__ as\n"
+    "fp8sim.format, fp8sim.granularity and fp8sim.overflow (plus fp8sim.int8_range for int8). OUT is\n"
+    "written to a temporary file beside it and renamed into place, so a failed run leaves no partial OUT.\n";
+
+constexpr const char* kDetails =
+    "Rounding is to nearest, ties to even, before the overflow test (OCP OFP8). E4M3: largest finite 448,\n"
+    "no Inf. E5M2: largest finite 57344, has Inf.\n"
+    "  --overflow saturate       values beyond the largest finite value, and +-Inf, become +-max.\n"
+    "  --overflow nonsaturating  they become Inf (E5M2) or NaN (E4M3), as ml_dtypes' astype does.\n"
+    "NaN stays NaN in FP8. INT8 rounds to nearest even and clamps to [-127, 127] ([-128, 127] with\n"
+    "--int8-allow-minus128); INT8 has no NaN, so a tensor holding a NaN is an error (exit status 1).\n"
+    "\n"
+    "Output: one line per tensor (name, shape, dtype in -> out, values saturated, or overflowed with\n"
+    "--overflow nonsaturating, and NaN values), then a totals line.\n"
+    "Exit status: 0 success, 1 I/O, file-format or data error, 2 bad arguments.\n";
+
+struct Recipe {
+  bool int8 = false;
+  const Fp8Format* fp8 = nullptr;  // when !int8
+  DType out_dtype = DType::I8;
+  std::string format_name;
+  Overflow overflow = Overflow::Saturate;
+  Int8Options int8_opt;
+  bool quiet = false;
+};
+
+struct Counts {
+  uint64_t values = 0;
+  uint64_t overflowed = 0;  // saturated, or turned into Inf/NaN when non-saturating
+  uint64_t nan = 0;
+};
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+[[noreturn]] void nan_for_int8(const fs::path& in, const TensorView& t, size_t index) {
+  throw std::runtime_error(in.string() + ": tensor \"" + t.name + "\" holds NaN (element " + std::to_string(index) +
+                           "); INT8 has no NaN, so it cannot be cast (the FP8 formats keep NaN)");
+}
+
+// Elements converted per step: bounds the scratch memory whatever the tensor size.
+constexpr size_t kChunk = size_t{1} << 16;
+
+Counts cast_tensor(const fs::path& in, const TensorView& t, const Recipe& r, SafetensorsWriter& out) {
+  Counts c;
+  const size_t n = t.numel(), esize = dtype_size(t.dtype);
+  std::vector<float> wide(std::min(n, kChunk));
+  std::vector<uint8_t> codes(wide.size()), probe(wide.size());
+  const int qmin = r.int8_opt.qmin();
+  for (size_t base = 0; base < n; base += kChunk) {
+    const size_t m = std::min(kChunk, n - base);
+    const uint8_t* src = t.data + base * esize;
+    if (t.dtype == DType::F64) {
+      // Rounded once from double: going through float32 first could round twice.
+      for (size_t j = 0; j < m; ++j) {
+        double x;
+        std::memcpy(&x, src + 8 * j, 8);
+        if (std::isnan(x)) {
+          if (r.int8) nan_for_int8(in, t, base + j);
+          ++c.nan;
+        }
+        if (r.int8) {
+          // Scale 1: the model's q = clamp(round_half_even(x / 1)), computed on the double itself.
+          const double q = std::nearbyint(x);
+          if (q > 127 || q < qmin) ++c.overflowed;
+          codes[j] = static_cast<uint8_t>(static_cast<int8_t>(std::clamp(q, double(qmin), 127.0)));
+        } else {
+          codes[j] = fp8_encode(*r.fp8, x, r.overflow);
+          const uint8_t ns = r.overflow == Overflow::NonSaturating ? codes[j] : fp8_encode(*r.fp8, x, Overflow::NonSaturating);
+          if (!std::isnan(x) && (fp8_is_nan(*r.fp8, ns) || fp8_is_inf(*r.fp8, ns))) ++c.overflowed;
+        }
+      }
+    } else {
+      decode_to_float(t.dtype, src, wide.data(), m);  // exact for F32/F16/BF16
+      if (r.int8) {
+        for (size_t j = 0; j < m; ++j) {
+          if (std::isnan(wide[j])) nan_for_int8(in, t, base + j);
+          const float q = std::nearbyint(wide[j]);
+          if (q > 127 || q < qmin) ++c.overflowed;
+        }
+        int8_quantize_array(wide.data(), reinterpret_cast<int8_t*>(codes.data()), m, 1.0f, r.int8_opt);
+      } else {
+        fp8_encode_array(*r.fp8, r.overflow, wide.data(), codes.data(), m);
+        // Overflow is whatever the non-saturating cast sends to Inf/NaN from a non-NaN input; asking the
+        // model rather than re-deriving the rounding threshold here keeps the two from drifting apart.
+        const uint8_t* ns = codes.data();
+        if (r.overflow != Overflow::NonSaturating) {
+          fp8_encode_array(*r.fp8, Overflow::NonSaturating, wide.data(), probe.data(), m);
+          ns = probe.data();
+        }
+        for (size_t j = 0; j < m; ++j) {
+          if (std::isnan(wide[j]))
+            ++c.nan;
+          else if (fp8_is_nan(*r.fp8, ns[j]) || fp8_is_inf(*r.fp8, ns[j]))
+            ++c.overflowed;
+        }
+      }
+    }
+    out.write(codes.data(), m);
+  }
+  c.values = n;
+  return c;
+}
+
+Recipe parse_recipe(const po::variables_map& vm) {
+  Recipe r;
+  if (!vm.count("format")) throw UsageError("quantize: missing --format (e4m3, e5m2 or int8)");
+  r.format_name = vm["format"].as<std::string>();
+  if (r.format_name == "int8") {
+    r.int8 = true;
+  } else {
+    const auto kind = fp8_kind_from_name(r.format_name);
+    if (!kind) throw UsageError("quantize: --format '" + r.format_name + "' is not one of e4m3, e5m2, int8");
+    r.fp8 = &fp8_format(*kind);
+    const auto dt = dtype_from_name(r.fp8->safetensors_dtype);
+    if (r.fp8->safetensors_dtype.empty() || !dt)
+      throw UsageError("quantize: --format '" + r.format_name +
+                       "' has no safetensors dtype, so it cannot be written; use e4m3, e5m2 or int8");
+    r.out_dtype = *dt;
+  }
+
+  const std::string gran = vm["granularity"].as<std::string>();
+  if (gran != "none")
+    throw UsageError("quantize: --granularity '" + gran +
+                     "' is not implemented yet; only 'none' (a cast with scale 1) is supported so far");
+
+  const std::string ovf = vm["overflow"].as<std::string>();
+  if (ovf == "saturate")
+    r.overflow = Overflow::Saturate;
+  else if (ovf == "nonsaturating")
+    r.overflow = Overflow::NonSaturating;
+  else
+    throw UsageError("quantize: --overflow '" + ovf + "' is not one of saturate, nonsaturating");
+  if (r.int8 && r.overflow == Overflow::NonSaturating)
+    throw UsageError("quantize: --overflow nonsaturating applies to e4m3/e5m2 only; INT8 always clamps");
+
+  r.int8_opt.allow_minus_128 = vm["int8-allow-minus128"].as<bool>();
+  if (r.int8_opt.allow_minus_128 && !r.int8)
+    throw UsageError("quantize: --int8-allow-minus128 applies to --format int8 only");
+  r.quiet = vm["quiet"].as<bool>();
+  return r;
+}
+
+}  // namespace
+
+int run_quantize(const std::vector<std::string>& args) {
+  po::options_description visible("options", 100, 50);
+  visible.add_options()
+      ("format,f", po::value<std::string>()->value_name("FMT"),
+       "target format, required (no default): e4m3 (OCP E4M3, written as F8_E4M3), e5m2 (OCP E5M2, "
+       "F8_E5M2) or int8 (symmetric INT8, I8)")
+      ("granularity", po::value<std::string>()->value_name("G")->default_value("none"),
+       "scale granularity; only 'none' (cast with scale 1) is implemented so far, any other value is "
+       "rejected")
+      ("overflow", po::value<std::string>()->value_name("MODE")->default_value("saturate"),
+       "saturate | nonsaturating: what FP8 does with values beyond its range (see below); INT8 always "
+       "clamps")
+      ("int8-allow-minus128", po::bool_switch(),
+       "int8 only: clamp to [-128, 127] instead of the default symmetric [-127, 127] (off by default)")
+      ("quiet,q", po::bool_switch(), "print only the totals line, not a line per tensor (off by default)")
+      ("help,h", "show this help and exit");
+  po::options_description hidden;
+  hidden.add_options()("input", po::value<std::string>())("output", po::value<std::string>());
+  po::options_description all;
+  all.add(visible).add(hidden);
+  po::positional_options_description positional;
+  positional.add("input", 1).add("output", 1);
+
+  po::variables_map vm;
+  // No abbreviated long options: a prefix that works today could become ambiguous as options are added.
+  po::store(po::command_line_parser(args)
+                .options(all)
+                .positional(positional)
+                .style(po::command_line_style::default_style & ~po::command_line_style::allow_guessing)
+                .run(),
+            vm);
+  po::notify(vm);
+
+  if (vm.count("help")) {
+    std::cout << kUsage << "\n\n" << kAbout << "\n" << visible << "\n" << kDetails;
+    return 0;
+  }
+  if (!vm.count("input") || !vm.count("output"))
+    throw UsageError("quantize: expected two arguments, IN.safetensors and OUT.safetensors");
+  const Recipe recipe = parse_recipe(vm);
+  const fs::path in_path = vm["input"].as<std::string>();
+  const fs::path out_path = vm["output"].as<std::string>();
+
+  const SafetensorsFile in(in_path);
+
+  std::vector<TensorSpec> specs;
+  for (const auto& t : in.tensors())
+    specs.push_back({t.name, dtype_is_wide_float(t.dtype) ? recipe.out_dtype : t.dtype, t.shape});
+  std::map<std::string, std::string> metadata = in.metadata();
+  metadata["fp8sim.format"] = recipe.format_name;
+  metadata["fp8sim.granularity"] = "none";
+  metadata["fp8sim.overflow"] = recipe.overflow == Overflow::Saturate ? "saturate" : "nonsaturating";
+  if (recipe.int8) metadata["fp8sim.int8_range"] = recipe.int8_opt.allow_minus_128 ? "[-128,127]" : "[-127,127]";
+
+  SafetensorsWriter out(out_path, specs, metadata);
+
+  size_t name_width = 4, shape_width = 5;
+  for (const auto& t : in.tensors()) {
+    name_width = std::max(name_width, std::min<size_t>(t.name.size(), 48));
+    shape_width = std::max(shape_width, std::min<size_t>(shape_text(t.shape).size(), 24));
+  }
+  const char* overflow_word = recipe.int8 || recipe.overflow == Overflow::Saturate ? "saturated" : "overflowed";
+  auto pad = [](std::string s, size_t w) { return s.size() < w ? s + std::string(w - s.size(), ' ') : s; };
+
+  Counts total;
+  size_t n_cast = 0, n_copied = 0;
+  for (const auto& t : in.tensors()) {
+    const std::string head = pad(t.name, name_width) + "  " + pad(shape_text(t.shape), shape_width) + "  ";
+    const std::string dt(dtype_name(t.dtype));
+    if (dtype_is_wide_float(t.dtype)) {
+      const Counts c = cast_tensor(in_path, t, recipe, out);
+      total.values += c.values;
+      total.overflowed += c.overflowed;
+      total.nan += c.nan;
+      ++n_cast;
+      if (!recipe.quiet)
+        std::cout << head << pad(dt + " -> " + std::string(dtype_name(recipe.out_dtype)), 18) << "  " << overflow_word
+                  << " " << c.overflowed << "  NaN " << c.nan << "\n";
+    } else {
+      if (t.nbytes) out.write(t.data, t.nbytes);
+      ++n_copied;
+      if (!recipe.quiet) std::cout << head << pad(dt + " -> " + dt, 18) << "  copied unchanged (not F32/F16/BF16/F64)\n";
+    }
+  }
+  out.commit();
+
+  std::cout << "quantize " << recipe.format_name << ": " << in.tensors().size() << " tensors (" << n_cast << " cast, "
+            << n_copied << " copied unchanged), " << total.values << " values cast, " << total.overflowed << " "
+            << overflow_word << ", " << total.nan << " NaN; wrote " << out_path.string() << "\n";
+  return 0;
+}
+
+}  // namespace fp8sim::simrun

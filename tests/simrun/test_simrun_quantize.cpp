@@ -1,0 +1,365 @@
+// Runs the built simrun binary: `simrun quantize` output is read back with the model's reader and
+// compared byte for byte with the model's own conversions; argument and file errors give the documented
+// exit status and a one-line message.
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "fp8sim/model/format.h"
+#include "fp8sim/model/fp8.h"
+#include "fp8sim/model/int8.h"
+#include "fp8sim/model/safetensors.h"
+
+namespace fs = std::filesystem;
+using namespace fp8sim::model;
+using Catch::Matchers::Contains;
+using Catch::Matchers::StartsWith;
+
+namespace {
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    static int counter = 0;
+    path = fs::temp_directory_path() / ("fp8sim-test-simrun-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  fs::path operator/(const std::string& name) const { return path / name; }
+  std::vector<std::string> files() const {
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator(path)) out.push_back(e.path().filename().string());
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+};
+
+std::string slurp(const fs::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), {});
+}
+
+struct Result {
+  int status = -1;
+  std::string out, err;
+};
+
+// Runs simrun with stdout/stderr captured in files outside `dir` (so they never show up in its listing).
+Result simrun(const std::vector<std::string>& args) {
+  static int counter = 0;
+  const fs::path base = fs::temp_directory_path() / ("fp8sim-simrun-io-" + std::to_string(::getpid()) + "-" +
+                                                     std::to_string(counter++));
+  const std::string out_path = base.string() + ".out", err_path = base.string() + ".err";
+  std::vector<std::string> argv_s{FP8SIM_SIMRUN_EXE};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    const int fo = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int fe = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fo < 0 || fe < 0 || ::dup2(fo, 1) < 0 || ::dup2(fe, 2) < 0) ::_exit(126);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  int st = 0;
+  REQUIRE(::waitpid(pid, &st, 0) == pid);
+  Result r;
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+  r.out = slurp(out_path);
+  r.err = slurp(err_path);
+  fs::remove(out_path);
+  fs::remove(err_path);
+  return r;
+}
+
+// A failure is one line on stderr in the documented form, nothing on stdout, no stack trace.
+void check_error(const Result& r, int status, const std::string& needle) {
+  INFO("stdout: " << r.out << "\nstderr: " << r.err);
+  CHECK(r.status == status);
+  CHECK_THAT(r.err, StartsWith("simrun: error: ") && Contains(needle));
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  CHECK(r.out.empty());
+}
+
+template <typename T>
+std::string bytes_of(const std::vector<T>& v) {
+  return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+}
+
+// Edge values of all three targets (ties, overflow thresholds, specials) and a spread of random magnitudes.
+std::vector<float> test_floats(bool with_nan, uint32_t seed) {
+  const float inf = std::numeric_limits<float>::infinity();
+  std::vector<float> v = {0.0f,   -0.0f,   1.0f,     -1.5f,   448.0f, 464.0f,   465.0f,  -480.0f, 1e6f,
+                          -1e6f,  inf,     -inf,     1e-10f,  -1e-10f, 0.001953125f, 57344.0f, 61439.0f,
+                          61440.0f, -61440.0f, 127.5f, -127.5f, -128.0f, -128.5f, -129.0f, 0.5f, 1.5f, 2.5f,
+                          126.5f, 127.4f,  3e38f,   1e-45f};
+  if (with_nan) {
+    v.push_back(std::numeric_limits<float>::quiet_NaN());
+    v.push_back(-std::numeric_limits<float>::quiet_NaN());
+  }
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> mant(1.0f, 2.0f);
+  std::uniform_int_distribution<int> ex(-30, 20);
+  for (int i = 0; i < 3000; ++i) v.push_back((rng() & 1 ? -1.0f : 1.0f) * std::ldexp(mant(rng), ex(rng)));
+  for (int i = 0; i < 2000; ++i) {  // random bit patterns: subnormals, huge values, and NaN payloads
+    const uint32_t bits = static_cast<uint32_t>(rng());
+    float f;
+    std::memcpy(&f, &bits, 4);
+    if (with_nan || !std::isnan(f)) v.push_back(f);
+  }
+  return v;
+}
+
+std::vector<uint16_t> random_u16(bool with_nan, uint32_t seed, bool bf16) {
+  std::mt19937 rng(seed);
+  std::vector<uint16_t> v;
+  while (v.size() < 3000) {
+    const auto h = static_cast<uint16_t>(rng());
+    const bool nan = bf16 ? ((h & 0x7F80) == 0x7F80 && (h & 0x7F)) : ((h & 0x7C00) == 0x7C00 && (h & 0x3FF));
+    if (with_nan || !nan) v.push_back(h);
+  }
+  return v;
+}
+
+struct Input {
+  std::vector<float> f32;
+  std::vector<uint16_t> f16, bf16;
+  std::vector<double> f64;
+  std::vector<int32_t> i32{1, -2, 300000};
+  std::vector<int64_t> i64{-5};
+  std::vector<uint8_t> e5m2{0x3C, 0x7B, 0x7F};
+  std::vector<uint8_t> u8{0, 255};
+
+  explicit Input(bool with_nan) {
+    f32 = test_floats(with_nan, 7);
+    f16 = random_u16(with_nan, 8, false);
+    bf16 = random_u16(with_nan, 9, true);
+    // 0.5 + 2^-30 rounds to 1 in INT8 only when rounded once (via float32 it would become 0.5, then 0).
+    f64 = {0.5 + std::ldexp(1.0, -30), -2.5, 448.0 + 16.0 + std::ldexp(1.0, -40), 1e300, -1e-300, 126.5};
+    if (with_nan) f64.push_back(std::numeric_limits<double>::quiet_NaN());
+  }
+
+  void write(const fs::path& p) const {
+    write_safetensors(p,
+                      {{{"w32", DType::F32, {static_cast<int64_t>(f32.size())}}, f32.data(), f32.size() * 4},
+                       {{"layer.h16", DType::F16, {30, 100}}, f16.data(), f16.size() * 2},
+                       {{"layer.b16", DType::BF16, {100, 30}}, bf16.data(), bf16.size() * 2},
+                       {{"d64", DType::F64, {static_cast<int64_t>(f64.size())}}, f64.data(), f64.size() * 8},
+                       {{"ints", DType::I32, {3}}, i32.data(), 12},
+                       {{"steps", DType::I64, {}}, i64.data(), 8},
+                       {{"already_fp8", DType::F8_E5M2, {3}}, e5m2.data(), 3},
+                       {{"mask", DType::U8, {2}}, u8.data(), 2},
+                       {{"empty", DType::F32, {0, 3}}, nullptr, 0}},
+                      {{"source", "unit test"}, {"fp8sim.format", "stale"}});
+  }
+};
+
+// The count the summary should report for one float value; thresholds written out independently of the
+// model (ties to even: E4M3 464 -> 448 stays finite; E5M2 61440 -> 65536 overflows; INT8 127.5 -> 128).
+bool overflows(const std::string& format, double x, bool minus128) {
+  if (std::isnan(x)) return false;
+  const double a = std::fabs(x);
+  if (format == "e4m3") return a > 464.0;
+  if (format == "e5m2") return a >= 61440.0;
+  return x >= 127.5 || (minus128 ? x < -128.5 : x <= -127.5);
+}
+
+// Checks OUT against the model's conversions of IN, and the summary counts of each cast tensor.
+void check_output(const fs::path& in_path, const fs::path& out_path, const std::string& format, Overflow policy,
+                  bool minus128, const std::string& stdout_text) {
+  const SafetensorsFile in(in_path), out(out_path);
+  const bool int8 = format == "int8";
+  const Fp8Format* fmt = int8 ? nullptr : &fp8_format(*fp8_kind_from_name(format));
+  const DType target = int8 ? DType::I8 : *dtype_from_name(fmt->safetensors_dtype);
+  Int8Options opt;
+  opt.allow_minus_128 = minus128;
+
+  REQUIRE(out.names() == in.names());
+  for (const TensorView& t : in.tensors()) {
+    INFO("tensor " << t.name);
+    const TensorView& o = out.at(t.name);
+    CHECK(o.shape == t.shape);
+    if (!dtype_is_wide_float(t.dtype)) {
+      CHECK(o.dtype == t.dtype);
+      CHECK(std::string(reinterpret_cast<const char*>(o.data), o.nbytes) ==
+            std::string(reinterpret_cast<const char*>(t.data), t.nbytes));
+      continue;
+    }
+    REQUIRE(o.dtype == target);
+    REQUIRE(o.numel() == t.numel());
+    std::vector<double> x(t.numel());
+    if (t.dtype == DType::F64) {
+      std::memcpy(x.data(), t.data, t.nbytes);
+    } else {
+      const std::vector<float> f = in.read_float(t.name);
+      std::copy(f.begin(), f.end(), x.begin());
+    }
+    size_t mismatches = 0, n_over = 0, n_nan = 0;
+    for (size_t i = 0; i < x.size(); ++i) {
+      uint8_t want;
+      if (int8) {
+        // F64 is rounded once: the float32 path would round 0.5 + 2^-30 to 0.5 and then to 0.
+        want = t.dtype == DType::F64
+                   ? static_cast<uint8_t>(static_cast<int8_t>(std::clamp(std::nearbyint(x[i]), double(opt.qmin()), 127.0)))
+                   : static_cast<uint8_t>(int8_quantize(static_cast<float>(x[i]), 1.0f, opt));
+      } else {
+        want = t.dtype == DType::F64 ? fp8_encode(*fmt, x[i], policy) : fp8_encode(*fmt, static_cast<float>(x[i]), policy);
+      }
+      if (o.data[i] != want && ++mismatches <= 5) FAIL_CHECK("element " << i << " = " << x[i] << ": got " << int(o.data[i]) << ", want " << int(want));
+      n_over += overflows(format, x[i], minus128);
+      n_nan += std::isnan(x[i]);
+    }
+    CHECK(mismatches == 0);
+    if (t.dtype == DType::F64 && int8) CHECK(static_cast<int8_t>(o.data[0]) == 1);
+    // The summary line of this tensor carries the same counts.
+    std::istringstream lines(stdout_text);
+    std::string line, found;
+    while (std::getline(lines, line))
+      if (line.rfind(t.name + " ", 0) == 0) found = line;
+    const char* word = int8 || policy == Overflow::Saturate ? "saturated " : "overflowed ";
+    CHECK_THAT(found, Contains(std::string(dtype_name(t.dtype)) + " -> " + std::string(dtype_name(target))) &&
+                          Contains(word + std::to_string(n_over) + "  NaN " + std::to_string(n_nan)));
+    if (t.numel() > 0) CHECK(n_over > 0);  // the inputs are built to exercise the overflow path of every format
+  }
+
+  const auto& meta = out.metadata();
+  CHECK(meta.at("source") == "unit test");
+  CHECK(meta.at("fp8sim.format") == format);
+  CHECK(meta.at("fp8sim.granularity") == "none");
+  CHECK(meta.at("fp8sim.overflow") == (policy == Overflow::Saturate ? "saturate" : "nonsaturating"));
+  if (int8) CHECK(meta.at("fp8sim.int8_range") == (minus128 ? "[-128,127]" : "[-127,127]"));
+  CHECK_THAT(stdout_text, Contains("already_fp8") && Contains("F8_E5M2 -> F8_E5M2") && Contains("copied unchanged"));
+  CHECK_THAT(stdout_text, Contains("9 tensors (5 cast, 4 copied unchanged)"));
+}
+
+}  // namespace
+
+TEST_CASE("simrun quantize casts every float tensor to FP8 exactly as the model does", "[simrun]") {
+  TempDir dir;
+  const fs::path in = dir / "in.safetensors", out = dir / "out.safetensors";
+  Input(true).write(in);
+  for (const std::string format : {"e4m3", "e5m2"}) {
+    for (const Overflow policy : {Overflow::Saturate, Overflow::NonSaturating}) {
+      const std::string ovf = policy == Overflow::Saturate ? "saturate" : "nonsaturating";
+      DYNAMIC_SECTION(format << " " << ovf) {
+        const Result r = simrun({"quantize", in.string(), out.string(), "--format", format, "--overflow", ovf});
+        INFO("stderr: " << r.err);
+        REQUIRE(r.status == 0);
+        CHECK(r.err.empty());
+        check_output(in, out, format, policy, false, r.out);
+        CHECK(dir.files() == std::vector<std::string>{"in.safetensors", "out.safetensors"});
+      }
+    }
+  }
+}
+
+TEST_CASE("simrun quantize casts to INT8 with scale 1", "[simrun]") {
+  TempDir dir;
+  const fs::path in = dir / "in.safetensors", out = dir / "out.safetensors";
+  Input(false).write(in);
+  SECTION("symmetric range (default)") {
+    const Result r = simrun({"quantize", in.string(), out.string(), "-f", "int8"});
+    INFO("stderr: " << r.err);
+    REQUIRE(r.status == 0);
+    check_output(in, out, "int8", Overflow::Saturate, false, r.out);
+  }
+  SECTION("--int8-allow-minus128") {
+    const Result r = simrun({"quantize", in.string(), out.string(), "-f", "int8", "--int8-allow-minus128"});
+    INFO("stderr: " << r.err);
+    REQUIRE(r.status == 0);
+    check_output(in, out, "int8", Overflow::Saturate, true, r.out);
+  }
+}
+
+TEST_CASE("simrun quantize refuses NaN for INT8 and leaves no partial output", "[simrun]") {
+  TempDir dir;
+  const fs::path in = dir / "in.safetensors", out = dir / "out.safetensors";
+  Input(true).write(in);
+  const Result r1 = simrun({"quantize", in.string(), out.string(), "--format", "int8"});
+  check_error(r1, 1, in.string() + ": tensor \"w32\" holds NaN");
+  CHECK(dir.files() == std::vector<std::string>{"in.safetensors"});
+
+  // An existing OUT survives a failed run untouched.
+  { std::ofstream(out) << "previous"; }
+  const Result r2 = simrun({"quantize", in.string(), out.string(), "--format", "int8"});
+  CHECK(r2.status == 1);
+  CHECK(slurp(out) == "previous");
+  CHECK(dir.files() == std::vector<std::string>{"in.safetensors", "out.safetensors"});
+}
+
+TEST_CASE("simrun quantize --quiet prints only the totals", "[simrun]") {
+  TempDir dir;
+  const fs::path in = dir / "in.safetensors", out = dir / "out.safetensors";
+  Input(true).write(in);
+  const Result r = simrun({"quantize", in.string(), out.string(), "--format=e4m3", "--quiet"});
+  REQUIRE(r.status == 0);
+  CHECK_THAT(r.out, StartsWith("quantize e4m3: 9 tensors (5 cast, 4 copied unchanged)"));
+  CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 1);
+  CHECK(SafetensorsFile(out).at("w32").dtype == DType::F8_E4M3);
+}
+
+TEST_CASE("simrun reports bad arguments with exit status 2 and I/O errors with 1", "[simrun]") {
+  TempDir dir;
+  const fs::path in = dir / "in.safetensors", out = dir / "out.safetensors";
+  Input(false).write(in);
+  const std::string i = in.string(), o = out.string();
+
+  check_error(simrun({"quantize", (dir / "missing.safetensors").string(), o, "--format", "e4m3"}), 1,
+              (dir / "missing.safetensors").string() + ": cannot open: No such file or directory");
+  check_error(simrun({"quantize", i, o, "--format", "e4m4"}), 2, "--format 'e4m4' is not one of e4m3, e5m2, int8");
+  check_error(simrun({"quantize", i, o}), 2, "missing --format");
+  check_error(simrun({"quantize", i, o, "--format"}), 2, "the required argument for option '--format' is missing");
+  check_error(simrun({"quantize", i, o, "--format", "e4m3fnuz"}), 2, "has no safetensors dtype");
+  check_error(simrun({"quantize", i, o, "-f", "e4m3", "--granularity", "per-tensor"}), 2,
+              "--granularity 'per-tensor' is not implemented yet; only 'none'");
+  check_error(simrun({"quantize", i, o, "-f", "e4m3", "--overflow", "wrap"}), 2,
+              "--overflow 'wrap' is not one of saturate, nonsaturating");
+  check_error(simrun({"quantize", i, o, "-f", "int8", "--overflow", "nonsaturating"}), 2, "INT8 always clamps");
+  check_error(simrun({"quantize", i, o, "-f", "e5m2", "--int8-allow-minus128"}), 2, "applies to --format int8 only");
+  check_error(simrun({"quantize", i, o, "-f", "e4m3", "--forma", "e4m3"}), 2, "quantize: unrecognised option '--forma'");
+  check_error(simrun({"quantize", i, "-f", "e4m3"}), 2, "expected two arguments");
+  check_error(simrun({"quantize", i, o, o, "-f", "e4m3"}), 2, "too many positional options");
+  check_error(simrun({"frobnicate"}), 2, "unknown command 'frobnicate'");
+  check_error(simrun({"--frobnicate"}), 2, "unknown option '--frobnicate'");
+  check_error(simrun({"quantize", i, (dir / "no-dir" / "x.safetensors").string(), "-f", "e4m3"}), 1,
+              (dir / "no-dir" / "x.safetensors").string() + ": cannot create temporary file");
+  {
+    std::ofstream(dir / "bad.safetensors") << "definitely not safetensors";
+    check_error(simrun({"quantize", (dir / "bad.safetensors").string(), o, "-f", "e4m3"}), 1,
+                (dir / "bad.safetensors").string() + ": header length");
+  }
+  const Result none = simrun({});
+  CHECK(none.status == 2);
+  CHECK_THAT(none.err, Contains("usage: simrun <command>") && Contains("simrun: error: missing command"));
+  CHECK(dir.files() == std::vector<std::string>{"bad.safetensors", "in.safetensors"});
+}
+
+TEST_CASE("simrun --help and simrun quantize --help describe every option", "[simrun]") {
+  const Result top = simrun({"--help"});
+  CHECK(top.status == 0);
+  CHECK_THAT(top.out, Contains("usage: simrun <command>") && Contains("quantize") && Contains("Exit status"));
+  const Result q = simrun({"quantize", "--help"});
+  CHECK(q.status == 0);
+  CHECK(q.err.empty());
+  for (const char* s : {"--format", "e4m3", "e5m2", "int8", "--granularity G (=none)", "only 'none'",
+                        "--overflow MODE (=saturate)", "nonsaturating", "--int8-allow-minus128", "--quiet",
+                        "--help", "copied unchanged", "__metadata__", "ties to even", "Exit status"})
+    CHECK_THAT(q.out, Contains(s));
+}
