@@ -84,7 +84,6 @@ Counts cast_tensor(const fs::path& in, const TensorView& t, const Recipe& r, Saf
   const size_t n = t.numel(), esize = dtype_size(t.dtype);
   std::vector<float> wide(std::min(n, kChunk));
   std::vector<uint8_t> codes(wide.size()), probe(wide.size());
-  const int qmin = r.int8_opt.qmin();
   for (size_t base = 0; base < n; base += kChunk) {
     const size_t m = std::min(kChunk, n - base);
     const uint8_t* src = t.data + base * esize;
@@ -98,10 +97,8 @@ Counts cast_tensor(const fs::path& in, const TensorView& t, const Recipe& r, Saf
           ++c.nan;
         }
         if (r.int8) {
-          // Scale 1: the model's q = clamp(round_half_even(x / 1)), computed on the double itself.
-          const double q = std::nearbyint(x);
-          if (q > 127 || q < qmin) ++c.overflowed;
-          codes[j] = static_cast<uint8_t>(static_cast<int8_t>(std::clamp(q, double(qmin), 127.0)));
+          if (int8_saturates(x, 1.0, r.int8_opt)) ++c.overflowed;
+          codes[j] = static_cast<uint8_t>(int8_quantize(x, 1.0, r.int8_opt));
         } else {
           codes[j] = fp8_encode(*r.fp8, x, r.overflow);
           const uint8_t ns = r.overflow == Overflow::NonSaturating ? codes[j] : fp8_encode(*r.fp8, x, Overflow::NonSaturating);
@@ -113,8 +110,7 @@ Counts cast_tensor(const fs::path& in, const TensorView& t, const Recipe& r, Saf
       if (r.int8) {
         for (size_t j = 0; j < m; ++j) {
           if (std::isnan(wide[j])) nan_for_int8(in, t, base + j);
-          const float q = std::nearbyint(wide[j]);
-          if (q > 127 || q < qmin) ++c.overflowed;
+          if (int8_saturates(wide[j], 1.0f, r.int8_opt)) ++c.overflowed;
         }
         int8_quantize_array(wide.data(), reinterpret_cast<int8_t*>(codes.data()), m, 1.0f, r.int8_opt);
       } else {

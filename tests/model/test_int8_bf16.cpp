@@ -29,6 +29,15 @@ TEST_CASE("int8: round half to even, clamp to [-127, 127] by default", "[int8]")
   CHECK(int8_dequantize(-3, 0.25f) == -0.75f);
   // Scale 448/127 (an E4M3-range tensor in INT8): 100 / 3.5275... = 28.35 -> 28.
   CHECK(int8_quantize(100.0f, 448.0f / 127.0f) == 28);
+  // float64: 126.5 + 2^-40 is not a float32 value (float32 would make it the tie 126.5 -> 126).
+  CHECK(int8_quantize(126.5 + std::ldexp(1.0, -40), 1.0) == 127);
+  CHECK(int8_quantize(static_cast<float>(126.5 + std::ldexp(1.0, -40)), 1.0f) == 126);
+  CHECK(int8_quantize(-1000.0, 1.0, wide) == -128);
+  CHECK(int8_saturates(127.4f, 1.0f) == false);
+  CHECK(int8_saturates(127.5f, 1.0f) == true);  // rounds to 128 (even)
+  CHECK(int8_saturates(-127.5f, 1.0f) == true);
+  CHECK(int8_saturates(-127.5f, 1.0f, wide) == false);
+  CHECK(int8_saturates(std::nan(""), 1.0) == false);
 }
 
 TEST_CASE("bf16: round to nearest even, specials", "[bf16]") {

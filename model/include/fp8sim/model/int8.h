@@ -17,6 +17,11 @@ struct Int8Options {
 // NaN maps to 0 (INT8 has no NaN: the quantizer refuses non-finite tensors before calling this);
 // +-Inf and out-of-range values clamp. `scale` must be finite and > 0.
 int8_t int8_quantize(float x, float scale, Int8Options opt = {});
+// The same rule on float64 inputs, with one float64 division (no detour through float32).
+int8_t int8_quantize(double x, double scale, Int8Options opt = {});
+// True when x / scale, rounded, lies outside [qmin, 127], i.e. int8_quantize clamps it. False for NaN.
+bool int8_saturates(float x, float scale, Int8Options opt = {});
+bool int8_saturates(double x, double scale, Int8Options opt = {});
 inline float int8_dequantize(int8_t q, float scale) { return static_cast<float>(q) * scale; }
 void int8_quantize_array(const float* in, int8_t* out, size_t n, float scale, Int8Options opt = {});
 
