@@ -1,0 +1,170 @@
+// sa_os: output-stationary systolic array (ports and timing: systolic_array.v, which instantiates it).
+//
+// Cell (r, c) accumulates C[r][c] of a ROWS x COLS output tile over the whole reduction. Each input beat
+// carries column k of the A tile (in_a[r] = A[r][k]) and row k of the B tile (in_b[c] = B[k][c]). A
+// enters skewed by row and moves right, B enters skewed by column and moves down, so A[r][k] and B[k][c]
+// meet in cell (r, c) r + c cycles after the beat; the products are added in increasing k from +0 (the
+// beat after in_last, or the first after reset, restarts the sum). After the last beat has reached cell
+// (ROWS-1, COLS-1), the accumulators shift down one row per accepted output beat: output rows leave
+// bottom row first (ROWS-1, ..., 0). Inputs are refused (in_ready = 0) from the last beat until the
+// drain has finished; input bubbles (in_valid = 0) are allowed at any time and carry a valid flag.
+module sa_os #(
+    parameter integer ROWS = 4,
+    parameter integer COLS = 4,
+    parameter integer PE_KIND = 2,
+    parameter integer FMT_A = 0,
+    parameter integer FMT_B = 0,
+    parameter integer ACC_W = 0
+) (
+    input  wire               clk,
+    input  wire               rst,
+    input  wire               in_valid,
+    output wire               in_ready,
+    input  wire               in_last,
+    input  wire [ROWS*8-1:0]  in_a,
+    input  wire [COLS*8-1:0]  in_b,
+    output wire               out_valid,
+    input  wire               out_ready,
+    output wire [COLS*AW-1:0] out_data
+);
+`include "fp8_formats.vh"
+`include "pe_kinds.vh"
+
+  localparam integer AW = pe_word_bits(PE_KIND, ACC_W, FMT_A, FMT_B);
+  localparam integer FILL = ROWS + COLS - 2;   // cycles from a beat to its arrival in the far corner
+  localparam integer CW = $clog2(ROWS + COLS + 1) + 1;
+
+  localparam [1:0] S_RUN = 2'd0, S_WAIT = 2'd1, S_DRAIN = 2'd2;
+  reg [1:0]    st;
+  reg [CW-1:0] cnt;          // S_WAIT: cycles left; S_DRAIN: output beats left - 1
+  reg          first_pend;   // the next accepted beat starts new sums
+
+  assign in_ready = (st == S_RUN);
+  wire fire = in_valid && in_ready;
+  assign out_valid = (st == S_DRAIN);
+  wire drain = out_valid && out_ready;   // shift the accumulators down one row
+
+  always @(posedge clk) begin
+    if (rst) begin
+      st <= S_RUN;
+      cnt <= {CW{1'b0}};
+      first_pend <= 1'b1;
+    end else begin
+      case (st)
+        S_RUN:
+          if (fire) begin
+            first_pend <= in_last;
+            if (in_last) begin
+              if (FILL == 0) begin
+                st <= S_DRAIN;
+                cnt <= CW'(ROWS - 1);
+              end else begin
+                st <= S_WAIT;
+                cnt <= CW'(FILL);
+              end
+            end
+          end
+        S_WAIT:
+          if (cnt == CW'(1)) begin
+            st <= S_DRAIN;
+            cnt <= CW'(ROWS - 1);
+          end else begin
+            cnt <= cnt - 1'b1;
+          end
+        default:  // S_DRAIN
+          if (drain) begin
+            if (cnt == {CW{1'b0}}) st <= S_RUN;
+            else cnt <= cnt - 1'b1;
+          end
+      endcase
+    end
+  end
+
+  // Per row: {valid, first, a} after the input skew (row r delayed r cycles); per column: b after the
+  // skew (column c delayed c cycles). Flags need a reset; data registers do not.
+  wire [ROWS*10-1:0]      a_sk;
+  wire [COLS*8-1:0]       b_sk;
+  wire [ROWS*COLS*10-1:0] a_q;    // each cell's {valid, first, a} register, read by the cell to its right
+  wire [ROWS*COLS*8-1:0]  b_q;    // each cell's b register, read by the cell below
+  wire [ROWS*COLS*AW-1:0] acc_q;  // each cell's accumulator
+  wire [ROWS*10-1:0]      a_beat;
+  genvar r, c;
+  generate
+    for (r = 0; r < ROWS; r = r + 1) begin : g_askew
+      assign a_beat[10*r +: 10] = {fire, first_pend, in_a[8*r +: 8]};
+      if (r == 0) begin : g_direct
+        assign a_sk[9:0] = a_beat[9:0];
+      end else begin : g_delay
+        reg [10*r-1:0] sr;
+        integer k;
+        always @(posedge clk) begin
+          for (k = r - 1; k > 0; k = k - 1) sr[10*k +: 10] <= sr[10*(k-1) +: 10];
+          sr[9:0] <= a_beat[10*r +: 10];
+          if (rst)
+            for (k = 0; k < r; k = k + 1) sr[10*k+9] <= 1'b0;
+        end
+        assign a_sk[10*r +: 10] = sr[10*(r-1) +: 10];
+      end
+    end
+    for (c = 0; c < COLS; c = c + 1) begin : g_bskew
+      if (c == 0) begin : g_direct
+        assign b_sk[7:0] = in_b[7:0];
+      end else begin : g_delay
+        reg [8*c-1:0] sr;
+        integer k;
+        always @(posedge clk) begin
+          for (k = c - 1; k > 0; k = k - 1) sr[8*k +: 8] <= sr[8*(k-1) +: 8];
+          sr[7:0] <= in_b[8*c +: 8];
+        end
+        assign b_sk[8*c +: 8] = sr[8*(c-1) +: 8];
+      end
+    end
+
+    for (r = 0; r < ROWS; r = r + 1) begin : g_row
+      for (c = 0; c < COLS; c = c + 1) begin : g_col
+        localparam integer I = r * COLS + c;
+        wire [9:0]    a_in;   // {valid, first, a}
+        wire [7:0]    b_in;
+        wire [AW-1:0] acc_above;
+        if (c == 0) begin : g_a_edge
+          assign a_in = a_sk[10*r +: 10];
+        end else begin : g_a_left
+          assign a_in = a_q[10*(I-1) +: 10];
+        end
+        if (r == 0) begin : g_top
+          assign b_in = b_sk[8*c +: 8];
+          assign acc_above = {AW{1'b0}};
+        end else begin : g_below
+          assign b_in = b_q[8*(I-COLS) +: 8];
+          assign acc_above = acc_q[AW*(I-COLS) +: AW];
+        end
+
+        reg [9:0]     a;
+        reg [7:0]     b;
+        reg [AW-1:0]  acc;
+        wire [AW-1:0] acc_nxt;
+        pe_mac #(.PE_KIND(PE_KIND), .FMT_A(FMT_A), .FMT_B(FMT_B), .ACC_W(ACC_W)) u_mac (
+            .a(a_in[7:0]), .b(b_in), .acc_in(a_in[8] ? {AW{1'b0}} : acc), .acc_out(acc_nxt));
+        always @(posedge clk) begin
+          a <= a_in;
+          if (rst) a[9] <= 1'b0;
+          b <= b_in;
+          // Valid operands and a drain never coincide: inputs stop at in_last and the drain waits until
+          // the last beat has passed the far corner.
+          if (drain) acc <= acc_above;
+          else if (a_in[9]) acc <= acc_nxt;
+        end
+        assign a_q[10*I +: 10] = a;
+        assign b_q[8*I +: 8] = b;
+        assign acc_q[AW*I +: AW] = acc;
+      end
+    end
+
+    for (c = 0; c < COLS; c = c + 1) begin : g_out
+      assign out_data[AW*c +: AW] = acc_q[AW*((ROWS-1)*COLS + c) +: AW];
+    end
+  endgenerate
+
+  // The last column's a registers and the bottom row's b registers have no reader (synthesis removes them).
+  wire unused_ok = &{1'b0, a_q, b_q};
+endmodule

@@ -1,0 +1,155 @@
+// sa_ws: weight-stationary systolic array (ports and timing: systolic_array.v, which instantiates it).
+//
+// Cell (r, c) holds weight W[r][c]. Activation row vector a[0..ROWS-1] (one A row, one k per array row)
+// enters skewed (row r delayed r cycles), moves one cell right per cycle; partial sums move one cell down
+// per cycle, starting from in_psum at the top (skewed by column) and picking up a[r] * W[r][c] in each
+// row, so column c adds its products in increasing r, starting from in_psum[c]. Bottom outputs are deskewed
+// (column c delayed COLS-1-c cycles) so one output row leaves per cycle, all columns together.
+// Every register moves only when the array advances (adv): one global stall for output back-pressure.
+module sa_ws #(
+    parameter integer ROWS = 4,
+    parameter integer COLS = 4,
+    parameter integer PE_KIND = 2,
+    parameter integer FMT_A = 0,
+    parameter integer FMT_B = 0,
+    parameter integer ACC_W = 0
+) (
+    input  wire               clk,
+    input  wire               rst,
+    input  wire               in_valid,
+    output wire               in_ready,
+    input  wire               in_wload,
+    input  wire [ROWS*8-1:0]  in_a,
+    input  wire [COLS*8-1:0]  in_b,
+    input  wire [COLS*AW-1:0] in_psum,
+    output wire               out_valid,
+    input  wire               out_ready,
+    output wire [COLS*AW-1:0] out_data
+);
+`include "fp8_formats.vh"
+`include "pe_kinds.vh"
+
+  localparam integer AW = pe_word_bits(PE_KIND, ACC_W, FMT_A, FMT_B);
+  localparam integer L = ROWS + COLS - 1;   // cycles from an accepted input row to its output row
+
+  // vpipe[j]: the compute row accepted j+1 advancing edges ago is valid (shifts with adv).
+  reg  [L-1:0] vpipe;
+  wire adv = !vpipe[L-1] || out_ready;
+  // Rows still needing the weights: all but the top stage, whose results are final.
+  wire [L-1:0] top_bit = {1'b1, {(L - 1){1'b0}}};
+  wire busy = |(vpipe & ~top_bit);
+  // A weight row may enter only when no accepted row still needs the old weights.
+  assign in_ready = adv && (!in_wload || !busy);
+  wire fire = in_valid && in_ready;
+  wire shift_w = fire && in_wload;
+  wire compute = fire && !in_wload;
+  assign out_valid = vpipe[L-1];
+
+  always @(posedge clk) begin
+    if (rst) vpipe <= {L{1'b0}};
+    else if (adv) vpipe <= (vpipe << 1) | {{(L - 1){1'b0}}, compute};
+  end
+
+  wire [ROWS*8-1:0]       a_sk;   // activations after the input skew (row r delayed r cycles)
+  wire [COLS*AW-1:0]      p_sk;   // top partial sums after the skew (column c delayed c cycles)
+  wire [ROWS*COLS*8-1:0]  a_q;    // each cell's activation register (read by the cell to its right)
+  wire [ROWS*COLS*AW-1:0] p_q;    // each cell's partial-sum register (read by the cell below)
+  wire [ROWS*COLS*8-1:0]  w_q;    // each cell's weight
+
+  genvar r, c;
+  generate
+    // ---- input skew ----
+    for (r = 0; r < ROWS; r = r + 1) begin : g_askew
+      if (r == 0) begin : g_direct
+        assign a_sk[7:0] = in_a[7:0];
+      end else begin : g_delay
+        reg [8*r-1:0] sr;   // stage k at [8k +: 8]
+        integer k;
+        always @(posedge clk) begin
+          if (adv) begin
+            for (k = r - 1; k > 0; k = k - 1) sr[8*k +: 8] <= sr[8*(k-1) +: 8];
+            sr[7:0] <= in_a[8*r +: 8];
+          end
+        end
+        assign a_sk[8*r +: 8] = sr[8*(r-1) +: 8];
+      end
+    end
+    for (c = 0; c < COLS; c = c + 1) begin : g_pskew
+      if (c == 0) begin : g_direct
+        assign p_sk[AW-1:0] = in_psum[AW-1:0];
+      end else begin : g_delay
+        reg [AW*c-1:0] sr;
+        integer k;
+        always @(posedge clk) begin
+          if (adv) begin
+            for (k = c - 1; k > 0; k = k - 1) sr[AW*k +: AW] <= sr[AW*(k-1) +: AW];
+            sr[AW-1:0] <= in_psum[AW*c +: AW];
+          end
+        end
+        assign p_sk[AW*c +: AW] = sr[AW*(c-1) +: AW];
+      end
+    end
+
+    // ---- cells ----
+    for (r = 0; r < ROWS; r = r + 1) begin : g_row
+      for (c = 0; c < COLS; c = c + 1) begin : g_col
+        localparam integer I = r * COLS + c;
+        wire [7:0]    a_in;
+        wire [AW-1:0] p_in;
+        wire [7:0]    w_in;   // weight shifted in from above while loading
+        if (c == 0) begin : g_a_edge
+          assign a_in = a_sk[8*r +: 8];
+        end else begin : g_a_left
+          assign a_in = a_q[8*(I-1) +: 8];
+        end
+        if (r == 0) begin : g_top
+          assign p_in = p_sk[AW*c +: AW];
+          assign w_in = in_b[8*c +: 8];
+        end else begin : g_below
+          assign p_in = p_q[AW*(I-COLS) +: AW];
+          assign w_in = w_q[8*(I-COLS) +: 8];
+        end
+
+        reg [7:0]     w;
+        reg [7:0]     a;
+        reg [AW-1:0]  p;
+        wire [AW-1:0] p_nxt;
+        pe_mac #(.PE_KIND(PE_KIND), .FMT_A(FMT_A), .FMT_B(FMT_B), .ACC_W(ACC_W)) u_mac (
+            .a(a_in), .b(w), .acc_in(p_in), .acc_out(p_nxt));
+        always @(posedge clk) begin
+          if (adv) begin
+            a <= a_in;
+            p <= p_nxt;
+            if (shift_w) w <= w_in;
+          end
+        end
+        assign w_q[8*I +: 8] = w;
+        assign a_q[8*I +: 8] = a;
+        assign p_q[AW*I +: AW] = p;
+      end
+    end
+
+    // ---- output deskew ----
+    for (c = 0; c < COLS; c = c + 1) begin : g_dskew
+      localparam integer D = COLS - 1 - c;   // stages
+      localparam integer B = (ROWS - 1) * COLS + c;   // bottom cell of column c
+      if (D == 0) begin : g_direct
+        assign out_data[AW*c +: AW] = p_q[AW*B +: AW];
+      end else begin : g_delay
+        reg [AW*D-1:0] sr;
+        integer k;
+        always @(posedge clk) begin
+          if (adv) begin
+            for (k = D - 1; k > 0; k = k - 1) sr[AW*k +: AW] <= sr[AW*(k-1) +: AW];
+            sr[AW-1:0] <= p_q[AW*B +: AW];
+          end
+        end
+        assign out_data[AW*c +: AW] = sr[AW*(D-1) +: AW];
+      end
+    end
+  endgenerate
+
+  // The last column's activation registers have no cell to their right (synthesis removes them); the
+  // bottom row's weights are not shifted further.
+  wire unused_ok = &{1'b0, a_q, w_q};
+endmodule

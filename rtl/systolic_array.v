@@ -1,0 +1,93 @@
+// systolic_array: ROWS x COLS array of MAC cells, weight-stationary (DATAFLOW = 0, sa_ws.v) or
+// output-stationary (DATAFLOW = 1, sa_os.v), PE_KIND 0 INT8/int32, 1 FP8/exact fixed point, 2 FP8/float32
+// (pe_kinds.vh; FP8 formats FMT_A, FMT_B index model/'s format table through fp8_formats.vh).
+// One clock, synchronous active-high reset. All arithmetic is pe_mac's; each output word equals model/'s
+// golden GEMM with AccumulationOrder{k_chunk = 0} (see the per-dataflow notes).
+//
+// ---- Handshake (both dataflows) ----
+// Input and output are valid/ready channels: a beat moves on a rising edge where valid && ready. The
+// input beat's payload (in_a, in_b, in_wload, in_last, in_psum) must be stable while in_valid is high.
+// AW = accumulator word bits (32, or fixed-point width + 2 for {cls, value}).
+//
+// ---- DATAFLOW = 0, weight stationary ----
+// Beats with in_wload = 1 load weights: in_b = one weight row, shifted in at the top; ROWS such beats
+// load W[ROWS-1] first and W[0] last (cell (r, c) ends holding the r-th last row). A weight beat is
+// accepted only when no earlier compute row still needs the old weights (the array drains first).
+// Beats with in_wload = 0 are compute rows: in_a[r] = A[m][k0 + r] (8 bits per array row, row 0 in bits
+// 7:0), in_psum[c] = the partial sum to continue for output (m, n0 + c) (all zeros for a fresh sum).
+// The output beat for that row, ROWS + COLS - 1 cycles later when never stalled, is
+// out_data[c] = in_psum[c] (+) A[m][k0] * W[0][c] (+) ... (+) A[m][k0+ROWS-1] * W[ROWS-1][c], the adds in
+// that order, one output beat per compute beat, in order. Chaining the outputs of one K tile into in_psum
+// of the next therefore adds all K products in increasing k from +0: AccumulationOrder{k_chunk = 0}.
+// Back-pressure: when an output is valid and out_ready is low, the whole array stalls (in_ready = 0).
+//
+//   cycle       0    1    2    3    4    5    6    7    8    9   10   11   12     (ROWS = COLS = 2, M = 3)
+//   in_valid    1    1    1    1    1    0 ...
+//   in_wload    1    1    0    0    0
+//   in_b/in_a   W1   W0   A0   A1   A2                   (A0 = row 0 of A, with its in_psum)
+//   out_valid   0    0    0    0    0    1    1    1    0
+//   out_data                             C0   C1   C2    (C0 leaves ROWS + COLS - 1 = 3 cycles after A0)
+//   Cycles from the first input beat to the last output beat, both counted: ROWS (weight beats) + M
+//   (compute beats) + ROWS + COLS - 1 (latency of the last row) = 2 + 3 + 3 = 8 here.
+//
+// ---- DATAFLOW = 1, output stationary ----
+// Every beat is one step of the reduction: in_a[r] = A[m0 + r][k], in_b[c] = B[k][n0 + c]; in_last marks
+// the tile's last k. Cell (r, c) sums its products in increasing k from +0 (AccumulationOrder{k_chunk = 0}).
+// After the in_last beat, in_ready stays low while the products finish (ROWS + COLS - 2 cycles) and the
+// ROWS output beats drain, bottom row first: out_data[c] = C[m0 + ROWS - 1][n0 + c], then ROWS - 2, ..., 0.
+// Input bubbles (in_valid = 0 between beats) are allowed; out_ready = 0 holds the drain.
+//
+//   cycle       0    1    2    3    4    5    6    7                        (ROWS = COLS = 2, K = 3)
+//   in_valid    1    1    1    0 ...
+//   in_last     0    0    1
+//   in_ready    1    1    1    0    0    0    0    1
+//   out_valid   0    0    0    0    0    1    1    0
+//   out_data                             C1   C0    (row 1 first)
+//   Cycles from the first input beat to the last output beat, both counted: K + (ROWS + COLS - 2) + ROWS
+//   = 3 + 2 + 2 = 7 here.
+//   The next tile's first beat may be accepted in the cycle after the last output beat.
+//
+// Unused ports: DATAFLOW = 0 ignores in_last; DATAFLOW = 1 ignores in_wload and in_psum.
+module systolic_array #(
+    parameter integer ROWS = 4,
+    parameter integer COLS = 4,
+    parameter integer DATAFLOW = 0,
+    parameter integer PE_KIND = 2,
+    parameter integer FMT_A = 0,
+    parameter integer FMT_B = 0,
+    parameter integer ACC_W = 0
+) (
+    input  wire               clk,
+    input  wire               rst,
+    input  wire               in_valid,
+    output wire               in_ready,
+    input  wire               in_wload,
+    input  wire               in_last,
+    input  wire [ROWS*8-1:0]  in_a,
+    input  wire [COLS*8-1:0]  in_b,
+    input  wire [COLS*AW-1:0] in_psum,
+    output wire               out_valid,
+    input  wire               out_ready,
+    output wire [COLS*AW-1:0] out_data
+);
+`include "fp8_formats.vh"
+`include "pe_kinds.vh"
+
+  localparam integer AW = pe_word_bits(PE_KIND, ACC_W, FMT_A, FMT_B);
+
+  generate
+    if (DATAFLOW == 0) begin : g_ws
+      wire unused_ok = &{1'b0, in_last};   // no reduction boundary to mark: rows are independent
+      sa_ws #(.ROWS(ROWS), .COLS(COLS), .PE_KIND(PE_KIND), .FMT_A(FMT_A), .FMT_B(FMT_B), .ACC_W(ACC_W)) u_ws (
+          .clk(clk), .rst(rst), .in_valid(in_valid), .in_ready(in_ready), .in_wload(in_wload),
+          .in_a(in_a), .in_b(in_b), .in_psum(in_psum),
+          .out_valid(out_valid), .out_ready(out_ready), .out_data(out_data));
+    end else begin : g_os
+      wire unused_ok = &{1'b0, in_wload, in_psum};   // no weights to preload; sums start from +0
+      sa_os #(.ROWS(ROWS), .COLS(COLS), .PE_KIND(PE_KIND), .FMT_A(FMT_A), .FMT_B(FMT_B), .ACC_W(ACC_W)) u_os (
+          .clk(clk), .rst(rst), .in_valid(in_valid), .in_ready(in_ready), .in_last(in_last),
+          .in_a(in_a), .in_b(in_b),
+          .out_valid(out_valid), .out_ready(out_ready), .out_data(out_data));
+    end
+  endgenerate
+endmodule

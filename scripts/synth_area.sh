@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Synthesizes the PE variants, the multipliers and small arrays of rtl/ with yosys against the OSU 0.18 um
+# standard cells (Debian qflow-tech-osu018) and writes the area table.
+#
+#   scripts/synth_area.sh                 all designs -> rtl/synth/area.csv and rtl/synth/area.md
+#   scripts/synth_area.sh --check D...    re-synthesize designs D and compare with the committed area.csv:
+#                                         flip-flops exactly, cells and area within 5% (ABC moves a few %)
+#   scripts/synth_area.sh --fetch-only    only fetch the cell library
+#   scripts/synth_area.sh --list          design names
+#   scripts/synth_area.sh --one D         synthesize one design, print cells, flip-flops, area
+# The library is fetched once into .deps/osu018 (apt-get download + dpkg-deb -x: installing the package
+# would pull in all of qflow). Work files go to $FP8SIM_SYNTH_WORK (default build-synth/).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+rtl="$root/rtl"
+deps="$root/.deps/osu018"
+lib="$deps/usr/share/qflow/tech/osu018/osu018_stdcells.lib"
+work="${FP8SIM_SYNTH_WORK:-$root/build-synth}"
+csv="$rtl/synth/area.csv"
+md="$rtl/synth/area.md"
+
+# name | top | parameters | description   (FMT 0 = OCP E4M3, 1 = OCP E5M2: model/'s format table)
+designs=(
+  "int8_mul|int8_mul||INT8 multiplier (8x8 signed -> 16 b)"
+  "e4m3_mul|fp8_mul|FMT_A=0 FMT_B=0|E4M3 multiplier (exact product, 37 b fixed point)"
+  "e5m2_mul|fp8_mul|FMT_A=1 FMT_B=1|E5M2 multiplier (exact product, 65 b fixed point)"
+  "f32_add|f32_add||float32 adder (RNE, subnormals)"
+  "int8_pe|int8_pe||INT8 PE, int32 accumulator"
+  "e4m3_pe_fixed|fp8_pe|FMT_A=0 FMT_B=0 ACC=0|E4M3 PE, exact fixed-point accumulator (49 b, K=4096)"
+  "e4m3_pe_f32|fp8_pe|FMT_A=0 FMT_B=0 ACC=1|E4M3 PE, float32 accumulator"
+  "e5m2_pe_fixed|fp8_pe|FMT_A=1 FMT_B=1 ACC=0|E5M2 PE, exact fixed-point accumulator (77 b, K=4096)"
+  "e5m2_pe_f32|fp8_pe|FMT_A=1 FMT_B=1 ACC=1|E5M2 PE, float32 accumulator"
+  "ws4_int8|systolic_array|ROWS=4 COLS=4 DATAFLOW=0 PE_KIND=0|4x4 weight-stationary array, INT8 PEs"
+  "ws4_e4m3_fixed|systolic_array|ROWS=4 COLS=4 DATAFLOW=0 PE_KIND=1 FMT_A=0 FMT_B=0|4x4 weight-stationary array, E4M3 fixed-point PEs"
+  "ws4_e4m3_f32|systolic_array|ROWS=4 COLS=4 DATAFLOW=0 PE_KIND=2 FMT_A=0 FMT_B=0|4x4 weight-stationary array, E4M3 float32 PEs"
+)
+
+fetch_lib() {
+  [ -f "$lib" ] && return 0
+  local tmp; tmp="$(mktemp -d)"
+  local sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "synth_area: fetching qflow-tech-osu018 into $deps" >&2
+  if ! (cd "$tmp" && apt-get download qflow-tech-osu018 >/dev/null 2>&1); then
+    $sudo apt-get update -qq   # a fresh machine may have no package lists yet
+    (cd "$tmp" && apt-get download qflow-tech-osu018 >/dev/null)
+  fi
+  mkdir -p "$deps"
+  dpkg-deb -x "$tmp"/qflow-tech-osu018_*.deb "$deps"
+  rm -rf "$tmp"
+  [ -f "$lib" ] || { echo "synth_area: $lib missing after unpacking" >&2; exit 1; }
+}
+
+# synth NAME -> prints "cells flip_flops area" (area in um^2 from the liberty cell areas)
+synth() {
+  local name="$1" entry top params chparam="" sources
+  entry="$(printf '%s\n' "${designs[@]}" | grep "^$name|")" || { echo "unknown design $name" >&2; exit 2; }
+  top="$(cut -d'|' -f2 <<<"$entry")"
+  params="$(cut -d'|' -f3 <<<"$entry")"
+  for p in $params; do chparam+=" -set ${p%%=*} ${p#*=}"; done
+  [ -n "$chparam" ] && chparam="chparam$chparam $top"
+  sources="$(cd "$rtl" && ls ./*.v | sed "s|^\./|$rtl/|" | tr '\n' ' ')"
+  mkdir -p "$work"
+  sed -e "s|@SOURCES@|$sources|" -e "s|@RTL@|$rtl|" -e "s|@TOP@|$top|g" -e "s|@CHPARAM@|$chparam|" \
+      -e "s|@LIB@|$lib|g" -e "s|@STAT@|$work/$name.stat|" "$rtl/synth/synth.ys.in" > "$work/$name.ys"
+  yosys -q -l "$work/$name.log" -s "$work/$name.ys" >/dev/null
+  local stat="$work/$name.stat"
+  local cells ffs area
+  cells="$(awk '/Number of cells:/ {n=$4} END {print n}' "$stat")"
+  ffs="$(awk '$1 ~ /^(DFFPOSX1|DFFNEGX1|DFFSR|LATCH)$/ {s+=$2} END {print s+0}' "$stat")"
+  area="$(awk '/Chip area for module/ {a=$NF} END {print a}' "$stat")"
+  # Anything left unmapped (a generic $_..._ cell) would make the area meaningless.
+  if grep -q '\$_' "$stat"; then echo "synth_area: $name has unmapped cells, see $stat" >&2; exit 1; fi
+  echo "$cells $ffs $area"
+}
+
+nand2_area() { awk '/cell *\(NAND2X1\)/ {f=1} f && /area/ {gsub(/[;:]/," "); print $2; exit}' "$lib"; }
+
+case "${1:-}" in
+  --list) for d in "${designs[@]}"; do cut -d'|' -f1 <<<"$d"; done; exit 0 ;;
+  --fetch-only) fetch_lib; echo "$lib"; exit 0 ;;
+  --one) fetch_lib; echo "$2: cells flip_flops area_um2 = $(synth "$2")"; exit 0 ;;
+  --check)
+    shift
+    fetch_lib
+    [ -f "$csv" ] || { echo "synth_area: no committed table $csv" >&2; exit 1; }
+    status=0
+    for name in "$@"; do
+      read -r cells ffs area < <(synth "$name")
+      row="$(grep "^$name," "$csv")" || { echo "synth_area: $name not in $csv" >&2; exit 1; }
+      # The description is quoted and may hold commas: take the figures from the end of the row.
+      read -r c_cells c_ffs c_area < <(awk -F, '{print $(NF-3), $(NF-2), $(NF-1)}' <<<"$row")
+      verdict="$(awk -v c="$cells" -v f="$ffs" -v a="$area" -v cc="$c_cells" -v cf="$c_ffs" -v ca="$c_area" 'BEGIN {
+        dc = (c - cc) / cc; da = (a - ca) / ca; if (dc < 0) dc = -dc; if (da < 0) da = -da;
+        printf "cells %d vs %d (%.2f%%), flip-flops %d vs %d, area %.0f vs %.0f um^2 (%.2f%%)",
+               c, cc, 100 * dc, f, cf, a, ca, 100 * da;
+        exit !(dc <= 0.05 && da <= 0.05 && f == cf) }')" && ok=1 || ok=0
+      if [ "$ok" = 1 ]; then echo "synth_area: $name OK: $verdict (synthesized vs committed)"
+      else echo "synth_area: $name MISMATCH: $verdict (synthesized vs committed)"; status=1; fi
+    done
+    exit $status ;;
+  "") ;;
+  *) echo "usage: $0 [--check DESIGN...] [--one DESIGN] [--fetch-only] [--list]" >&2; exit 2 ;;
+esac
+
+fetch_lib
+nand="$(nand2_area)"
+tmp_csv="$(mktemp)"
+echo "design,description,cells,flip_flops,area_um2,nand2_eq" > "$tmp_csv"
+for d in "${designs[@]}"; do
+  name="$(cut -d'|' -f1 <<<"$d")"; desc="$(cut -d'|' -f4 <<<"$d")"
+  echo "synth_area: $name" >&2
+  read -r cells ffs area < <(synth "$name")
+  printf '%s,"%s",%s,%s,%.0f,%.0f\n' "$name" "$desc" "$cells" "$ffs" "$area" \
+    "$(awk -v a="$area" -v n="$nand" 'BEGIN {print a / n}')" >> "$tmp_csv"
+done
+mv "$tmp_csv" "$csv"
+
+# Markdown view with the FP8/INT8 ratios (area relative to the INT8 PE, or to the INT8 multiplier, or to
+# the INT8 array of the same size).
+{
+  echo "<!-- Generated by scripts/synth_area.sh from area.csv; do not edit. -->"
+  echo "Synthesized with $(yosys -V | cut -d' ' -f1-2) (generic synth, ABC) against OSU 0.18 um standard"
+  echo "cells (Debian qflow-tech-osu018 $(zcat "$deps/usr/share/doc/qflow-tech-osu018/changelog.Debian.gz" | head -1 | sed 's/.*(\(.*\)).*/\1/')); NAND2X1 = $nand um^2."
+  echo "Regenerate: \`scripts/synth_area.sh\`. Combinational units have no flip-flops; a PE is its MAC and"
+  echo "accumulator register, without operand registers."
+  echo
+  echo "| design | cells | flip-flops | area (um^2) | NAND2 eq. | vs INT8 |"
+  echo "|---|---:|---:|---:|---:|---:|"
+  awk -F, 'NR > 1 {
+      name = $1; desc = $0; sub(/^[^,]*,"/, "", desc); sub(/",.*$/, "", desc);
+      n = split($0, f, ","); cells = f[n-3]; ffs = f[n-2]; area = f[n-1]; nand = f[n];
+      area_of[name] = area; order[++k] = name; d[name] = desc; c[name] = cells; ff[name] = ffs; nd[name] = nand }
+    END {
+      for (i = 1; i <= k; i++) {
+        x = order[i]; ref = "";
+        if (x ~ /_mul$/) ref = "int8_mul"; else if (x ~ /_pe/) ref = "int8_pe"; else if (x ~ /^ws4_/) ref = "ws4_int8";
+        r = (ref != "" && x != ref) ? sprintf("%.2fx", area_of[x] / area_of[ref]) : (x == ref ? "1.00x" : "");
+        printf "| %s | %s | %s | %s | %s | %s |\n", d[x], c[x], ff[x], area_of[x], nd[x], r }
+    }' "$csv"
+} > "$md"
+# The same table inside rtl/README.md, between its markers.
+readme="$rtl/README.md"
+if grep -q '<!-- area-table:begin -->' "$readme"; then
+  awk -v md="$md" '/<!-- area-table:begin -->/ {print; while ((getline l < md) > 0) if (l !~ /^<!--/) print l; skip = 1; next}
+                   /<!-- area-table:end -->/ {skip = 0} !skip' "$readme" > "$readme.tmp" && mv "$readme.tmp" "$readme"
+fi
+cat "$md"
