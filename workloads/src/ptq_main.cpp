@@ -1,0 +1,272 @@
+// fp8sim-ptq: post-training quantization accuracy of the reference workloads.
+//   fp8sim-ptq list
+//   fp8sim-ptq eval  --workload NAME [recipe options] [--fp32] [--bit-exact] [--export FILE] [ranges]
+//   fp8sim-ptq error --workload NAME [recipe options]          output-level SQNR / cosine vs FP32, per format
+//   fp8sim-ptq table [--workloads a,b] [--eval-count N] [--markdown FILE]
+//   fp8sim-ptq tokenize [--workload minilm-l6]            token ids of every sentence (tokenizer checks)
+// Recipe options: --format fp32|e4m3|e5m2|int8  --weight-granularity per-tensor|per-channel
+//   --act-granularity per-tensor|per-token  --calibration minmax|percentile|mse  --percentile P
+//   --weight-calibration minmax|mse  --keep LAYER_GLOB (repeatable: keep that layer in FP32)
+//   --no-attention-matmuls  --no-bf16   --acc fixed|float32 [--k-chunk N] (bit-exact FP8 accumulator)
+// Ranges: --calib-count N (default: the workload's)  --eval-offset N  --eval-count N
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "fp8sim/workloads/runner.h"
+
+using namespace fp8sim;
+using workloads::RunOptions;
+using workloads::RunResult;
+
+namespace {
+
+struct Args {
+  std::string cmd, workload, weights, markdown, workload_list, exportp;
+  RunOptions opt;
+  bool fp32 = false;
+};
+
+[[noreturn]] void usage(const std::string& err) {
+  std::cerr << "fp8sim-ptq: " << err << "\n"
+            << "usage: fp8sim-ptq list | eval --workload NAME [options] | error --workload NAME [options] | "
+               "table [--workloads a,b] [--eval-count N] [--markdown FILE]\n(see the header of workloads/src/ptq_main.cpp)\n";
+  std::exit(2);
+}
+
+size_t parse_count(const std::string& flag, const std::string& v) {
+  try {
+    size_t used = 0;
+    const long long x = std::stoll(v, &used);
+    if (used != v.size() || x < 0) throw std::invalid_argument(v);
+    return static_cast<size_t>(x);
+  } catch (const std::exception&) {
+    usage(flag + " needs a non-negative integer, got '" + v + "'");
+  }
+}
+
+Args parse(int argc, char** argv) {
+  if (argc < 2) usage("no command");
+  Args a;
+  a.cmd = argv[1];
+  a.opt.quantize = true;
+  for (int i = 2; i < argc; ++i) {
+    const std::string f = argv[i];
+    auto val = [&]() -> std::string {
+      if (i + 1 >= argc) usage(f + " needs a value");
+      return argv[++i];
+    };
+    if (f == "--workload") a.workload = val();
+    else if (f == "--workloads") a.workload_list = val();
+    else if (f == "--weights") a.weights = val();
+    else if (f == "--markdown") a.markdown = val();
+    else if (f == "--export") a.opt.export_path = val();
+    else if (f == "--fp32") a.fp32 = true;
+    else if (f == "--bit-exact") a.opt.mode = quant::ExecMode::BitExact;
+    else if (f == "--verbose") a.opt.quiet_warnings = false;
+    else if (f == "--format") {
+      const std::string v = val();
+      auto x = quant::format_from_string(v);
+      if (!x) usage("unknown format '" + v + "' (fp32, e4m3, e5m2, int8)");
+      a.opt.recipe.format = *x;
+    } else if (f == "--weight-granularity" || f == "--act-granularity") {
+      const std::string v = val();
+      auto x = quant::granularity_from_string(v);
+      if (!x) usage("unknown granularity '" + v + "'");
+      (f == "--weight-granularity" ? a.opt.recipe.weight_granularity : a.opt.recipe.act_granularity) = *x;
+    } else if (f == "--calibration" || f == "--weight-calibration") {
+      const std::string v = val();
+      auto x = quant::calib_from_string(v);
+      if (!x) usage("unknown calibration '" + v + "' (minmax, percentile, mse)");
+      (f == "--calibration" ? a.opt.recipe.act_calibration : a.opt.recipe.weight_calibration) = *x;
+    } else if (f == "--percentile") {
+      const std::string v = val();
+      try {
+        a.opt.recipe.percentile = std::stod(v);
+      } catch (const std::exception&) {
+        usage("--percentile needs a number");
+      }
+    } else if (f == "--keep") a.opt.recipe.overrides.emplace_back(val(), quant::Format::FP32);
+    else if (f == "--no-attention-matmuls") a.opt.recipe.quantize_attention_matmuls = false;
+    else if (f == "--no-bf16") a.opt.recipe.nongemm_bf16 = false;
+    else if (f == "--acc") {
+      const std::string v = val();
+      if (v == "fixed") a.opt.bitexact.fp8_acc = model::AccumulatorKind::FixedPoint;
+      else if (v == "float32") a.opt.bitexact.fp8_acc = model::AccumulatorKind::Float32;
+      else usage("--acc fixed|float32");
+    } else if (f == "--k-chunk") a.opt.bitexact.k_chunk = static_cast<int64_t>(parse_count(f, val()));
+    else if (f == "--calib-count") a.opt.calib_count = parse_count(f, val());
+    else if (f == "--eval-offset") a.opt.eval_offset = parse_count(f, val());
+    else if (f == "--eval-count") a.opt.eval_count = parse_count(f, val());
+    else usage("unknown option '" + f + "'");
+  }
+  try {
+    a.opt.recipe.validate();
+  } catch (const std::exception& e) {
+    usage(e.what());
+  }
+  if (a.fp32 || a.opt.recipe.format == quant::Format::FP32) a.opt.quantize = false;
+  return a;
+}
+
+std::string fmt_value(const RunResult& r) {
+  char b[64];
+  if (r.metric == "top1") std::snprintf(b, sizeof b, "%.2f", r.value);
+  else if (r.metric == "spearman") std::snprintf(b, sizeof b, "%.4f", r.value);
+  else std::snprintf(b, sizeof b, "%.2f dB", r.value);
+  return b;
+}
+
+void print_result(const workloads::Workload& w, const RunOptions& o, const RunResult& r) {
+  std::printf("workload   %s%s\nweights    %s\nexecution  %s\n", w.name().c_str(), w.synthetic() ? " (SYNTHETIC)" : "",
+              w.weights_label().c_str(),
+              o.quantize ? (quant::to_string(o.mode) + ", " + o.recipe.describe()).c_str() : "fp32 reference");
+  std::printf("items      %zu evaluated, %zu calibration (disjoint)\n", r.items, r.calib_items);
+  if (r.metric == "sqnr_db")
+    std::printf("sqnr       %.2f dB   cosine %.6f\n", r.value, r.cosine);
+  else
+    std::printf("%-10s %s\n", r.metric.c_str(), fmt_value(r).c_str());
+  if (r.golden_gemm_calls) std::printf("golden     %llu GEMMs through model::golden_gemm\n", (unsigned long long)r.golden_gemm_calls);
+  std::printf("time       %.1f s\n", r.seconds);
+  if (!r.warnings.empty()) {
+    std::printf("warnings   %zu\n", r.warnings.size());
+    for (size_t i = 0; i < std::min<size_t>(r.warnings.size(), 10); ++i) std::printf("  %s\n", r.warnings[i].c_str());
+  }
+  if (!o.export_path.empty()) std::printf("exported   %s\n", o.export_path.c_str());
+}
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> v;
+  std::stringstream ss(s);
+  std::string x;
+  while (std::getline(ss, x, ','))
+    if (!x.empty()) v.push_back(x);
+  return v;
+}
+
+int cmd_table(const Args& a, const workloads::Paths& paths) {
+  const std::vector<std::string> names =
+      a.workload_list.empty() ? std::vector<std::string>{"minilm-l6", "resnet20-cifar10", "resnet56-cifar10"}
+                              : split(a.workload_list);
+  struct Variant {
+    std::string label;
+    quant::Format f;
+    quant::Granularity wg;
+    quant::CalibMethod cm;
+  };
+  std::vector<Variant> vars = {{"FP32", quant::Format::FP32, {}, {}}};
+  for (quant::Format f : {quant::Format::INT8, quant::Format::E4M3, quant::Format::E5M2})
+    for (quant::Granularity g : {quant::Granularity::PerTensor, quant::Granularity::PerChannel})
+      for (quant::CalibMethod c : {quant::CalibMethod::MinMax, quant::CalibMethod::Percentile})
+        vars.push_back({quant::to_string(f) + " w:" + quant::to_string(g) + " a:" +
+                            (c == quant::CalibMethod::MinMax ? "minmax" : "p99.99"),
+                        f, g, c});
+  std::ostringstream md;
+  md << "| workload | metric | items (calib / eval) |";
+  for (const Variant& v : vars) md << " " << v.label << " |";
+  md << "\n|---|---|---|";
+  for (size_t i = 0; i < vars.size(); ++i) md << "---|";
+  md << "\n";
+  for (const std::string& n : names) {
+    try {
+      const workloads::Workload w(n, paths);
+      std::fprintf(stderr, "[table] %s: %s\n", n.c_str(), w.weights_label().c_str());
+      std::vector<std::string> cells;
+      size_t calib = 0, items = 0;
+      std::string metric;
+      for (const Variant& v : vars) {
+        RunOptions o = a.opt;
+        o.export_path.clear();
+        o.quantize = v.f != quant::Format::FP32;
+        o.recipe.format = v.f;
+        o.recipe.weight_granularity = v.wg;
+        o.recipe.act_calibration = v.cm;
+        o.recipe.percentile = 99.99;
+        o.mode = quant::ExecMode::FakeQuant;
+        // FP32 runs skip calibration but evaluate the same items (right after the calibration split).
+        RunResult r = w.run(o);
+        calib = std::max(calib, r.calib_items);
+        items = r.items;
+        metric = r.metric;
+        cells.push_back(fmt_value(r));
+        std::fprintf(stderr, "[table]   %-28s %s  (%.0f s)\n", v.label.c_str(), fmt_value(r).c_str(), r.seconds);
+      }
+      md << "| " << n << (w.synthetic() ? " (SYNTHETIC)" : "") << " | " << metric << " | " << calib << " / " << items << " |";
+      for (const std::string& c : cells) md << " " << c << " |";
+      md << "\n";
+    } catch (const workloads::MissingData& e) {
+      std::fprintf(stderr, "[table] %s skipped: %s\n", n.c_str(), e.what());
+      md << "| " << n << " | skipped: data missing | |\n";
+    }
+  }
+  std::cout << md.str();
+  if (!a.markdown.empty()) {
+    std::ofstream f(a.markdown);
+    if (!f) {
+      std::cerr << "fp8sim-ptq: cannot write " << a.markdown << "\n";
+      return 1;
+    }
+    f << md.str();
+  }
+  return 0;
+}
+
+int cmd_error(const Args& a, const workloads::Paths& paths) {
+  const workloads::Workload w(a.workload, paths, a.weights);
+  std::printf("output-level error against FP32: %s%s\nweights: %s\n", w.name().c_str(), w.synthetic() ? " (SYNTHETIC)" : "",
+              w.weights_label().c_str());
+  std::printf("| format | recipe | items | SQNR (dB) | mean cosine |\n|---|---|---|---|---|\n");
+  for (quant::Format f : {quant::Format::INT8, quant::Format::E4M3, quant::Format::E5M2}) {
+    RunOptions o = a.opt;
+    o.quantize = true;
+    o.recipe.format = f;
+    const RunResult r = w.output_error(o);
+    std::printf("| %s | %s | %zu | %.2f | %.6f |\n", quant::to_string(f).c_str(), o.recipe.describe().c_str(), r.items,
+                r.value, r.cosine);
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Args a = parse(argc, argv);
+  const workloads::Paths paths = workloads::Paths::defaults();
+  try {
+    if (a.cmd == "list") {
+      for (const std::string& n : workloads::list_workloads(paths)) std::printf("%s\n", n.c_str());
+      return 0;
+    }
+    if (a.cmd == "table") return cmd_table(a, paths);
+    if (a.cmd == "tokenize") {  // token ids of every text item, one line each (for the tokenizer check)
+      const workloads::Workload w(a.workload.empty() ? "minilm-l6" : a.workload, paths, a.weights);
+      std::printf("# model_dir %s\n", w.model_dir().c_str());
+      for (const auto& ids : w.token_ids()) {
+        for (size_t i = 0; i < ids.size(); ++i) std::printf(i ? " %d" : "%d", ids[i]);
+        std::printf("\n");
+      }
+      return 0;
+    }
+    if (a.workload.empty()) usage("--workload NAME is required");
+    if (a.cmd == "error") return cmd_error(a, paths);
+    if (a.cmd != "eval") usage("unknown command '" + a.cmd + "'");
+    const workloads::Workload w(a.workload, paths, a.weights);
+    RunOptions o = a.opt;
+    print_result(w, o, w.run(o));
+    return 0;
+  } catch (const workloads::MissingData& e) {
+    std::fprintf(stderr, "fp8sim-ptq: data missing: %s\n", e.what());
+    return 77;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "fp8sim-ptq: error: %s\n", e.what());
+    return 1;
+  }
+}
