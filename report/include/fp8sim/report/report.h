@@ -1,0 +1,178 @@
+// The run report of `simrun --workload` (issue #6) as plain data, and its writers: text tables for the
+// terminal, JSON (deterministic: fixed key order, numbers rounded to 9 significant digits, no timestamps),
+// and one self-contained HTML page with inline SVG charts. An adapter in simrun fills RunReport from the
+// simulator's statistics, the quantizer's accuracy and the cost model; this library knows none of them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace fp8sim::report {
+
+struct ReportError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct BufferConfig {
+  std::string name;  // "input", "weight", "output"
+  uint64_t size_bytes = 0;
+  uint32_t banks = 1;
+};
+
+struct ConfigSummary {
+  std::string name;         // "default32"
+  std::string pe;           // "e4m3", "e5m2", "int8"
+  std::string accumulator;  // "fixed", "fp32", "int32"
+  std::string dataflow;     // "ws", "os"
+  uint32_t rows = 0, cols = 0;
+  double clock_mhz = 0;
+  std::vector<BufferConfig> buffers;
+  double dram_bytes_per_cycle = 0;
+  uint32_t dram_latency_cycles = 0;
+};
+
+struct Stalls {  // cycles lost, by cause
+  uint64_t dram_wait = 0;
+  uint64_t buffer_conflict = 0;
+  uint64_t fill_drain = 0;
+  uint64_t total() const { return dram_wait + buffer_conflict + fill_drain; }
+};
+
+struct Energy {  // pJ
+  double mac = 0, sram = 0, dram = 0, leakage = 0;
+  double total() const { return mac + sram + dram + leakage; }
+};
+
+struct Traffic {  // bytes
+  uint64_t sram_read = 0, sram_written = 0;
+  uint64_t dram_read = 0, dram_written = 0;
+};
+
+struct LayerRow {
+  std::string name;
+  uint64_t m = 0, k = 0, n = 0;
+  uint64_t cycles = 0;
+  Stalls stalls;
+  double pe_utilization = 0;  // 0..1
+  uint64_t macs = 0;
+  Traffic traffic;
+  Energy energy_pj;
+};
+
+struct Area {
+  double array_um2 = 0, buffers_um2 = 0;
+  double nand2_eq = 0;
+  double total_um2() const { return array_um2 + buffers_um2; }
+};
+
+struct Totals {
+  uint64_t cycles = 0;
+  uint64_t macs = 0;
+  Stalls stalls;
+  Traffic traffic;
+  Energy energy_pj;  // per inference
+  Area area;
+  // latency, energy per MAC, TOPS/W and TOPS/mm^2 are derived by the writers from the fields above and the
+  // configured clock, so the JSON and the text cannot disagree.
+};
+
+struct Accuracy {
+  std::string metric;                 // "top1", or "sqnr_db" when the workload has no task/data
+  double value = 0;                   // of the quantized run
+  std::optional<double> fp32_value;   // the FP32 reference's value (none for SQNR: FP32 against itself)
+  bool higher_is_better = true;
+  std::optional<double> sqnr_db;      // outputs against FP32
+  std::optional<double> cosine;       // cosine similarity of the outputs against FP32
+};
+
+struct VerificationCheck {
+  std::string reference;  // "golden" (model/'s GEMM), "rtl" (Verilated array)
+  uint64_t checked_outputs = 0;
+  uint64_t total_outputs = 0;
+  uint64_t mismatches = 0;
+};
+
+// One format's run: the chosen format, and each compared one.
+struct FormatRun {
+  std::string format;  // "e4m3", "int8", ...
+  ConfigSummary config;
+  std::vector<LayerRow> layers;
+  Totals totals;
+  Accuracy accuracy;
+  std::vector<VerificationCheck> verification;  // the first is the primary reference
+};
+
+struct DesignPoint {  // one point of a `sweep`
+  std::string label;
+  std::string format;
+  std::string accumulator;
+  uint32_t rows = 0, cols = 0;
+  double accuracy = 0;
+  double energy_pj = 0;  // per inference
+  double area_um2 = 0;
+  uint64_t cycles = 0;
+};
+
+struct SweepTable {
+  std::string accuracy_metric;
+  bool higher_is_better = true;
+  std::vector<DesignPoint> points;
+};
+
+struct ModelFigure {  // one figure of the cost model, with its source (cost::describe_model)
+  std::string name;
+  double value = 0;
+  std::string unit;
+  std::string source;
+  bool assumption = false;
+};
+
+struct RunReport {
+  std::string tool = "fp8sim";
+  std::string tool_version;
+  std::string command;  // the command line, for reproduction
+  std::string workload;
+  uint64_t seed = 0;
+  bool synthetic = false;     // data or weights are synthetic
+  std::string synthetic_note; // what is synthetic
+  std::string engine = "cycle";
+  std::string timestamp;      // empty unless asked for: the JSON is then byte-identical run to run
+  FormatRun run;
+  std::vector<FormatRun> comparison;
+  std::optional<SweepTable> sweep;
+  std::vector<ModelFigure> cost_model;
+  std::vector<std::string> notes;  // assumptions and approximations that apply to this run
+};
+
+// ---- derived figures (one definition for every writer) ----
+double latency_s(const FormatRun& r);           // cycles / clock
+double energy_per_mac_pj(const FormatRun& r);   // 0 without MACs
+double tops_per_w(const FormatRun& r);          // 2 ops per MAC
+double tops_per_mm2(const FormatRun& r);        // achieved: 2 x MACs / latency / area
+// Pareto flags of a sweep: not dominated in (accuracy, energy) and in (accuracy, area), respectively.
+std::vector<bool> pareto_energy(const SweepTable& s);
+std::vector<bool> pareto_area(const SweepTable& s);
+
+// Checks what the writers rely on (names present, utilization within 0..1, mismatches <= checked <= total,
+// comparison runs with a format); throws ReportError naming the field.
+void validate(const RunReport& r);
+
+// ---- writers ----
+std::string to_text(const RunReport& r);
+std::string to_json(const RunReport& r);  // ends with a newline
+std::string to_html(const RunReport& r);
+
+// Writes `content` to `path` through a temporary file in the same folder and a rename, so an interrupted run
+// never leaves a half-written report. Throws ReportError naming the path and the reason.
+void write_file_atomic(const std::string& path, const std::string& content);
+
+// Number formatting shared by the writers: 9 significant digits in JSON; for people, thousands separators
+// for counts and 4 significant digits for measured quantities.
+std::string json_number(double v);
+std::string fmt_count(uint64_t v);
+std::string fmt_sig(double v, int digits = 4);
+
+}  // namespace fp8sim::report
