@@ -192,6 +192,23 @@ double acc_word_value(const GemmNumerics& num, const AccWord& w) {
   return std::ldexp(static_cast<double>(w.raw), num.lsb_exp());
 }
 
+float acc_word_to_float(const GemmNumerics& num, const AccWord& w) {
+  switch (num.acc) {
+    case AccumulatorKind::Int32: return static_cast<float>(static_cast<int32_t>(w.raw));
+    case AccumulatorKind::Float32: return f32_from_bits(static_cast<uint32_t>(w.raw));
+    case AccumulatorKind::FixedPoint: break;
+  }
+  switch (w.cls) {
+    case ValueClass::NaN: return f32_from_bits(kCanonicalNaN32);
+    case ValueClass::PosInf: return HUGE_VALF;
+    case ValueClass::NegInf: return -HUGE_VALF;
+    case ValueClass::Finite: break;
+  }
+  // int128 -> float rounds once; the power-of-two scaling is exact because a nonzero word is at least one
+  // LSB (>= 2^-34 for every format pair), far inside float32's normal range.
+  return std::ldexp(static_cast<float>(w.raw), num.lsb_exp());
+}
+
 std::string acc_word_to_string(const GemmNumerics& num, const AccWord& w) {
   char buf[96];
   const double v = acc_word_value(num, w);

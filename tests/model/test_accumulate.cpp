@@ -242,6 +242,28 @@ TEST_CASE("golden GEMM: float32 results depend on the accumulation order, exact 
   CHECK(acc_word_value(num, golden_gemm(num, {0}, 1, 3, 1, a, b)[0]) == 1.0 + std::ldexp(1.0, -23));
 }
 
+TEST_CASE("acc_word_to_float rounds a wide fixed-point word once", "[gemm]") {
+  GemmNumerics num;
+  num.a_kind = num.b_kind = Fp8Kind::E5M2;  // 77-bit words, LSB 2^-32
+  AccWord w;
+  // 2^60 + 2^36 + 1: float32's ULP at 2^60 is 2^37, so the exact value lies just above the midpoint and
+  // rounds up to 2^60 + 2^37. Through double (ULP 2^8) it would first become the tie 2^60 + 2^36, then 2^60.
+  w.raw = (int128{1} << 60) + (int128{1} << 36) + 1;
+  CHECK(acc_word_to_float(num, w) == std::ldexp(std::ldexp(1.0f, 60) + std::ldexp(1.0f, 37), -32));
+  CHECK(static_cast<float>(acc_word_value(num, w)) == std::ldexp(1.0f, 60 - 32));  // the double-rounding path
+  w.raw = -3;
+  CHECK(acc_word_to_float(num, w) == std::ldexp(-3.0f, -32));
+  w.cls = ValueClass::NegInf;
+  CHECK(acc_word_to_float(num, w) == -INFINITY);
+  num.acc = AccumulatorKind::Float32;
+  w = AccWord{f32_bits(1.5f), ValueClass::Finite};
+  CHECK(acc_word_to_float(num, w) == 1.5f);
+  num.int8 = true;
+  num.acc = AccumulatorKind::Int32;
+  w = AccWord{-16777217, ValueClass::Finite};  // -(2^24 + 1): a tie, to even -> -2^24
+  CHECK(acc_word_to_float(num, w) == -16777216.0f);
+}
+
 TEST_CASE("golden GEMM rejects inconsistent numerics with a clear message", "[gemm]") {
   GemmNumerics num;
   num.int8 = true;

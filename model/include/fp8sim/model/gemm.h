@@ -62,6 +62,9 @@ std::vector<AccWord> golden_gemm(const GemmNumerics& num, const AccumulationOrde
 // The real value of an output word (round-to-nearest-even to double; NaN/Inf as such). For FixedPoint the
 // word's width does not matter, raw is already sign-extended.
 double acc_word_value(const GemmNumerics& num, const AccWord& w);
+// The word's value as float32 with ONE rounding to nearest even (what a dequantizing post-processor needs;
+// going through acc_word_value's double would round wide fixed-point words twice). NaN is the canonical NaN.
+float acc_word_to_float(const GemmNumerics& num, const AccWord& w);
 std::string acc_word_to_string(const GemmNumerics& num, const AccWord& w);  // for mismatch reports
 
 }  // namespace fp8sim::model

@@ -1,0 +1,149 @@
+// fp8sim_bench: simulated PE-cycles per second (rows x cols x simulated cycles / wall seconds, every PE of
+// the array counted every cycle) of
+//   array  - the modelled systolic array alone, stepped in a plain loop (the PE-loop speed);
+//   accel  - the whole accelerator (controller, DMA, buffers, array) inside SystemC on a compute-bound GEMM;
+//   rtl    - the accelerator with --engine rtl: the Verilated array in place of the model, the model array
+//            beside it for comparison, and each tile checked against golden_gemm (where an RTL array of
+//            that shape is built: rtl/CMakeLists.txt FP8SIM_RTL_ARRAYS).
+// Usage: fp8sim_bench [--quick]. Single-threaded; rates use this thread's CPU time (the machine is shared).
+#include <systemc>
+
+#include <time.h>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "fp8sim/sim/gemm_run.h"
+
+using namespace fp8sim;
+using namespace fp8sim::sim;
+
+namespace {
+
+AcceleratorConfig config(int n, const std::string& pe, const std::string& acc, bool toggles) {
+  // Compute-bound: wide fast DRAM, buffers for M = 8n rows per tile.
+  const int64_t rows_per_tile = 8 * int64_t(n);
+  const int wb = acc != "fixed" ? 4 : pe == "e5m2" ? 16 : 8;
+  std::string t = "name = \"bench" + std::to_string(n) + "\"\n[array]\nrows = " + std::to_string(n) +
+                  "\ncols = " + std::to_string(n) + "\ndataflow = \"ws\"\npe = \"" + pe + "\"\naccumulator = \"" + acc +
+                  "\"\ntoggles = " + (toggles ? "true" : "false") + "\n";
+  auto sram = [&](const char* name, int64_t size, int64_t width) {
+    t += std::string("[") + name + "]\nsize_bytes = " + std::to_string(size) + "\nbanks = 1\nbank_width_bytes = " +
+         std::to_string(width) + "\nports = 2\nlatency = 2\n";
+  };
+  sram("input_buffer", 2 * rows_per_tile * n, n);
+  sram("weight_buffer", 4 * int64_t(n) * n, n);
+  sram("output_buffer", 2 * rows_per_tile * n * wb, int64_t(n) * wb);
+  t += "[dram]\nbytes_per_cycle = " + std::to_string(64 * n) + "\nlatency = 20\n";
+  return parse_config(t, "bench");
+}
+
+// CPU time of this thread: the machine is shared, wall time would count other processes' turns.
+double now() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+
+// The array alone: WS tiles of 8n rows back to back, in_valid always high.
+double array_rate(const AcceleratorConfig& cfg, uint64_t cycles) {
+  auto arr = make_systolic_array(cfg.array);
+  const int R = cfg.array.rows, C = cfg.array.cols;
+  std::mt19937_64 rng(1);
+  const auto num = cfg.array.numerics();
+  const auto a = random_codes(num, false, int64_t(R) * 64, rng), b = random_codes(num, true, int64_t(C) * 64, rng);
+  const double t0 = now();
+  uint64_t beat = 0;
+  for (uint64_t c = 0; c < cycles; ++c) {
+    const bool wload = beat % uint64_t(9 * R) < uint64_t(R);
+    ArrayInputs in;
+    in.valid = true;
+    in.wload = wload;
+    in.a = &a[(c % 64) * R];
+    in.b = &b[(c % 64) * C];
+    if (arr->in_ready(wload, true)) ++beat;
+    arr->edge(in);
+  }
+  return double(R) * C * double(cycles) / (now() - t0);
+}
+
+}  // namespace
+
+int sc_main(int argc, char** argv) {
+  const bool quick = argc > 1 && std::string(argv[1]) == "--quick";
+  struct Row {
+    int n;
+    std::string pe, acc;
+    bool toggles;
+  };
+  const std::vector<Row> rows = {{16, "e4m3", "fp32", true},   {16, "e4m3", "fp32", false}, {16, "int8", "int32", true},
+                                 {32, "e4m3", "fixed", true},  {32, "e4m3", "fp32", true},  {32, "e4m3", "fp32", false},
+                                 {128, "e4m3", "fp32", true},  {128, "e4m3", "fp32", false}, {128, "e5m2", "fixed", true},
+                                 {8, "e4m3", "fp32", true}};
+  std::printf("%-8s %-22s %-8s %16s %16s %14s %6s\n", "array", "numerics", "toggles", "array PE-cyc/s",
+              "accel PE-cyc/s", "accel cycles", "busy");
+  // The accelerator runs all inside one SystemC simulation (SystemC elaborates once per process).
+  std::vector<GemmJob> jobs;
+  std::vector<std::string> labels;
+  std::vector<double> array_rates;
+  for (const Row& r : rows) {
+    const AcceleratorConfig cfg = config(r.n, r.pe, r.acc, r.toggles);
+    const uint64_t target_pe_cycles = quick ? 20'000'000ull : 200'000'000ull;
+    array_rates.push_back(array_rate(cfg, std::max<uint64_t>(2000, target_pe_cycles / (uint64_t(r.n) * r.n))));
+    std::mt19937_64 rng(2);
+    const auto num = cfg.array.numerics();
+    // M = 8n rows per tile (one M tile), N = n, K = kt * n: kt tiles of 2n + 8n + n - 2 cycles each (+ the
+    // DMA prologue), kt chosen for about target_pe_cycles simulated PE-cycles.
+    const int64_t kt = std::max<int64_t>(1, int64_t(target_pe_cycles / (uint64_t(r.n) * r.n * 11 * uint64_t(r.n))));
+    const int64_t M = 8 * int64_t(r.n), K = kt * int64_t(r.n), N = int64_t(r.n);
+    jobs.push_back(make_gemm_job(cfg, M, K, N, random_codes(num, false, M * K, rng), random_codes(num, true, K * N, rng)));
+    labels.push_back(num.describe());
+  }
+  // RTL in the loop where a Verilated array exists (16x16 and 8x8 e4m3/fp32 WS).
+  std::vector<size_t> rtl_rows;
+  std::vector<GemmJob> rtl_jobs;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const AcceleratorConfig cfg = config(rows[i].n, rows[i].pe, rows[i].acc, rows[i].toggles);
+    if (!rtl_array_available(cfg.array) || !rows[i].toggles) continue;
+    // Verilator is ~20x slower: a tenth of the K tiles, and the same GEMM on the model engine for the
+    // cycle comparison.
+    const GemmJob& m = jobs[i];
+    const int64_t K = std::max<int64_t>(rows[i].n, m.k / 10 / rows[i].n * rows[i].n);
+    std::mt19937_64 rng(4);
+    const auto num = cfg.array.numerics();
+    auto A = random_codes(num, false, m.m * K, rng), B = random_codes(num, true, K * m.n, rng);
+    rtl_jobs.push_back(make_gemm_job(cfg, m.m, K, m.n, A, B, Engine::Rtl));
+    rtl_jobs.push_back(make_gemm_job(cfg, m.m, K, m.n, A, B, Engine::Model));
+    rtl_rows.push_back(i);
+  }
+  std::vector<Accelerator*> ptrs;
+  for (auto& j : jobs) ptrs.push_back(j.acc.get());
+  for (auto& j : rtl_jobs) ptrs.push_back(j.acc.get());
+  std::vector<double> secs;
+  run_systemc(ptrs, {}, &secs);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Row& r = rows[i];
+    const double pe_cycles = double(r.n) * r.n * double(jobs[i].acc->stats().cycles);
+    // busy: cycles in which a beat entered the array (the rest is fill/drain and the DMA prologue).
+    const Stats& st = jobs[i].acc->stats();
+    const double busy = double(st.array_compute + st.array_weight_load) / double(st.cycles);
+    std::printf("%3dx%-4d %-22s %-8s %16.3g %16.3g %14llu %5.1f%%%s\n", r.n, r.n, labels[i].c_str(),
+                r.toggles ? "on" : "off", array_rates[i], pe_cycles / secs[i],
+                static_cast<unsigned long long>(st.cycles), 100 * busy, jobs[i].compare() ? "  GOLDEN MISMATCH" : "");
+  }
+  for (size_t k = 0; k < rtl_rows.size(); ++k) {
+    const size_t i = rtl_rows[k], j = rows.size() + 2 * k;
+    const Row& r = rows[i];
+    const GemmJob& rj = rtl_jobs[2 * k];
+    const GemmJob& mj = rtl_jobs[2 * k + 1];
+    const double pe_cycles = double(r.n) * r.n * double(rj.acc->stats().cycles);
+    std::printf("%3dx%-4d %-22s rtl-in-the-loop (Verilated array + model shadow + golden per tile): %.3g PE-cycles/s "
+                "(%.3g cycles/s), model engine on the same GEMM %.3g PE-cycles/s; cycles %llu, %s the model's%s\n",
+                r.n, r.n, labels[i].c_str(), pe_cycles / secs[j], double(rj.acc->stats().cycles) / secs[j],
+                pe_cycles / secs[j + 1], static_cast<unsigned long long>(rj.acc->stats().cycles),
+                rj.acc->stats().cycles == mj.acc->stats().cycles ? "equal to" : "DIFFERENT from",
+                rj.compare() ? "  GOLDEN MISMATCH" : "");
+  }
+  return 0;
+}

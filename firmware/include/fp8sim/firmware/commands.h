@@ -1,0 +1,80 @@
+// The accelerator's command set: the one definition shared by firmware/ (which writes command streams) and
+// sim/ (whose controller fetches and executes them). A command stream is plain data: a vector of fixed-size
+// records that can be dumped as text (one command per line), diffed, parsed back and replayed.
+// Field meanings per opcode are in firmware/README.md; buffer addresses are byte offsets inside the named
+// on-chip buffer, DRAM addresses byte offsets in the accelerator's flat DRAM.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace fp8sim::firmware {
+
+// Values are persisted in dumped streams: append only.
+enum class Opcode : uint8_t {
+  Nop = 0,
+  LoadWeights = 1,      // DRAM -> weight buffer, one 2-D tile (zero-padded to buf_rows x buf_cols)
+  LoadActivations = 2,  // DRAM -> input buffer, one 2-D tile (optionally transposed, zero-padded)
+  Compute = 3,          // stream a tile through the array into the accumulator buffer (flag Accumulate)
+  PostProcess = 4,      // accumulator buffer -> DRAM through the post-processing unit: dequantize with
+                        // per-column scales, add bias, requantize to the next layer's format (1 byte per output)
+  Store = 5,            // accumulator buffer -> DRAM, one 2-D tile of accumulator words
+  Barrier = 6,          // waits until every unit is idle and every earlier command has completed
+  End = 7,              // end of the stream
+};
+inline constexpr int kOpcodeCount = 8;
+
+// Flags (bit set).
+enum : uint8_t {
+  kFlagTranspose = 1u << 0,   // loads: the buffer tile is the transpose of the DRAM tile
+  kFlagAccumulate = 1u << 1,  // Compute: add the tile's results into the output words (else start from +0)
+};
+
+// Which on-chip buffer a field refers to.
+enum class Buffer : uint8_t { Input = 0, Weight = 1, Output = 2 };
+
+// One command. Every field is an integer; unused fields are 0 (the text form omits nothing, so dumps diff
+// cleanly). Slots name double-buffer halves for the hardware scoreboard: a load into a slot waits for the
+// slot's earlier readers, a compute waits for the loads of the slots it reads, a store for the compute
+// that wrote its slot.
+struct Command {
+  Opcode op = Opcode::Nop;
+  uint8_t flags = 0;
+  uint16_t layer = 0;  // layer index, for statistics
+  uint32_t tile = 0;   // tile index within the layer, for statistics and mismatch reports
+
+  // Loads and Store: the DRAM side (row-major, dram_stride bytes between rows) and the buffer side.
+  uint64_t dram_addr = 0;
+  uint32_t dram_stride = 0;
+  uint32_t rows = 0, cols = 0;          // valid extent in DRAM, in elements (Store: accumulator words)
+  uint32_t buf_rows = 0, buf_cols = 0;  // extent written in the buffer (>= rows x cols, or cols x rows if
+                                        // transposed); loads zero-fill the rest
+  uint32_t buf_addr = 0;                // loads/Store: byte address in the buffer
+  uint8_t slot = 0;                     // loads/Store: scoreboard slot of buf_addr
+
+  // Compute: operand and result regions.
+  uint8_t a_slot = 0, w_slot = 0, o_slot = 0;
+  uint32_t a_addr = 0, w_addr = 0, o_addr = 0;  // byte addresses (input, weight, output buffer)
+  uint32_t m = 0;  // WS: activation rows streamed (= output rows); OS: valid output rows (<= array rows)
+  uint32_t k = 0;  // valid reduction length of this tile (WS: <= array rows; OS: beats streamed)
+  uint32_t n = 0;  // valid output columns (<= array cols)
+
+  // PostProcess (besides the Store fields, with dram_addr/dram_stride addressing the 1-byte output codes):
+  uint64_t scale_addr = 0, bias_addr = 0;  // DRAM: cols float32 scales, cols float32 biases (this tile's columns)
+  uint8_t out_fmt = 0;                     // 0: INT8; 1 + model::Fp8Kind: that FP8 format
+  uint32_t out_scale = 0;                  // float32 bits of the output scale (code = quantize(y / out_scale))
+
+  friend bool operator==(const Command& x, const Command& y);
+  friend bool operator!=(const Command& x, const Command& y) { return !(x == y); }
+};
+
+const char* opcode_name(Opcode op);
+
+// Text form: one command per line, "opcode key=value ...", every field written. parse_commands() accepts
+// exactly that (blank lines and '#' comments allowed) and throws std::runtime_error naming the line.
+std::string command_to_text(const Command& c);
+std::string commands_to_text(const std::vector<Command>& cmds);
+std::vector<Command> parse_commands(const std::string& text, const std::string& origin = "<commands>");
+
+}  // namespace fp8sim::firmware

@@ -1,0 +1,96 @@
+// Lowering: a GEMM (and convolution via im2col, attention's two batched matmuls) into a tiled command
+// stream for one array configuration.
+//
+// DRAM layout of a GEMM: A (M x K) and B (K x N) row-major operand codes, one byte each, at a_addr/b_addr
+// with row strides K and N (or the given strides); C (M x N) accumulator words of word_bytes each, row
+// stride N * word_bytes, at c_addr.
+//
+// Tiling (R x C array):
+//   WS: output tiles of mt x C, K tiles of R. For each (m0, n0): for each k0: LoadWeights (B[k0:k0+R,
+//       n0:n0+C] -> R x C), LoadActivations (A[m0:m0+mt, k0:k0+R] -> mt x R), Compute (Accumulate for
+//       k0 > 0); then Store. Accumulation order: AccumulationOrder{k_chunk = R}.
+//   OS: output tiles of R x C, K tiles of kt. For each (m0, n0): for each k0: LoadActivations (A tile
+//       transposed -> kt x R, one beat per buffer row), LoadWeights (B tile -> kt x C), Compute; then
+//       Store. Accumulation order: AccumulationOrder{k_chunk = kt}.
+// Double buffering: every operand tile alternates between two slots (halves) of its buffer, and output
+// tiles between two halves of the accumulator buffer, so the DMA fills one half while the array reads the
+// other. Edge tiles are zero-padded by the loads (exact: +0 products never change a sum).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "fp8sim/firmware/commands.h"
+
+namespace fp8sim::firmware {
+
+enum class Dataflow : uint8_t { WeightStationary = 0, OutputStationary = 1 };
+
+// What the lowering needs to know about the hardware (sim's configuration provides it).
+struct ArrayTarget {
+  int rows = 0, cols = 0;
+  Dataflow dataflow = Dataflow::WeightStationary;
+  int64_t input_buffer_bytes = 0, weight_buffer_bytes = 0, output_buffer_bytes = 0;
+  int word_bytes = 4;   // bytes per accumulator word in the output buffer and in DRAM
+  int64_t os_k_tile = 0; // OS: preferred K tile (0: as large as the buffers allow)
+  void validate() const;  // throws std::invalid_argument
+};
+
+// Optional post-processing of a GEMM's outputs (instead of storing accumulator words): per output column n,
+// y = float(C[m][n]) * scale[n] + bias[n] in float32, then requantized to out_fmt with out_scale; one byte per
+// output at out_addr, row stride N.
+struct PostProcessSpec {
+  bool enabled = false;
+  uint64_t scale_addr = 0, bias_addr = 0, out_addr = 0;  // N float32 scales, N float32 biases, M x N codes
+  uint8_t out_fmt = 0;                                    // 0 INT8, 1 + model::Fp8Kind
+  float out_scale = 1.0f;
+};
+
+struct GemmSpec {
+  int64_t m = 0, k = 0, n = 0;
+  uint64_t a_addr = 0, b_addr = 0, c_addr = 0;
+  int64_t a_stride = 0, b_stride = 0;  // bytes between rows; 0: K and N
+  uint16_t layer = 0;
+  PostProcessSpec post;
+};
+
+struct LoweredGemm {
+  std::vector<Command> commands;  // ends with Barrier (one GEMM) ; End is appended by finish_stream()
+  int64_t k_chunk = 0;            // the accumulation order the golden check must use
+  int64_t m_tile = 0, k_tile = 0, n_tile = 0;
+  int64_t tiles = 0;              // compute commands
+};
+
+// Throws std::invalid_argument when the shape is empty or a tile cannot fit the buffers.
+LoweredGemm lower_gemm(const ArrayTarget& t, const GemmSpec& g);
+// Appends End.
+void finish_stream(std::vector<Command>& cmds);
+
+// ---- convolution through im2col ----
+struct ConvSpec {
+  int64_t batch = 1, in_h = 0, in_w = 0, in_c = 0;  // input NHWC codes
+  int64_t out_c = 0, kh = 1, kw = 1, stride = 1, pad = 0;
+  int64_t out_h() const { return (in_h + 2 * pad - kh) / stride + 1; }
+  int64_t out_w() const { return (in_w + 2 * pad - kw) / stride + 1; }
+};
+// The im2col matrix (M = batch*out_h*out_w rows, K = kh*kw*in_c columns, k = (dy*kw + dx)*in_c + ci),
+// padding taps filled with `zero_code` (the format's +0). Weights are K x out_c in the same k order.
+std::vector<uint8_t> im2col(const ConvSpec& c, const uint8_t* input_nhwc, uint8_t zero_code = 0);
+// The GEMM a convolution becomes once im2col'd (A at a_addr is the im2col matrix).
+GemmSpec conv_as_gemm(const ConvSpec& c, uint64_t a_addr, uint64_t b_addr, uint64_t c_addr, uint16_t layer);
+
+// ---- attention: per head, S = Q K^T (seq x d by d x seq), then O = P V (seq x seq by seq x d) ----
+struct AttentionSpec {
+  int64_t heads = 1, seq = 0, head_dim = 0;
+  // Per head h: Q_h (seq x d), Kt_h (d x seq), P_h (seq x seq), V_h (seq x d) codes at base + h * size;
+  // scores S_h and outputs O_h as accumulator words.
+  uint64_t q_addr = 0, kt_addr = 0, p_addr = 0, v_addr = 0, s_addr = 0, o_addr = 0;
+};
+// The 2 * heads GEMMs, layer = 2*h (scores) and 2*h + 1 (context).
+std::vector<GemmSpec> attention_gemms(const AttentionSpec& a, int word_bytes);
+// Lowers several GEMMs into one stream (each followed by a Barrier), then End.
+std::vector<Command> lower_gemms(const ArrayTarget& t, const std::vector<GemmSpec>& gs,
+                                 std::vector<LoweredGemm>* per_gemm = nullptr);
+
+}  // namespace fp8sim::firmware

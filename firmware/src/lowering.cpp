@@ -1,0 +1,246 @@
+#include "fp8sim/firmware/lowering.h"
+
+#include <algorithm>
+#include <cstring>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+namespace fp8sim::firmware {
+namespace {
+
+std::string shape_str(const GemmSpec& g) {
+  return "M=" + std::to_string(g.m) + " K=" + std::to_string(g.k) + " N=" + std::to_string(g.n);
+}
+
+uint32_t u32(int64_t v, const char* what) {
+  if (v < 0 || v > 0xFFFFFFFFll) throw std::invalid_argument(std::string("lowering: ") + what + " out of range");
+  return static_cast<uint32_t>(v);
+}
+
+}  // namespace
+
+void ArrayTarget::validate() const {
+  if (rows < 1 || cols < 1) throw std::invalid_argument("array target: rows and cols must be >= 1");
+  if (input_buffer_bytes < 1 || weight_buffer_bytes < 1 || output_buffer_bytes < 1)
+    throw std::invalid_argument("array target: buffer sizes must be >= 1");
+  if (word_bytes != 4 && word_bytes != 8 && word_bytes != 16)
+    throw std::invalid_argument("array target: word_bytes must be 4, 8 or 16");
+  if (os_k_tile < 0) throw std::invalid_argument("array target: os_k_tile must be >= 0");
+}
+
+LoweredGemm lower_gemm(const ArrayTarget& t, const GemmSpec& g) {
+  t.validate();
+  if (g.m < 1 || g.k < 1 || g.n < 1) throw std::invalid_argument("lower_gemm: empty GEMM " + shape_str(g));
+  const int64_t R = t.rows, C = t.cols, wb = t.word_bytes;
+  const int64_t a_stride = g.a_stride ? g.a_stride : g.k, b_stride = g.b_stride ? g.b_stride : g.n;
+  const int64_t c_stride = g.n * wb;
+  LoweredGemm L;
+  // Two slots (double buffering) per buffer: each slot must hold one tile.
+  if (t.dataflow == Dataflow::WeightStationary) {
+    if (t.weight_buffer_bytes < 2 * R * C)
+      throw std::invalid_argument("lower_gemm: weight buffer (" + std::to_string(t.weight_buffer_bytes) +
+                                  " bytes) cannot hold two " + std::to_string(R) + "x" + std::to_string(C) +
+                                  " weight tiles");
+    L.k_tile = R;
+    L.n_tile = C;
+    L.m_tile = std::min({g.m, t.input_buffer_bytes / (2 * R), t.output_buffer_bytes / (2 * C * wb)});
+  } else {
+    L.m_tile = R;
+    L.n_tile = C;
+    if (t.output_buffer_bytes < 2 * R * C * wb)
+      throw std::invalid_argument("lower_gemm: output buffer (" + std::to_string(t.output_buffer_bytes) +
+                                  " bytes) cannot hold two " + std::to_string(R) + "x" + std::to_string(C) +
+                                  " output tiles of " + std::to_string(wb) + "-byte words");
+    int64_t kt = std::min({g.k, t.input_buffer_bytes / (2 * R), t.weight_buffer_bytes / (2 * C)});
+    if (t.os_k_tile > 0) kt = std::min(kt, t.os_k_tile);
+    L.k_tile = kt;
+  }
+  if (L.m_tile < 1 || L.k_tile < 1)
+    throw std::invalid_argument("lower_gemm: buffers too small for one tile of " + shape_str(g));
+  L.k_chunk = L.k_tile;
+
+  const bool ws = t.dataflow == Dataflow::WeightStationary;
+  const int64_t a_tile_bytes = ws ? L.m_tile * R : L.k_tile * R;
+  const int64_t w_tile_bytes = ws ? R * C : L.k_tile * C;
+  const int64_t o_tile_bytes = (ws ? L.m_tile : R) * C * wb;
+  uint32_t tile = 0, op_slot = 0, out_slot = 0;
+  std::optional<Command> pending_store;
+  for (int64_t m0 = 0; m0 < g.m; m0 += L.m_tile) {
+    const int64_t mv = std::min(L.m_tile, g.m - m0);
+    for (int64_t n0 = 0; n0 < g.n; n0 += C) {
+      const int64_t nv = std::min(C, g.n - n0);
+      for (int64_t k0 = 0; k0 < g.k; k0 += L.k_tile) {
+        const int64_t kv = std::min(L.k_tile, g.k - k0);
+        Command w;
+        w.op = Opcode::LoadWeights;
+        w.layer = g.layer;
+        w.tile = tile;
+        w.dram_addr = g.b_addr + static_cast<uint64_t>(k0 * b_stride + n0);
+        w.dram_stride = u32(b_stride, "B stride");
+        w.rows = u32(kv, "k");
+        w.cols = u32(nv, "n");
+        w.buf_rows = u32(ws ? R : L.k_tile, "rows");
+        w.buf_cols = u32(C, "cols");
+        w.slot = static_cast<uint8_t>(op_slot);
+        w.buf_addr = u32(op_slot * w_tile_bytes, "weight address");
+        Command a;
+        a.op = Opcode::LoadActivations;
+        a.layer = g.layer;
+        a.tile = tile;
+        a.dram_addr = g.a_addr + static_cast<uint64_t>(m0 * a_stride + k0);
+        a.dram_stride = u32(a_stride, "A stride");
+        a.rows = u32(mv, "m");
+        a.cols = u32(kv, "k");
+        if (ws) {  // mt x R, row m = A[m0 + m][k0 .. k0 + R)
+          a.buf_rows = u32(L.m_tile, "rows");
+          a.buf_cols = u32(R, "cols");
+        } else {   // transposed: kt x R, row j = A[m0 .. m0 + R)[k0 + j], one OS beat
+          a.flags = kFlagTranspose;
+          a.buf_rows = u32(L.k_tile, "rows");
+          a.buf_cols = u32(R, "cols");
+        }
+        a.slot = static_cast<uint8_t>(op_slot);
+        a.buf_addr = u32(op_slot * a_tile_bytes, "input address");
+        Command c;
+        c.op = Opcode::Compute;
+        c.layer = g.layer;
+        c.tile = tile;
+        c.flags = k0 > 0 ? kFlagAccumulate : 0;
+        c.a_slot = a.slot;
+        c.a_addr = a.buf_addr;
+        c.w_slot = w.slot;
+        c.w_addr = w.buf_addr;
+        c.o_slot = static_cast<uint8_t>(out_slot);
+        c.o_addr = u32(out_slot * o_tile_bytes, "output address");
+        c.m = u32(mv, "m");
+        c.k = u32(kv, "k");
+        c.n = u32(nv, "n");
+        if (ws) {
+          L.commands.push_back(w);
+          L.commands.push_back(a);
+        } else {
+          L.commands.push_back(a);
+          L.commands.push_back(w);
+        }
+        // The previous output tile's Store goes after this tile's loads: the in-order DMA then fetches the
+        // next operands before it waits for the previous tile's last row, so the array never starves.
+        if (pending_store) {
+          L.commands.push_back(*pending_store);
+          pending_store.reset();
+        }
+        L.commands.push_back(c);
+        ++tile;
+        op_slot ^= 1;
+      }
+      Command s;
+      s.op = Opcode::Store;
+      s.layer = g.layer;
+      s.tile = tile - 1;
+      s.dram_addr = g.c_addr + static_cast<uint64_t>((m0 * g.n + n0) * wb);
+      s.dram_stride = u32(c_stride, "C stride");
+      s.rows = u32(mv, "m");
+      s.cols = u32(nv, "n");
+      s.buf_rows = u32(ws ? L.m_tile : R, "rows");
+      s.buf_cols = u32(C, "cols");
+      s.slot = static_cast<uint8_t>(out_slot);
+      s.buf_addr = u32(out_slot * o_tile_bytes, "output address");
+      if (g.post.enabled) {  // the post-processing unit writes codes instead of accumulator words
+        s.op = Opcode::PostProcess;
+        s.dram_addr = g.post.out_addr + static_cast<uint64_t>(m0 * g.n + n0);
+        s.dram_stride = u32(g.n, "N");
+        s.scale_addr = g.post.scale_addr + static_cast<uint64_t>(4 * n0);
+        s.bias_addr = g.post.bias_addr + static_cast<uint64_t>(4 * n0);
+        s.out_fmt = g.post.out_fmt;
+        uint32_t bits;
+        std::memcpy(&bits, &g.post.out_scale, 4);
+        s.out_scale = bits;
+      }
+      pending_store = s;
+      out_slot ^= 1;
+    }
+  }
+  if (pending_store) L.commands.push_back(*pending_store);
+  L.tiles = tile;
+  Command b;
+  b.op = Opcode::Barrier;
+  b.layer = g.layer;
+  L.commands.push_back(b);
+  return L;
+}
+
+void finish_stream(std::vector<Command>& cmds) {
+  Command e;
+  e.op = Opcode::End;
+  cmds.push_back(e);
+}
+
+std::vector<Command> lower_gemms(const ArrayTarget& t, const std::vector<GemmSpec>& gs,
+                                 std::vector<LoweredGemm>* per_gemm) {
+  std::vector<Command> out;
+  for (const GemmSpec& g : gs) {
+    LoweredGemm L = lower_gemm(t, g);
+    out.insert(out.end(), L.commands.begin(), L.commands.end());
+    if (per_gemm) per_gemm->push_back(std::move(L));
+  }
+  finish_stream(out);
+  return out;
+}
+
+std::vector<uint8_t> im2col(const ConvSpec& c, const uint8_t* in, uint8_t zero_code) {
+  if (c.batch < 1 || c.in_h < 1 || c.in_w < 1 || c.in_c < 1 || c.out_c < 1 || c.kh < 1 || c.kw < 1 ||
+      c.stride < 1 || c.pad < 0 || c.out_h() < 1 || c.out_w() < 1)
+    throw std::invalid_argument("im2col: bad convolution shape");
+  const int64_t oh = c.out_h(), ow = c.out_w(), K = c.kh * c.kw * c.in_c;
+  std::vector<uint8_t> a(static_cast<size_t>(c.batch * oh * ow * K), zero_code);
+  for (int64_t b = 0; b < c.batch; ++b)
+    for (int64_t y = 0; y < oh; ++y)
+      for (int64_t x = 0; x < ow; ++x) {
+        uint8_t* row = a.data() + ((b * oh + y) * ow + x) * K;
+        for (int64_t dy = 0; dy < c.kh; ++dy)
+          for (int64_t dx = 0; dx < c.kw; ++dx) {
+            const int64_t iy = y * c.stride + dy - c.pad, ix = x * c.stride + dx - c.pad;
+            if (iy < 0 || iy >= c.in_h || ix < 0 || ix >= c.in_w) continue;
+            const uint8_t* src = in + ((b * c.in_h + iy) * c.in_w + ix) * c.in_c;
+            std::copy(src, src + c.in_c, row + (dy * c.kw + dx) * c.in_c);
+          }
+      }
+  return a;
+}
+
+GemmSpec conv_as_gemm(const ConvSpec& c, uint64_t a_addr, uint64_t b_addr, uint64_t c_addr, uint16_t layer) {
+  GemmSpec g;
+  g.m = c.batch * c.out_h() * c.out_w();
+  g.k = c.kh * c.kw * c.in_c;
+  g.n = c.out_c;
+  g.a_addr = a_addr;
+  g.b_addr = b_addr;
+  g.c_addr = c_addr;
+  g.layer = layer;
+  return g;
+}
+
+std::vector<GemmSpec> attention_gemms(const AttentionSpec& a, int word_bytes) {
+  if (a.heads < 1 || a.seq < 1 || a.head_dim < 1) throw std::invalid_argument("attention: bad shape");
+  std::vector<GemmSpec> out;
+  const int64_t S = a.seq, D = a.head_dim;
+  for (int64_t h = 0; h < a.heads; ++h) {
+    GemmSpec s;  // scores: Q_h (S x D) x Kt_h (D x S)
+    s.m = S, s.k = D, s.n = S;
+    s.a_addr = a.q_addr + static_cast<uint64_t>(h * S * D);
+    s.b_addr = a.kt_addr + static_cast<uint64_t>(h * D * S);
+    s.c_addr = a.s_addr + static_cast<uint64_t>(h * S * S * word_bytes);
+    s.layer = static_cast<uint16_t>(2 * h);
+    GemmSpec o;  // context: P_h (S x S) x V_h (S x D)
+    o.m = S, o.k = S, o.n = D;
+    o.a_addr = a.p_addr + static_cast<uint64_t>(h * S * S);
+    o.b_addr = a.v_addr + static_cast<uint64_t>(h * S * D);
+    o.c_addr = a.o_addr + static_cast<uint64_t>(h * S * D * word_bytes);
+    o.layer = static_cast<uint16_t>(2 * h + 1);
+    out.push_back(s);
+    out.push_back(o);
+  }
+  return out;
+}
+
+}  // namespace fp8sim::firmware

@@ -1,0 +1,131 @@
+// The accelerator: controller, DMA engine to DRAM, input/weight/accumulator buffers (SRAMs with size,
+// banks, ports and read latency) and the systolic array, stepped once per clock cycle.
+//
+// Units and their cycle rules (the derivations in tests/sim rely on exactly these):
+//   controller  fetches one command per cycle, in order, into the queue of the unit that executes it
+//               (DMA: loads and stores; compute: Compute), when that queue has room; a Barrier waits until
+//               every unit is idle; End finishes the run once every unit is idle. A command dispatched in
+//               cycle t can start in cycle t + 1.
+//   scoreboard  per buffer slot: a load waits for the slot's earlier readers, a Compute for the loads of
+//               the slots it reads and for the stores reading its output slot, a Store for the computes
+//               writing its slot. Completion in cycle t is visible in cycle t + 1.
+//   DMA         one transfer at a time, in order: dram.latency cycles (a Store also waits the output
+//               buffer's read latency), then min(bytes_per_cycle, buffer access width) bytes per cycle while
+//               it wins a buffer port; the array has priority, a lost port is a conflict stall cycle.
+//   compute     feeder: reads one beat (WS: a weight row or an activation row; OS: one A column and one B
+//               row) per cycle once the command's dependencies hold, the data arriving `latency` cycles
+//               later; up to latency + 1 beats in flight. The array (systolic_array.h) takes a ready beat
+//               whenever in_ready; each output row is written into the accumulator buffer (Accumulate: read,
+//               add with the PE's adder, write: two accesses) and back-pressures the array when the buffer
+//               has no free port. A Compute completes when its last output row is written.
+// Accumulation order: each Compute's tile sums from +0 in the array; the buffer adds the tile sums in
+// order, so a GEMM is AccumulationOrder{k_chunk = the lowering's K tile} (firmware/lowering.h).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fp8sim/firmware/commands.h"
+#include "fp8sim/sim/config.h"
+#include "fp8sim/sim/systolic_array.h"
+
+namespace fp8sim::sim {
+
+enum class Engine : uint8_t { Model = 0, Rtl = 1 };
+
+struct BufferStats {
+  uint64_t bytes_read = 0, bytes_written = 0, accesses = 0, conflicts = 0;
+};
+
+struct CommandStats {
+  size_t index = 0;
+  firmware::Opcode op = firmware::Opcode::Nop;
+  uint16_t layer = 0;
+  uint32_t tile = 0;
+  uint64_t dispatch = 0, start = 0, end = 0;  // cycles; start: dependencies satisfied, work begins
+  uint64_t stall_cycles = 0;                   // DMA: lost buffer ports; compute: array back-pressure
+};
+
+struct LayerStats {
+  uint64_t first_cycle = 0, last_cycle = 0, macs = 0, dram_read = 0, dram_written = 0, commands = 0;
+  uint64_t cycles() const { return last_cycle - first_cycle + 1; }
+};
+
+struct Stats {
+  uint64_t cycles = 0;
+  // Every cycle of the array falls in exactly one class.
+  uint64_t array_compute = 0;      // a compute beat (WS activation row / OS beat) entered
+  uint64_t array_weight_load = 0;  // a WS weight row entered
+  uint64_t array_fill_drain = 0;   // no beat entered, data in flight (pipeline fill/drain, SRAM read latency)
+  uint64_t array_stall_dram = 0;   // no beat: the next Compute waits for its loads (DRAM)
+  uint64_t array_stall_conflict = 0;  // no beat or output: a buffer port was busy
+  uint64_t array_idle = 0;         // no Compute to run
+  uint64_t dma_busy = 0, dma_stall_conflict = 0, dma_wait_deps = 0;
+  uint64_t macs = 0;               // useful multiply-accumulates (valid m * k * n of every tile)
+  uint64_t first_beat_cycle = 0, last_output_cycle = 0;  // of the whole run (array-level span)
+  BufferStats input, weight, output;
+  uint64_t dram_read = 0, dram_written = 0;
+  ArrayToggles toggles;
+  std::vector<CommandStats> commands;
+  std::map<uint16_t, LayerStats> layers;
+  double pe_utilization(int rows, int cols) const {
+    return cycles ? static_cast<double>(macs) / (double(rows) * cols * double(cycles)) : 0.0;
+  }
+  std::string to_text(const AcceleratorConfig& cfg) const;
+};
+
+// Values to sample into a VCD (sc_trace) for a window of cycles.
+struct TraceProbe {
+  uint64_t cycle = 0;
+  bool in_valid = false, in_ready = false, in_wload = false, out_valid = false, out_ready = false;
+  uint32_t pc = 0, dma_queue = 0, compute_queue = 0, fifo = 0;
+  uint32_t out_word0 = 0;  // low 32 bits of output column 0
+};
+
+class Accelerator {
+ public:
+  Accelerator(const AcceleratorConfig& cfg, uint64_t dram_bytes, Engine engine = Engine::Model);
+  ~Accelerator();
+
+  std::vector<uint8_t>& dram();
+  void load_program(std::vector<firmware::Command> cmds);
+  void tick();          // one clock cycle
+  bool done() const;
+  uint64_t cycle() const;
+  // Runs tick() until done (plain loop, no SystemC kernel); throws if max_cycles pass first.
+  void run(uint64_t max_cycles = ~uint64_t{0});
+
+  const Stats& stats() const;
+  const AcceleratorConfig& config() const;
+  const ArrayCore& array() const;
+  const TraceProbe& probe() const;
+  // Reads back C (M x N accumulator words at c_addr, row stride N words) as model words.
+  std::vector<model::AccWord> read_output(uint64_t c_addr, int64_t m, int64_t n) const;
+  // Engine::Rtl: compare every array output row with the model array's (always) and every tile with
+  // golden_gemm of its operands (set false to skip the golden tile check).
+  void set_tile_golden_check(bool on);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> d_;
+};
+
+// Whether an RTL array is built for these parameters (fp8sim_rtl_arrays holds a fixed list).
+bool rtl_array_available(const ArrayParams& p);
+
+// Runs the jobs one after another inside ONE SystemC simulation (SystemC elaborates once per process): a
+// clocked SC_METHOD ticks the current accelerator. With vcd_path, the probe of each cycle in
+// [vcd_from, vcd_to) is traced with sc_trace (values hold outside the window). Returns the simulated time
+// in cycles.
+struct VcdOptions {
+  std::string path;
+  uint64_t from = 0, to = 0;
+};
+// seconds: when given, the CPU seconds (this thread) each job took (for the bench program).
+uint64_t run_systemc(const std::vector<Accelerator*>& jobs, const VcdOptions& vcd = {},
+                     std::vector<double>* seconds = nullptr);
+
+}  // namespace fp8sim::sim

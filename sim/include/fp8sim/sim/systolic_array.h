@@ -1,0 +1,82 @@
+// systolic_array: the model twin of rtl/systolic_array.v (sa_ws.v, sa_os.v): same parameters (ROWS, COLS,
+// DATAFLOW, PE_KIND, FMT_A, FMT_B, ACC_W), same ports, same registers, same cycle timing. It is stepped by ONE
+// call per clock edge that updates every cell in a loop over plain arrays (no process or signal per PE).
+//
+// Cycle protocol (as the RTL): during a cycle, in_ready()/out_valid()/out_words() are functions of the
+// registers; the caller decides its inputs and calls edge() once (the rising edge). A beat moves when
+// valid && ready at the edge. Timing (R rows, C cols; cycles counted inclusively from the first beat
+// accepted to the last output beat accepted, never stalled):
+//   WS tile: R weight beats + M compute beats, output of a compute beat R + C - 1 cycles after it:
+//            2R + M + C - 1 cycles; T back-to-back tiles T * (2R + M + C - 2) + 1.
+//   OS tile: K beats, R + C - 2 cycles until the last reaches the far corner, R output beats (bottom row
+//            first): K + 2R + C - 2 cycles; T tiles T * (K + 2R + C - 2).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "fp8sim/firmware/lowering.h"
+#include "fp8sim/model/gemm.h"
+#include "fp8sim/sim/pe.h"
+
+namespace fp8sim::sim {
+
+using firmware::Dataflow;
+
+struct ArrayParams {
+  int rows = 8, cols = 8;
+  Dataflow dataflow = Dataflow::WeightStationary;
+  PeKind pe = PeKind::Fp8Float32;
+  model::Fp8Kind fmt_a = model::Fp8Kind::E4M3, fmt_b = model::Fp8Kind::E4M3;
+  int acc_width = 0;     // fixed point: 0 = exact for K = 4096 (as the RTL's ACC_W = 0)
+  bool toggles = true;   // count register toggles (costs some speed)
+  model::GemmNumerics numerics() const { return pe_numerics(pe, fmt_a, fmt_b, acc_width); }
+};
+
+// Toggle counts (bits that changed at an edge) of the cell registers: the data-dependent energy input.
+struct ArrayToggles {
+  uint64_t a_regs = 0;    // operand A registers (activations moving right)
+  uint64_t b_regs = 0;    // operand B registers (WS: stationary weights; OS: B moving down)
+  uint64_t acc_regs = 0;  // partial-sum (WS) / accumulator (OS) registers
+};
+
+// The inputs of one cycle. a: ROWS codes, b: COLS codes, psum: COLS words (nullptr: zeros). Pointers may be
+// null when nothing is driven (then zeros, as the accelerator drives an idle bus).
+struct ArrayInputs {
+  bool valid = false, wload = false, last = false, out_ready = true;
+  const uint8_t* a = nullptr;
+  const uint8_t* b = nullptr;
+  const uint128* psum = nullptr;
+};
+
+class ArrayCore {
+ public:
+  virtual ~ArrayCore() = default;
+  const ArrayParams& params() const { return p_; }
+  virtual bool in_ready(bool wload, bool out_ready) const = 0;
+  virtual bool out_valid() const = 0;
+  virtual void out_words(uint128* dst) const = 0;   // COLS RTL accumulator words
+  virtual void edge(const ArrayInputs& in) = 0;
+  // Any valid data inside (WS: compute rows in flight; OS: not in the RUN state with an idle pipeline).
+  virtual bool active() const = 0;
+  const ArrayToggles& toggles() const { return tog_; }
+  uint64_t edges() const { return edges_; }
+  // Word arithmetic of this PE kind, for the accumulating output buffer and comparisons.
+  virtual uint128 add_words(uint128 acc, uint128 x) const = 0;
+  virtual model::AccWord to_acc_word(uint128 w) const = 0;
+  const model::GemmNumerics& numerics() const { return num_; }
+
+ protected:
+  explicit ArrayCore(const ArrayParams& p) : p_(p), num_(p.numerics()) {}
+  ArrayParams p_;
+  model::GemmNumerics num_;
+  ArrayToggles tog_;
+  uint64_t edges_ = 0;
+};
+
+// The one factory: dataflow, PE kind, formats and word width chosen by the parameters. Throws
+// std::invalid_argument for bad parameters.
+std::unique_ptr<ArrayCore> make_systolic_array(const ArrayParams& p);
+
+}  // namespace fp8sim::sim

@@ -1,0 +1,65 @@
+#include "fp8sim/sim/gemm_run.h"
+
+#include <algorithm>
+
+#include "fp8sim/model/fp8.h"
+
+namespace fp8sim::sim {
+
+std::vector<uint8_t> random_codes(const model::GemmNumerics& num, bool b_operand, int64_t count, std::mt19937_64& rng,
+                                  unsigned special_per_mille) {
+  std::vector<uint8_t> v(static_cast<size_t>(count));
+  const model::Fp8Format& f = model::fp8_format(b_operand ? num.b_kind : num.a_kind);
+  for (auto& x : v) {
+    x = static_cast<uint8_t>(rng());
+    if (num.int8) continue;
+    const bool allow_special = rng() % 1000 < special_per_mille;
+    while (!allow_special && (model::fp8_is_nan(f, x) || model::fp8_is_inf(f, x))) x = static_cast<uint8_t>(rng());
+  }
+  return v;
+}
+
+GemmJob make_gemm_job(const AcceleratorConfig& cfg, int64_t m, int64_t k, int64_t n, std::vector<uint8_t> a,
+                      std::vector<uint8_t> b, Engine engine) {
+  GemmJob j;
+  j.m = m, j.k = k, j.n = n;
+  j.a = std::move(a);
+  j.b = std::move(b);
+  const auto align = [](uint64_t x) { return (x + 63) / 64 * 64; };
+  j.a_addr = 0;
+  j.b_addr = align(uint64_t(m * k));
+  j.c_addr = align(j.b_addr + uint64_t(k * n));
+  const uint64_t dram = j.c_addr + uint64_t(m * n * cfg.word_bytes());
+  firmware::GemmSpec g;
+  g.m = m, g.k = k, g.n = n, g.a_addr = j.a_addr, g.b_addr = j.b_addr, g.c_addr = j.c_addr;
+  j.lowered = firmware::lower_gemm(cfg.target(), g);
+  std::vector<firmware::Command> cmds = j.lowered.commands;
+  firmware::finish_stream(cmds);
+  j.acc = std::make_unique<Accelerator>(cfg, dram, engine);
+  std::copy(j.a.begin(), j.a.end(), j.acc->dram().begin() + j.a_addr);
+  std::copy(j.b.begin(), j.b.end(), j.acc->dram().begin() + j.b_addr);
+  j.acc->load_program(std::move(cmds));
+  return j;
+}
+
+std::vector<model::AccWord> GemmJob::output() const { return acc->read_output(c_addr, m, n); }
+
+std::vector<model::AccWord> GemmJob::golden() const {
+  return model::golden_gemm(acc->array().numerics(), model::AccumulationOrder{lowered.k_chunk}, m, k, n, a.data(),
+                            b.data());
+}
+
+size_t GemmJob::compare(std::string* report) const {
+  const auto have = output(), want = golden();
+  size_t bad = 0;
+  for (size_t i = 0; i < have.size(); ++i) {
+    if (have[i] == want[i]) continue;
+    if (++bad <= 3 && report)
+      *report += "C[" + std::to_string(int64_t(i) / n) + "][" + std::to_string(int64_t(i) % n) + "]: sim " +
+                 model::acc_word_to_string(acc->array().numerics(), have[i]) + ", golden " +
+                 model::acc_word_to_string(acc->array().numerics(), want[i]) + "\n";
+  }
+  return bad;
+}
+
+}  // namespace fp8sim::sim

@@ -1,0 +1,243 @@
+// The lowering checked by an abstract interpreter written here, independent of sim/: it executes a command
+// stream on buffers whose cells hold *which* element they contain (A[m][k], B[k][n], or padding), and
+// checks, for random shapes and array configurations, both dataflows:
+//   - no access outside a buffer (no overfill) and no DRAM access outside A, B, C;
+//   - every product pairs A[m][k] with B[k][n] of the same k (or involves padding);
+//   - every output C[m][n] is stored exactly once, and its word holds each k in [0, K) exactly once;
+//   - the Accumulate flag is set exactly when the output word already holds a partial sum of that output.
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "fp8sim/firmware/commands.h"
+#include "fp8sim/firmware/lowering.h"
+
+using namespace fp8sim::firmware;
+
+namespace {
+
+struct Tag {  // one operand byte: A[i][j] or B[i][j]; i < 0 is padding (zero)
+  int64_t i = -1, j = -1;
+};
+struct OutWord {
+  int64_t m = -1, n = -1;
+  std::vector<int64_t> ks;  // k of every product summed into this word
+};
+
+struct Interp {
+  ArrayTarget t;
+  GemmSpec g;
+  std::vector<Tag> inbuf, wbuf;
+  std::vector<OutWord> obuf;
+  std::vector<int> stored;  // per C element
+  int64_t computes = 0;
+
+  Interp(const ArrayTarget& t_, const GemmSpec& g_)
+      : t(t_), g(g_), inbuf(static_cast<size_t>(t.input_buffer_bytes)),
+        wbuf(static_cast<size_t>(t.weight_buffer_bytes)),
+        obuf(static_cast<size_t>(t.output_buffer_bytes / t.word_bytes)), stored(static_cast<size_t>(g.m * g.n)) {}
+
+  static void fail(const std::string& s) { throw std::runtime_error(s); }
+
+  Tag dram_operand(uint64_t addr, bool is_a) const {
+    const uint64_t base = is_a ? g.a_addr : g.b_addr;
+    const int64_t rows = is_a ? g.m : g.k, cols = is_a ? g.k : g.n;
+    if (addr < base || addr >= base + static_cast<uint64_t>(rows * cols)) fail("DRAM read outside the operand");
+    const int64_t off = static_cast<int64_t>(addr - base);
+    return Tag{off / cols, off % cols};
+  }
+
+  void load(const Command& c, bool is_a) {
+    std::vector<Tag>& buf = is_a ? inbuf : wbuf;
+    const bool tr = c.flags & kFlagTranspose;
+    const uint64_t span = uint64_t{c.buf_rows} * c.buf_cols;
+    if (c.buf_addr + span > buf.size()) fail("load overfills the buffer");
+    if ((tr ? c.cols : c.rows) > c.buf_rows || (tr ? c.rows : c.cols) > c.buf_cols) fail("tile larger than region");
+    for (uint64_t x = 0; x < span; ++x) buf[c.buf_addr + x] = Tag{};  // zero fill
+    for (uint32_t r = 0; r < c.rows; ++r)
+      for (uint32_t q = 0; q < c.cols; ++q) {
+        const Tag tg = dram_operand(c.dram_addr + uint64_t{r} * c.dram_stride + q, is_a);
+        const uint64_t at = tr ? uint64_t{q} * c.buf_cols + r : uint64_t{r} * c.buf_cols + q;
+        buf[c.buf_addr + at] = tg;
+      }
+  }
+
+  const Tag& rd(const std::vector<Tag>& b, uint64_t a) const {
+    if (a >= b.size()) fail("compute reads outside a buffer");
+    return b[a];
+  }
+
+  void compute(const Command& c) {
+    ++computes;
+    const int64_t R = t.rows, C = t.cols, wb = t.word_bytes;
+    const bool ws = t.dataflow == Dataflow::WeightStationary;
+    const int64_t out_rows = ws ? c.m : R;
+    for (int64_t i = 0; i < out_rows; ++i)
+      for (int64_t j = 0; j < C; ++j) {
+        const uint64_t waddr = c.o_addr + static_cast<uint64_t>((i * C + j) * wb);
+        if (waddr % wb || waddr / wb >= obuf.size()) fail("compute writes outside the output buffer");
+        OutWord& w = obuf[waddr / wb];
+        OutWord fresh;
+        std::vector<int64_t> ks;
+        int64_t mm = -1, nn = -1;
+        const int64_t depth = ws ? R : c.k;
+        for (int64_t r = 0; r < depth; ++r) {
+          const Tag a = ws ? rd(inbuf, c.a_addr + i * R + r) : rd(inbuf, c.a_addr + r * R + i);
+          const Tag b = ws ? rd(wbuf, c.w_addr + r * C + j) : rd(wbuf, c.w_addr + r * C + j);
+          if (a.i < 0 || b.i < 0) continue;  // padding: +0 product
+          if (a.j != b.i) fail("product of A[.][" + std::to_string(a.j) + "] with B[" + std::to_string(b.i) + "][.]");
+          if ((mm >= 0 && mm != a.i) || (nn >= 0 && nn != b.j)) fail("one word mixes outputs");
+          mm = a.i, nn = b.j;
+          ks.push_back(a.j);
+        }
+        const bool acc = c.flags & kFlagAccumulate;
+        if (!acc) w = fresh;
+        if (mm >= 0) {
+          if (acc && w.m >= 0 && (w.m != mm || w.n != nn)) fail("accumulating into another output's word");
+          if (acc && w.m < 0) fail("Accumulate set on a word holding no partial sum");
+          w.m = mm, w.n = nn;
+          w.ks.insert(w.ks.end(), ks.begin(), ks.end());
+        }
+      }
+  }
+
+  void store(const Command& c) {
+    const int64_t wb = t.word_bytes;
+    for (uint32_t r = 0; r < c.rows; ++r)
+      for (uint32_t q = 0; q < c.cols; ++q) {
+        const uint64_t baddr = c.buf_addr + (uint64_t{r} * c.buf_cols + q) * wb;
+        if (baddr / wb >= obuf.size()) fail("store reads outside the output buffer");
+        // Store writes accumulator words to C; PostProcess writes one code per output to post.out_addr.
+        const bool pp = c.op == Opcode::PostProcess;
+        const int64_t esz = pp ? 1 : wb;
+        const uint64_t base = pp ? g.post.out_addr : g.c_addr;
+        const uint64_t daddr = c.dram_addr + uint64_t{r} * c.dram_stride + q * esz;
+        if (daddr < base || (daddr - base) % esz) fail("store outside C");
+        const int64_t e = static_cast<int64_t>((daddr - base) / esz);
+        if (pp && (c.scale_addr + 4 * q != g.post.scale_addr + 4 * uint64_t(e % g.n) ||
+                   c.bias_addr + 4 * q != g.post.bias_addr + 4 * uint64_t(e % g.n)))
+          fail("post-processing parameters of another column");
+        if (e >= g.m * g.n) fail("store outside C");
+        const OutWord& w = obuf[baddr / wb];
+        if (w.m != e / g.n || w.n != e % g.n) fail("stored word belongs to another output");
+        std::vector<int> seen(static_cast<size_t>(g.k));
+        for (int64_t k : w.ks) seen[k]++;
+        for (int64_t k = 0; k < g.k; ++k)
+          if (seen[k] != 1) fail("C[" + std::to_string(w.m) + "][" + std::to_string(w.n) + "] has k=" +
+                                 std::to_string(k) + " " + std::to_string(seen[k]) + " times");
+        stored[e]++;
+      }
+  }
+
+  void run(const std::vector<Command>& cmds) {
+    for (const Command& c : cmds) {
+      switch (c.op) {
+        case Opcode::LoadActivations: load(c, true); break;
+        case Opcode::LoadWeights: load(c, false); break;
+        case Opcode::Compute: compute(c); break;
+        case Opcode::Store:
+        case Opcode::PostProcess: store(c); break;
+        default: break;
+      }
+    }
+  }
+};
+
+}  // namespace
+
+TEST_CASE("lowering covers every output exactly once without overfilling a buffer", "[firmware]") {
+  std::mt19937_64 rng(20240601);
+  auto pick = [&](int64_t lo, int64_t hi) { return lo + static_cast<int64_t>(rng() % uint64_t(hi - lo + 1)); };
+  int checked = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    ArrayTarget t;
+    t.rows = static_cast<int>(pick(1, 12));
+    t.cols = static_cast<int>(pick(1, 12));
+    t.dataflow = trial % 2 ? Dataflow::OutputStationary : Dataflow::WeightStationary;
+    t.word_bytes = std::vector<int>{4, 8, 16}[rng() % 3];
+    // Buffers from just enough for one double-buffered tile to a few times more.
+    t.input_buffer_bytes = 2 * t.rows * pick(1, 40);
+    t.weight_buffer_bytes = 2 * t.rows * t.cols + 2 * t.cols * pick(0, 40);
+    t.output_buffer_bytes = 2 * int64_t{t.rows} * t.cols * t.word_bytes * pick(1, 6);
+    t.os_k_tile = pick(0, 1) ? pick(1, 50) : 0;
+    GemmSpec g;
+    g.m = pick(1, 40), g.k = pick(1, 70), g.n = pick(1, 40);
+    g.a_addr = 0;
+    g.b_addr = static_cast<uint64_t>(g.m * g.k) + 64;
+    g.c_addr = g.b_addr + static_cast<uint64_t>(g.k * g.n) + 128;
+    if (trial % 3 == 0) {  // post-processed outputs (codes) instead of accumulator words
+      g.post.enabled = true;
+      g.post.scale_addr = g.c_addr + uint64_t(g.m * g.n * t.word_bytes);
+      g.post.bias_addr = g.post.scale_addr + uint64_t(4 * g.n);
+      g.post.out_addr = g.post.bias_addr + uint64_t(4 * g.n);
+    }
+    const LoweredGemm L = lower_gemm(t, g);
+    Interp in(t, g);
+    INFO("trial " << trial << " array " << t.rows << "x" << t.cols << (trial % 2 ? " os" : " ws") << " M=" << g.m
+                  << " K=" << g.k << " N=" << g.n);
+    REQUIRE_NOTHROW(in.run(L.commands));
+    for (int64_t e = 0; e < g.m * g.n; ++e) REQUIRE(in.stored[e] == 1);
+    // Tile count: ceil(M/mt) * ceil(N/C) * ceil(K/kt) compute commands.
+    const int64_t want = (g.m + L.m_tile - 1) / L.m_tile * ((g.n + t.cols - 1) / t.cols) * ((g.k + L.k_tile - 1) / L.k_tile);
+    CHECK(in.computes == want);
+    CHECK(L.k_chunk == (t.dataflow == Dataflow::WeightStationary ? t.rows : L.k_tile));
+    ++checked;
+  }
+  CHECK(checked == 300);
+}
+
+TEST_CASE("lowering rejects buffers too small for one tile", "[firmware]") {
+  GemmSpec g;
+  g.m = 4, g.k = 4, g.n = 4;
+  ArrayTarget ws{4, 4, Dataflow::WeightStationary, 8, 32, 128, 4, 0};  // input: 2 x 4 bytes -> mt = 1
+  CHECK(lower_gemm(ws, g).m_tile == 1);
+  ws.input_buffer_bytes = 7;  // not even one 1 x 4 activation row per slot
+  CHECK_THROWS_WITH(lower_gemm(ws, g), Catch::Contains("buffers too small for one tile"));
+  ArrayTarget ws2{4, 4, Dataflow::WeightStationary, 64, 31, 128, 4, 0};
+  CHECK_THROWS_WITH(lower_gemm(ws2, g), Catch::Contains("weight buffer (31 bytes) cannot hold two 4x4"));
+  ArrayTarget os{4, 4, Dataflow::OutputStationary, 64, 64, 127, 4, 0};
+  CHECK_THROWS_WITH(lower_gemm(os, g), Catch::Contains("output buffer (127 bytes) cannot hold two 4x4"));
+  g.k = 0;
+  CHECK_THROWS_WITH(lower_gemm(ws, g), Catch::Contains("empty GEMM"));
+}
+
+TEST_CASE("convolution through im2col and attention lower to covered GEMMs", "[firmware]") {
+  // 1 x 5 x 4 x 3 input, 3x3 kernel, stride 2, pad 1: out 3 x 2. Input codes = position + 1 (never 0).
+  ConvSpec c;
+  c.batch = 1, c.in_h = 5, c.in_w = 4, c.in_c = 3, c.out_c = 5, c.kh = 3, c.kw = 3, c.stride = 2, c.pad = 1;
+  std::vector<uint8_t> x(5 * 4 * 3);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<uint8_t>(i + 1);
+  const auto a = im2col(c, x.data());
+  REQUIRE(c.out_h() == 3);
+  REQUIRE(c.out_w() == 2);
+  REQUIRE(a.size() == size_t(6 * 27));
+  // Output (1, 1) (row 3 of A): taps at iy = 1 + dy, ix = 1 + dx; tap (2, 2) reads iy = 3, ix = 3.
+  CHECK(a[3 * 27 + (2 * 3 + 2) * 3 + 1] == x[(3 * 4 + 3) * 3 + 1]);
+  // Output (0, 0): tap (0, 0) is padding.
+  CHECK(a[0] == 0);
+  CHECK(a[(1 * 3 + 1) * 3 + 2] == x[(0 * 4 + 0) * 3 + 2]);
+  ArrayTarget t{4, 4, Dataflow::WeightStationary, 256, 64, 1024, 4, 0};
+  const GemmSpec g = conv_as_gemm(c, 0, 4096, 8192, 0);
+  CHECK((g.m == 6 && g.k == 27 && g.n == 5));
+  Interp in(t, g);
+  REQUIRE_NOTHROW(in.run(lower_gemm(t, g).commands));
+  for (int v : in.stored) CHECK(v == 1);
+
+  AttentionSpec at;
+  at.heads = 2, at.seq = 7, at.head_dim = 5;
+  at.q_addr = 0, at.kt_addr = 1000, at.p_addr = 2000, at.v_addr = 3000, at.s_addr = 10000, at.o_addr = 20000;
+  const auto gs = attention_gemms(at, 4);
+  REQUIRE(gs.size() == 4);
+  CHECK((gs[0].m == 7 && gs[0].k == 5 && gs[0].n == 7));
+  CHECK((gs[1].m == 7 && gs[1].k == 7 && gs[1].n == 5));
+  CHECK(gs[3].c_addr == 20000 + 7 * 5 * 4);
+  for (const GemmSpec& gg : gs) {
+    Interp i2(t, gg);
+    REQUIRE_NOTHROW(i2.run(lower_gemm(t, gg).commands));
+    for (int v : i2.stored) CHECK(v == 1);
+  }
+}
