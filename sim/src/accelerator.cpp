@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <deque>
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 
@@ -88,6 +89,13 @@ struct Accelerator::Impl {
   bool rmw_read = false;     // accumulate write with one port: the read half is done
   std::vector<uint128> outrow, shadow_row;
   bool any_beat = false;
+  uint64_t rows_out = 0;  // array output rows written so far (numbering for the test-only fault)
+  std::optional<Accelerator::TestOnlyOutputFault> test_fault;
+
+  // TEST ONLY (Accelerator::test_only_inject_output_fault): flips the chosen word of the current output row.
+  void apply_test_fault(std::vector<uint128>& row) const {
+    if (test_fault->out_row == rows_out) row[size_t(test_fault->col)] ^= test_fault->xor_mask;
+  }
 
   Impl(const AcceleratorConfig& c, uint64_t dram_bytes, Engine e)
       : cfg(c), engine(e), R(c.array.rows), C(c.array.cols), wb(c.word_bytes()),
@@ -353,6 +361,7 @@ struct Accelerator::Impl {
         ++cstats(owner).stall_cycles;
       }
       arr->out_words(outrow.data());
+      if (test_fault) apply_test_fault(outrow);
     }
     if (shadow) compare_shadow(ov);
     // Input beat.
@@ -425,6 +434,7 @@ struct Accelerator::Impl {
       std::copy(outrow.begin(), outrow.end(), is.tile_out.begin() + size_t(t.row) * C);
     }
     st.last_output_cycle = now;
+    ++rows_out;
     ++is.rows_written;
     if (is.rows_written == (ws ? c.m : uint32_t(R))) finish_compute(is);
   }
@@ -500,6 +510,7 @@ struct Accelerator::Impl {
       why = std::string("out_valid: rtl ") + (ov ? "1" : "0") + ", model " + (sv ? "1" : "0");
     } else if (ov) {
       shadow->out_words(shadow_row.data());
+      if (test_fault && test_fault->model_too) apply_test_fault(shadow_row);
       for (int j = 0; j < C; ++j)
         if (shadow_row[j] != outrow[j]) {
           const OutTag& t = tags.front();
@@ -598,6 +609,11 @@ const AcceleratorConfig& Accelerator::config() const { return d_->cfg; }
 const ArrayCore& Accelerator::array() const { return *d_->arr; }
 const TraceProbe& Accelerator::probe() const { return d_->probe; }
 void Accelerator::set_tile_golden_check(bool on) { d_->golden_tiles = on; }
+void Accelerator::test_only_inject_output_fault(const TestOnlyOutputFault& f) {
+  if (d_->engine != Engine::Rtl || f.col < 0 || f.col >= d_->C)
+    throw std::logic_error("test_only_inject_output_fault: needs Engine::Rtl and a column of the array");
+  d_->test_fault = f;
+}
 
 std::vector<model::AccWord> Accelerator::read_output(uint64_t c_addr, int64_t m, int64_t n) const {
   std::vector<model::AccWord> out(size_t(m * n));

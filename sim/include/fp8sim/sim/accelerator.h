@@ -108,6 +108,21 @@ class Accelerator {
   // golden_gemm of its operands (set false to skip the golden tile check).
   void set_tile_golden_check(bool on);
 
+  // TEST ONLY, not a feature: fault injection for tests/sim/test_sim_fault.cpp, which checks the mismatch
+  // reports of Engine::Rtl. No command-line option or configuration key reaches it; unused, it costs one
+  // untaken branch per cycle with an array output. XORs `xor_mask` into column `col` of array output row number
+  // `out_row` (counted from 0 over the whole run, in the order rows leave the array) as read from the RTL.
+  // With `model_too` the model array's row gets the same flip (a bug both arrays share): the per-row RTL/model
+  // comparison passes and only the golden tile check can see it. Throws std::logic_error unless
+  // Engine::Rtl and col < array cols.
+  struct TestOnlyOutputFault {
+    uint64_t out_row = 0;
+    int col = 0;
+    uint128 xor_mask = 1;
+    bool model_too = false;
+  };
+  void test_only_inject_output_fault(const TestOnlyOutputFault& f);
+
  private:
   struct Impl;
   std::unique_ptr<Impl> d_;
