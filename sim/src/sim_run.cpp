@@ -15,6 +15,28 @@
 
 using namespace fp8sim;
 
+namespace {
+
+const char* const kHelp =
+    "usage: fp8sim_sim_run --config FILE [options]\n"
+    "Runs one named accelerator configuration (sim/configs/*.toml) on one GEMM of random operand codes\n"
+    "(SYNTHETIC data, seeded) inside SystemC, checks every output word against model::golden_gemm, and prints\n"
+    "the statistics. The PE type, accumulator, dataflow and buffers come from the configuration file.\n"
+    "options (defaults in brackets):\n"
+    "  --config FILE          accelerator configuration (required)\n"
+    "  --m M --k K --n N      GEMM shape, A is M x K, B is K x N [20, 37, 11]\n"
+    "  --seed S               operand seed [1]\n"
+    "  --engine model|rtl     modelled array, or the Verilated RTL array in the loop (only for the array\n"
+    "                         configurations built in rtl/CMakeLists.txt) [model]\n"
+    "  --vcd FILE             write a VCD of the accelerator's probes for cycles [--vcd-from, --vcd-to] [0, 1000]\n"
+    "  --write-ref FILE       write the reference-output file (sim/configs/ref/)\n"
+    "  --dump-commands FILE   write the lowered command stream as text\n"
+    "  --command-stats        print statistics per command\n"
+    "  --help                 this text\n"
+    "exit status: 0 ok, 1 mismatch or simulation error, 2 bad arguments or configuration\n";
+
+}  // namespace
+
 int sc_main(int argc, char** argv) {
   std::string config, engine = "model", write_ref, dump, vcd;
   bool command_stats = false;
@@ -22,6 +44,10 @@ int sc_main(int argc, char** argv) {
   uint64_t seed = 1, vcd_from = 0, vcd_to = 1000;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      std::cout << kHelp;
+      return 0;
+    }
     auto next = [&]() -> std::string {
       if (i + 1 >= argc) {
         std::cerr << "fp8sim_sim_run: " << a << " needs a value\n";
