@@ -22,7 +22,8 @@ struct Command {
 };
 
 const Command kCommands[] = {
-    {"quantize", "cast the float tensors of a safetensors file to FP8 (E4M3/E5M2) or INT8",
+    {"quantize", "cast the float tensors of a safetensors file to FP8 (E4M3/E5M2) or INT8, or PTQ-quantize a workload "
+     "(--workload, calibrated scales) into the file the simulator imports",
      fp8sim::simrun::run_quantize},
 };
 

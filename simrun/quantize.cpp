@@ -1,13 +1,19 @@
-// simrun quantize: casts the float tensors of a safetensors file to FP8 or INT8.
-// So far only --granularity none (scale 1, a plain cast) exists; calibration and scales come later and
-// extend this command.
+// simrun quantize: two modes.
+//   --granularity none (default): casts the float tensors of a safetensors file to FP8 or INT8, scale 1.
+//   --granularity per-tensor|per-channel --workload NAME: post-training quantization of a workload's network
+//     by the PTQ quantizer (model/quant, through workloads/'s runner): weight scales per tensor or per output
+//     channel, static activation scales calibrated on the workload's calibration items, exported as the
+//     safetensors file the simulator imports (layout: model/include/fp8sim/model/quant/export.h).
 #include <algorithm>
+#include <unistd.h>
+
 #include <boost/program_options.hpp>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -17,6 +23,7 @@
 #include "fp8sim/model/fp8.h"
 #include "fp8sim/model/int8.h"
 #include "fp8sim/model/safetensors.h"
+#include "fp8sim/workloads/runner.h"
 
 namespace fp8sim::simrun {
 
@@ -26,27 +33,44 @@ namespace po = boost::program_options;
 namespace fs = std::filesystem;
 using namespace fp8sim::model;
 
-constexpr const char* kUsage = "usage: simrun quantize IN.safetensors OUT.safetensors --format e4m3|e5m2|int8 [options]";
+constexpr const char* kUsage =
+    "usage: simrun quantize IN.safetensors OUT.safetensors --format e4m3|e5m2|int8 [options]\n"
+    "       simrun quantize [WEIGHTS] OUT.safetensors --format e4m3|e5m2|int8 --granularity per-tensor|per-channel\n"
+    "                       --workload NAME|FILE.json [--calibration minmax|percentile|mse] [--percentile P]\n"
+    "                       [--calib-count N] [--act-granularity per-tensor|per-token] [--weight-calibration minmax|mse]";
 
 constexpr const char* kAbout =
-    "Casts every F32, F16, BF16 and F64 tensor of IN to the chosen 8-bit format with scale 1 (no\n"
-    "calibration) and writes OUT. F16 and BF16 values are first widened to float32, which is exact; F64\n"
+    "With --granularity none (the default), casts every F32, F16, BF16 and F64 tensor of IN to the chosen\n"
+    "8-bit format with scale 1 (no calibration) and writes OUT. F16 and BF16 values are first widened to float32, which is exact; F64\n"
     "values are rounded once, directly to the target. Tensors of every other dtype (I8, U8, I16, I32, I64,\n"
     "U16, U32, U64, BOOL, and F8_E4M3/F8_E5M2 even when they differ from --format) are copied unchanged.\n"
     "OUT keeps IN's tensor order and __metadata__ entries, and records the recipe in __metadata__ as\n"
     "fp8sim.format, fp8sim.granularity and fp8sim.overflow (plus fp8sim.int8_range for int8). OUT is\n"
-    "written to a temporary file beside it and renamed into place, so a failed run leaves no partial OUT.\n";
+    "written to a temporary file beside it and renamed into place, so a failed run leaves no partial OUT.\n"
+    "\n"
+    "With --granularity per-tensor or per-channel, runs post-training quantization of a workload's network\n"
+    "(--workload: a name from workloads/*.json, e.g. resnet20-cifar10, minilm-l6, or a path to such a file;\n"
+    "WEIGHTS, if given, replaces the workload's weight source). Only the GEMMs are quantized (linear layers,\n"
+    "convolutions with BatchNorm folded in, attention matmuls). Weights get one scale per tensor or per output\n"
+    "channel (amax / format max); activations get static per-tensor scales calibrated on the workload's first\n"
+    "--calib-count items with --calibration (min/max, percentile of |x|, or MSE-optimal), or per-token dynamic\n"
+    "scales (--act-granularity per-token, no calibration). FP8 saturates, INT8 clamps to [-127, 127]. OUT is the\n"
+    "file the simulator imports: <layer>.weight codes [N, K], <layer>.weight_scale, <layer>.input_scale,\n"
+    "<layer>.bias, attention <matmul>.a_scale/.b_scale, all other parameters F32; __metadata__ holds the recipe\n"
+    "(fp8sim.recipe), the layer table (fp8sim.layers) and whether the weights are synthetic (fp8sim.synthetic).\n"
+    "Missing workload data (../shared, the MiniLM package) is an error naming what is missing (exit status 1).\n";
 
 constexpr const char* kDetails =
-    "Rounding is to nearest, ties to even, before the overflow test (OCP OFP8). E4M3: largest finite 448,\n"
-    "no Inf. E5M2: largest finite 57344, has Inf.\n"
+    "Rounding (both modes) is to nearest, ties to even, before the overflow test (OCP OFP8). E4M3: largest\n"
+    "finite 448, no Inf. E5M2: largest finite 57344, has Inf. The --overflow modes (--granularity none only):\n"
     "  --overflow saturate       values beyond the largest finite value, and +-Inf, become +-max.\n"
     "  --overflow nonsaturating  they become Inf (E5M2) or NaN (E4M3), as ml_dtypes' astype does.\n"
     "NaN stays NaN in FP8. INT8 rounds to nearest even and clamps to [-127, 127] ([-128, 127] with\n"
     "--int8-allow-minus128); INT8 has no NaN, so a tensor holding a NaN is an error (exit status 1).\n"
     "\n"
-    "Output: one line per tensor (name, shape, dtype in -> out, values saturated, or overflowed with\n"
-    "--overflow nonsaturating, and NaN values), then a totals line.\n"
+    "Output (--granularity none): one line per tensor (name, shape, dtype in -> out, values saturated, or\n"
+    "overflowed with --overflow nonsaturating, and NaN values), then a totals line. PTQ: the workload, its\n"
+    "weights (SYNTHETIC where they are), the recipe, the calibration items and any warnings, then a totals line.\n"
     "Exit status: 0 success, 1 I/O, file-format or data error, 2 bad arguments.\n";
 
 struct Recipe {
@@ -155,8 +179,12 @@ Recipe parse_recipe(const po::variables_map& vm) {
 
   const std::string gran = vm["granularity"].as<std::string>();
   if (gran != "none")
-    throw UsageError("quantize: --granularity '" + gran +
-                     "' is not implemented yet; only 'none' (a cast with scale 1) is supported so far");
+    throw UsageError("quantize: --granularity '" + gran + "' is not one of none, per-tensor, per-channel");
+  for (const char* ptq_only : {"workload", "calibration", "percentile", "calib-count", "act-granularity",
+                               "weight-calibration"})
+    if (vm.count(ptq_only) && !vm[ptq_only].defaulted())
+      throw UsageError(std::string("quantize: --") + ptq_only +
+                       " applies to PTQ (--granularity per-tensor|per-channel --workload NAME) only");
 
   const std::string ovf = vm["overflow"].as<std::string>();
   if (ovf == "saturate")
@@ -175,6 +203,104 @@ Recipe parse_recipe(const po::variables_map& vm) {
   return r;
 }
 
+// --granularity per-tensor|per-channel: the PTQ quantizer on a workload.
+int run_ptq(const po::variables_map& vm) {
+  if (!vm.count("format")) throw UsageError("quantize: missing --format (e4m3, e5m2 or int8)");
+  const std::string fmt = vm["format"].as<std::string>();
+  const auto format = quant::format_from_string(fmt);
+  if (!format || *format == quant::Format::FP32)
+    throw UsageError("quantize: --format '" + fmt + "' is not one of e4m3, e5m2, int8");
+  const std::string gran = vm["granularity"].as<std::string>();
+  if (!vm.count("workload"))
+    throw UsageError("quantize: --granularity " + gran +
+                     " needs --workload NAME: the PTQ quantizer calibrates on the workload's network and inputs");
+  if (!vm["overflow"].defaulted() && vm["overflow"].as<std::string>() != "saturate")
+    throw UsageError("quantize: PTQ always saturates (FP8) or clamps (INT8); --overflow nonsaturating is for "
+                     "--granularity none");
+  if (vm["int8-allow-minus128"].as<bool>())
+    throw UsageError("quantize: PTQ uses the symmetric INT8 range [-127, 127]; --int8-allow-minus128 is for "
+                     "--granularity none");
+  workloads::RunOptions o;
+  o.quantize = true;
+  o.recipe.format = *format;
+  o.recipe.weight_granularity = *quant::granularity_from_string(gran);
+  const std::string ag = vm["act-granularity"].as<std::string>();
+  const auto agv = quant::granularity_from_string(ag);
+  if (!agv || *agv == quant::Granularity::PerChannel)
+    throw UsageError("quantize: --act-granularity '" + ag + "' is not one of per-tensor, per-token");
+  o.recipe.act_granularity = *agv;
+  const std::string cal = vm["calibration"].as<std::string>();
+  const auto calv = quant::calib_from_string(cal);
+  if (!calv) throw UsageError("quantize: --calibration '" + cal + "' is not one of minmax, percentile, mse");
+  o.recipe.act_calibration = *calv;
+  const std::string wcal = vm["weight-calibration"].as<std::string>();
+  const auto wcalv = quant::calib_from_string(wcal);
+  if (!wcalv || *wcalv == quant::CalibMethod::Percentile)
+    throw UsageError("quantize: --weight-calibration '" + wcal + "' is not one of minmax, mse");
+  o.recipe.weight_calibration = *wcalv;
+  o.recipe.percentile = vm["percentile"].as<double>();
+  if (!vm["percentile"].defaulted() && *calv != quant::CalibMethod::Percentile)
+    throw UsageError("quantize: --percentile applies to --calibration percentile only");
+  if (o.recipe.act_granularity == quant::Granularity::PerToken &&
+      (!vm["calibration"].defaulted() || !vm["calib-count"].defaulted()))
+    throw UsageError("quantize: --act-granularity per-token has no calibration (--calibration, --calib-count)");
+  try {
+    o.recipe.validate();
+  } catch (const std::exception& e) {
+    throw UsageError(std::string("quantize: ") + e.what());
+  }
+  o.calib_count = vm["calib-count"].as<size_t>();
+  o.quiet_warnings = true;
+
+  // Positionals: [WEIGHTS] OUT.
+  std::string weights, out;
+  if (vm.count("output")) {
+    weights = vm["input"].as<std::string>();
+    out = vm["output"].as<std::string>();
+  } else if (vm.count("input")) {
+    out = vm["input"].as<std::string>();
+  } else {
+    throw UsageError("quantize: expected OUT.safetensors (and optionally WEIGHTS before it)");
+  }
+  const workloads::Paths paths = workloads::Paths::defaults();
+  std::unique_ptr<workloads::Workload> w;
+  try {
+    w = std::make_unique<workloads::Workload>(vm["workload"].as<std::string>(), paths, weights);
+  } catch (const workloads::MissingData& e) {
+    throw std::runtime_error(std::string("data missing: ") + e.what());
+  }
+  // Written beside OUT and renamed into place, as in the cast mode: a failed run leaves no partial OUT.
+  const fs::path out_path = out;
+  const fs::path tmp = out_path.string() + ".tmp-" + std::to_string(::getpid());
+  o.export_path = tmp.string();
+  workloads::RunResult r;
+  try {
+    r = w->quantize_and_export(o);
+    fs::rename(tmp, out_path);
+  } catch (...) {
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    throw;
+  }
+  const bool quiet = vm["quiet"].as<bool>();
+  if (!quiet) {
+    std::cout << "workload     " << w->name() << (w->synthetic() ? " (SYNTHETIC)" : "") << "\n"
+              << "weights      " << w->weights_label() << "\n"
+              << "recipe       " << o.recipe.describe() << "\n";
+    if (o.recipe.act_granularity == quant::Granularity::PerTensor)
+    {
+      std::cout << "calibration  " << r.calib_items << " items (the workload's first), " << cal;
+      if (o.recipe.act_calibration == quant::CalibMethod::Percentile) std::cout << " " << o.recipe.percentile;
+      std::cout << "\n";
+    }
+    std::cout << "warnings     " << r.warnings.size() << "\n";
+    for (const std::string& m : r.warnings) std::cout << "  " << m << "\n";
+  }
+  std::cout << "quantize " << fmt << " " << gran << ": " << w->name() << (w->synthetic() ? " (SYNTHETIC)" : "")
+            << ", " << r.calib_items << " calibration items; wrote " << out_path.string() << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int run_quantize(const std::vector<std::string>& args) {
@@ -184,8 +310,20 @@ int run_quantize(const std::vector<std::string>& args) {
        "target format, required (no default): e4m3 (OCP E4M3, written as F8_E4M3), e5m2 (OCP E5M2, "
        "F8_E5M2) or int8 (symmetric INT8, I8)")
       ("granularity", po::value<std::string>()->value_name("G")->default_value("none"),
-       "scale granularity; only 'none' (cast with scale 1) is implemented so far, any other value is "
-       "rejected")
+       "none: cast with scale 1 (IN -> OUT); per-tensor | per-channel: weight scales of the PTQ quantizer, "
+       "needs --workload")
+      ("workload", po::value<std::string>()->value_name("NAME"),
+       "PTQ: the workload whose network is quantized (workloads/NAME.json, or a .json path)")
+      ("calibration", po::value<std::string>()->value_name("M")->default_value("minmax"),
+       "PTQ: static activation calibration: minmax | percentile | mse")
+      ("percentile", po::value<double>()->value_name("P")->default_value(99.99, "99.99"),
+       "PTQ: the percentile of |x| for --calibration percentile, in (0, 100]")
+      ("calib-count", po::value<size_t>()->value_name("N")->default_value(0),
+       "PTQ: calibration items (images, sentence pairs); 0 = the workload's default (256 images / 128 pairs)")
+      ("act-granularity", po::value<std::string>()->value_name("G")->default_value("per-tensor"),
+       "PTQ: per-tensor (static, calibrated) | per-token (dynamic, no calibration)")
+      ("weight-calibration", po::value<std::string>()->value_name("M")->default_value("minmax"),
+       "PTQ: how weight scales are chosen: minmax | mse")
       ("overflow", po::value<std::string>()->value_name("MODE")->default_value("saturate"),
        "saturate | nonsaturating: what FP8 does with values beyond its range (see below); INT8 always "
        "clamps")
@@ -214,6 +352,8 @@ int run_quantize(const std::vector<std::string>& args) {
     std::cout << kUsage << "\n\n" << kAbout << "\n" << visible << "\n" << kDetails;
     return 0;
   }
+  const std::string gran = vm["granularity"].as<std::string>();
+  if (gran == "per-tensor" || gran == "per-channel") return run_ptq(vm);
   if (!vm.count("input") || !vm.count("output"))
     throw UsageError("quantize: expected two arguments, IN.safetensors and OUT.safetensors");
   const Recipe recipe = parse_recipe(vm);

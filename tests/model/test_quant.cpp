@@ -2,10 +2,13 @@
 // executor's fake-quantized and bit-exact GEMMs; the recipe.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <vector>
 
+#include "fp8sim/model/fp8.h"
 #include "fp8sim/model/nn/rng.h"
 #include "fp8sim/model/nn/sgemm.h"
 #include "fp8sim/model/quant/executor.h"
@@ -291,4 +294,137 @@ TEST_CASE("sqnr and cosine similarity", "[quant]") {
   CHECK(sqnr_db(a, b, 3) == Approx(20.0));  // 1 / 0.01
   CHECK(std::isinf(sqnr_db(a, a, 3)));
   CHECK(cosine_similarity(a, b, 3) == Approx(1.0 / std::sqrt(1.01)));
+}
+
+namespace {
+uint32_t bits_of(float x) {
+  uint32_t b;
+  std::memcpy(&b, &x, 4);
+  return b;
+}
+// Inputs around every rounding boundary of a format: each FP8 value and each midpoint between neighbours,
+// 2 ulps either side, both signs; beyond the max (the E4M3 464 tie), specials, float32 subnormals, and a
+// sweep over float32 bit patterns.
+std::vector<float> boundary_inputs(Format f) {
+  std::vector<float> pos;
+  if (f == Format::INT8) {
+    for (int q = 0; q <= 130; ++q) pos.push_back(static_cast<float>(q)), pos.push_back(q + 0.5f);
+  } else {
+    const auto& fmt = fp8sim::model::fp8_format(f == Format::E4M3 ? fp8sim::model::Fp8Kind::E4M3
+                                                                   : fp8sim::model::Fp8Kind::E5M2);
+    std::vector<float> vals;
+    for (int c = 0; c < 128; ++c) {
+      const float d = fp8sim::model::fp8_decode_f32(fmt, static_cast<uint8_t>(c));
+      if (std::isfinite(d)) vals.push_back(d);
+    }
+    std::sort(vals.begin(), vals.end());
+    for (size_t i = 0; i < vals.size(); ++i) {
+      pos.push_back(vals[i]);
+      if (i + 1 < vals.size()) pos.push_back((vals[i] + vals[i + 1]) / 2);
+    }
+    const float mx = vals.back(), step = mx - vals[vals.size() - 2];
+    pos.push_back(mx + step / 2);
+    pos.push_back(mx + step);
+    pos.push_back(mx * 4);
+  }
+  std::vector<float> in;
+  for (float v : pos) {
+    float lo = v, hi = v;
+    for (int k = 0; k < 3; ++k) {
+      for (float x : {lo, hi}) in.push_back(x), in.push_back(-x);
+      lo = std::nextafter(lo, -1.0f);
+      hi = std::nextafter(hi, std::numeric_limits<float>::infinity());
+    }
+  }
+  for (float x : {0.0f, -0.0f, std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
+                  std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::quiet_NaN(),
+                  std::numeric_limits<float>::denorm_min(), -std::numeric_limits<float>::denorm_min(),
+                  std::numeric_limits<float>::max(), std::numeric_limits<float>::min()})
+    in.push_back(x);
+  for (uint64_t b = 0; b < (uint64_t{1} << 32); b += 65521) {
+    float x;
+    const uint32_t b32 = static_cast<uint32_t>(b);
+    std::memcpy(&x, &b32, 4);
+    in.push_back(x);
+  }
+  return in;
+}
+}  // namespace
+
+TEST_CASE("fast fake-quant equals the reference encode/decode bit for bit", "[quant][fastpath]") {
+  // fake_quant / fake_quant_array use branch-free vector code; the reference goes through model::fp8_encode,
+  // fp8_decode_f32 and model::int8_quantize one value at a time. Also run with FP8SIM_NO_AVX2=1 (ctest).
+  for (Format f : {Format::E4M3, Format::E5M2, Format::INT8}) {
+    const std::vector<float> in = boundary_inputs(f);
+    for (float scale : {1.0f, 0.0173f, 3.1e3f, 1.5e-30f}) {
+      std::vector<float> out(in.size());
+      fake_quant_array(f, in.data(), out.data(), in.size(), scale);
+      size_t bad = 0;
+      for (size_t i = 0; i < in.size(); ++i) {
+        const uint32_t ref = bits_of(fake_quant_reference(f, in[i], scale));
+        if (bits_of(out[i]) != ref || bits_of(fake_quant(f, in[i], scale)) != ref) {
+          if (++bad <= 5)
+            FAIL_CHECK(to_string(f) << " scale " << scale << " x " << in[i] << " (0x" << std::hex << bits_of(in[i])
+                                    << "): fast 0x" << bits_of(out[i]) << " ref 0x" << ref << std::dec);
+        }
+      }
+      INFO(to_string(f) << " scale " << scale << ": " << in.size() << " inputs");
+      CHECK(bad == 0);
+      // Tails shorter than a vector go through the scalar path.
+      for (size_t n : {size_t{1}, size_t{3}, size_t{7}, size_t{13}}) {
+        std::vector<float> o2(n);
+        fake_quant_array(f, in.data() + 100, o2.data(), n, scale);
+        for (size_t i = 0; i < n; ++i) CHECK(bits_of(o2[i]) == bits_of(fake_quant_reference(f, in[100 + i], scale)));
+      }
+    }
+  }
+}
+
+TEST_CASE("executor: imported calibration statistics give the same scales as a calibration pass",
+          "[quant][executor]") {
+  fp8sim::nn::Rng rng(7);
+  LinearParams p1{"l1", 6, 5, {}, {}}, p2{"l2", 4, 6, {}, {}};
+  for (LinearParams* p : {&p1, &p2}) {
+    p->weight.resize(static_cast<size_t>(p->n * p->k));
+    for (float& v : p->weight) v = static_cast<float>(rng.normal());
+  }
+  std::vector<std::vector<float>> xs(5, std::vector<float>(15));
+  for (auto& x : xs)
+    for (float& v : x) v = static_cast<float>(rng.normal() * 3.0);
+  auto calibrate = [&](Executor& ex) {
+    ex.set_mode(ExecMode::Calibrate);
+    for (const auto& x : xs) {
+      std::vector<float> h(18), y(12), z(9);
+      ex.linear(p1, x.data(), 3, h.data());
+      ex.linear(p2, h.data(), 3, y.data());
+      ex.matmul("mm", y.data(), y.data(), 3, 4, 3, z.data());
+    }
+  };
+  Executor source(Recipe{});  // statistics gathered under another recipe
+  source.warnings().quiet = true;
+  calibrate(source);
+  const CalibrationData data = source.calibration_data();
+  CHECK(data.gemms.size() == 3);
+  for (CalibMethod c : {CalibMethod::MinMax, CalibMethod::Percentile, CalibMethod::MSE}) {
+    Recipe r;
+    r.format = Format::INT8;
+    r.act_calibration = c;
+    r.percentile = 99.0;
+    Executor direct(r), imported(r);
+    direct.warnings().quiet = imported.warnings().quiet = true;
+    calibrate(direct);
+    direct.finish_calibration();
+    imported.load_calibration(data);
+    imported.finish_calibration();
+    CHECK(imported.gemm_order() == direct.gemm_order());
+    for (const std::string& n : direct.gemm_order()) {
+      CHECK(imported.info(n).a_scale == direct.info(n).a_scale);
+      CHECK(imported.info(n).b_scale == direct.info(n).b_scale);
+      CHECK(imported.info(n).calls == direct.info(n).calls);
+    }
+  }
+  Executor used(Recipe{});
+  used.warnings().quiet = true;
+  calibrate(used);
+  CHECK_THROWS_AS(used.load_calibration(data), std::logic_error);
 }

@@ -19,6 +19,8 @@
 #include "fp8sim/model/fp8.h"
 #include "fp8sim/model/int8.h"
 #include "fp8sim/model/safetensors.h"
+#include "fp8sim/workloads/runner.h"
+#include "test_paths.h"
 
 namespace fs = std::filesystem;
 using namespace fp8sim::model;
@@ -328,7 +330,11 @@ TEST_CASE("simrun reports bad arguments with exit status 2 and I/O errors with 1
   check_error(simrun({"quantize", i, o, "--format"}), 2, "the required argument for option '--format' is missing");
   check_error(simrun({"quantize", i, o, "--format", "e4m3fnuz"}), 2, "has no safetensors dtype");
   check_error(simrun({"quantize", i, o, "-f", "e4m3", "--granularity", "per-tensor"}), 2,
-              "--granularity 'per-tensor' is not implemented yet; only 'none'");
+              "--granularity per-tensor needs --workload NAME");
+  check_error(simrun({"quantize", i, o, "-f", "e4m3", "--granularity", "per-row"}), 2,
+              "--granularity 'per-row' is not one of none, per-tensor, per-channel");
+  check_error(simrun({"quantize", i, o, "-f", "e4m3", "--calibration", "mse"}), 2,
+              "--calibration applies to PTQ (--granularity per-tensor|per-channel --workload NAME) only");
   check_error(simrun({"quantize", i, o, "-f", "e4m3", "--overflow", "wrap"}), 2,
               "--overflow 'wrap' is not one of saturate, nonsaturating");
   check_error(simrun({"quantize", i, o, "-f", "int8", "--overflow", "nonsaturating"}), 2, "INT8 always clamps");
@@ -358,8 +364,112 @@ TEST_CASE("simrun --help and simrun quantize --help describe every option", "[si
   const Result q = simrun({"quantize", "--help"});
   CHECK(q.status == 0);
   CHECK(q.err.empty());
-  for (const char* s : {"--format", "e4m3", "e5m2", "int8", "--granularity G (=none)", "only 'none'",
+  for (const char* s : {"--format", "e4m3", "e5m2", "int8", "--granularity G (=none)", "per-tensor | per-channel",
+                        "--workload NAME", "--calibration M (=minmax)", "percentile", "mse",
+                        "--percentile P (=99.99)", "--calib-count N (=0)", "--act-granularity",
+                        "--weight-calibration", "fp8sim.recipe",
                         "--overflow MODE (=saturate)", "nonsaturating", "--int8-allow-minus128", "--quiet",
                         "--help", "copied unchanged", "__metadata__", "ties to even", "Exit status"})
     CHECK_THAT(q.out, Contains(s));
+}
+
+// PTQ mode (--granularity per-tensor|per-channel --workload): the file simrun writes is byte for byte the one
+// the PTQ quantizer (workloads' runner) exports for the same recipe, and it has the documented layout. Uses
+// ResNet-20 with 4 calibration images (well under a second); skipped when ../shared is absent.
+namespace {
+bool have_resnet20() {
+  if (fp8sim::test::have_shared("data/cifar10/test_jpeg_q88_half_a.bin") &&
+      fp8sim::test::have_shared("data/resnet-cifar10/resnet20.safetensors"))
+    return true;
+  WARN("SKIPPED: ../shared CIFAR-10 data or ResNet-20 weights absent (" << fp8sim::test::shared_dir().string()
+                                                                        << "); the PTQ mode of simrun quantize is untested here");
+  return false;
+}
+}  // namespace
+
+TEST_CASE("simrun quantize --workload runs the PTQ quantizer and exports what the simulator imports",
+          "[simrun][ptq]") {
+  if (!have_resnet20()) return;
+  TempDir dir;
+  struct Case {
+    const char* format;
+    const char* gran;
+    const char* calib;
+    DType dtype;
+  };
+  for (const Case& c : {Case{"e4m3", "per-channel", "percentile", DType::F8_E4M3},
+                        Case{"int8", "per-tensor", "minmax", DType::I8}, Case{"e5m2", "per-tensor", "mse", DType::F8_E5M2}}) {
+    INFO(c.format << " " << c.gran << " " << c.calib);
+    const fs::path out = dir / (std::string(c.format) + ".safetensors");
+    std::vector<std::string> args = {"quantize", out.string(), "-f", c.format, "--granularity", c.gran,
+                                     "--workload", "resnet20-cifar10", "--calibration", c.calib, "--calib-count", "4"};
+    if (std::string(c.calib) == "percentile") args.insert(args.end(), {"--percentile", "99.9"});
+    const Result r = simrun(args);
+    INFO("stdout: " << r.out << "\nstderr: " << r.err);
+    REQUIRE(r.status == 0);
+    CHECK_THAT(r.out, Contains("resnet20-cifar10") && Contains("4 calibration items") && Contains(out.string()));
+
+    // The same recipe through the library.
+    fp8sim::workloads::RunOptions o;
+    o.quantize = true;
+    o.recipe.format = *fp8sim::quant::format_from_string(c.format);
+    o.recipe.weight_granularity = *fp8sim::quant::granularity_from_string(c.gran);
+    o.recipe.act_calibration = *fp8sim::quant::calib_from_string(c.calib);
+    if (std::string(c.calib) == "percentile") o.recipe.percentile = 99.9;
+    o.calib_count = 4;
+    o.export_path = (dir / "lib.safetensors").string();
+    fp8sim::workloads::Paths paths = fp8sim::workloads::Paths::defaults();
+    paths.shared_dir = fp8sim::test::shared_dir().string();
+    const fp8sim::workloads::Workload w("resnet20-cifar10", paths);
+    CHECK(w.quantize_and_export(o).calib_items == 4);
+    CHECK(slurp(out) == slurp(dir / "lib.safetensors"));
+
+    const SafetensorsFile f(out);
+    const auto meta = f.metadata();
+    CHECK(meta.at("fp8sim.model") == "resnet20-cifar10");
+    CHECK(meta.at("fp8sim.calibration_items") == "4");
+    CHECK(meta.at("fp8sim.synthetic") == "false");
+    const auto recipe = nlohmann::json::parse(meta.at("fp8sim.recipe"));
+    CHECK(recipe.at("format") == c.format);
+    CHECK(recipe.at("weight_granularity") == c.gran);
+    CHECK(recipe.at("act_calibration") == c.calib);
+    const TensorView& wt = f.at("layer1.0.conv1.weight");
+    CHECK(wt.dtype == c.dtype);
+    CHECK(wt.shape == std::vector<int64_t>{16, 144});  // [N, K], K = 3 * 3 * 16 (OHWI)
+    CHECK(f.at("layer1.0.conv1.weight_scale").shape ==
+          std::vector<int64_t>{std::string(c.gran) == "per-channel" ? 16 : 1});
+    const TensorView& is = f.at("layer1.0.conv1.input_scale");
+    REQUIRE(is.dtype == DType::F32);
+    float s = 0.0f;
+    std::memcpy(&s, is.data, 4);
+    CHECK(s > 0.0f);
+    CHECK(std::isfinite(s));
+  }
+  CHECK(dir.files() == std::vector<std::string>{"e4m3.safetensors", "e5m2.safetensors", "int8.safetensors",
+                                                "lib.safetensors"});  // no temporary files left
+}
+
+TEST_CASE("simrun quantize PTQ: argument and data errors", "[simrun][ptq]") {
+  TempDir dir;
+  const std::string o = (dir / "o.safetensors").string();
+  const std::vector<std::string> base = {"quantize", o, "-f", "e4m3", "--granularity", "per-tensor"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> a = base;
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  check_error(simrun(with({"--workload", "no-such-workload"})), 1, "workload 'no-such-workload': cannot open");
+  check_error(simrun(with({"--workload", "resnet20-cifar10", "--calibration", "entropy"})), 2,
+              "--calibration 'entropy' is not one of minmax, percentile, mse");
+  check_error(simrun(with({"--workload", "resnet20-cifar10", "--percentile", "99"})), 2,
+              "--percentile applies to --calibration percentile only");
+  check_error(simrun(with({"--workload", "resnet20-cifar10", "--calibration", "percentile", "--percentile", "0"})), 2,
+              "percentile");
+  check_error(simrun(with({"--workload", "resnet20-cifar10", "--act-granularity", "per-token", "--calib-count", "3"})),
+              2, "per-token has no calibration");
+  check_error(simrun(with({"--workload", "resnet20-cifar10", "--overflow", "nonsaturating"})), 2,
+              "PTQ always saturates");
+  check_error(simrun({"quantize", "-f", "e4m3", "--granularity", "per-tensor", "--workload", "resnet20-cifar10"}), 2,
+              "expected OUT.safetensors");
+  CHECK(dir.files().empty());
 }

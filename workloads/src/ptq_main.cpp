@@ -168,6 +168,7 @@ int cmd_table(const Args& a, const workloads::Paths& paths) {
         vars.push_back({quant::to_string(f) + " w:" + quant::to_string(g) + " a:" +
                             (c == quant::CalibMethod::MinMax ? "minmax" : "p99.99"),
                         f, g, c});
+  const auto t_start = std::chrono::steady_clock::now();
   std::ostringstream md;
   md << "| workload | metric | items (calib / eval) |";
   for (const Variant& v : vars) md << " " << v.label << " |";
@@ -207,6 +208,8 @@ int cmd_table(const Args& a, const workloads::Paths& paths) {
     }
   }
   std::cout << md.str();
+  std::fprintf(stderr, "[table] total %.0f s\n",
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count());
   if (!a.markdown.empty()) {
     std::ofstream f(a.markdown);
     if (!f) {

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <utility>
 
 #include "fp8sim/model/nn/bert.h"
 #include "fp8sim/model/nn/resnet.h"
@@ -93,6 +95,11 @@ struct Workload::Impl {
   std::vector<std::vector<int32_t>> seq_a, seq_b;  // token ids per pair (or per synthetic sequence: seq_a)
   size_t default_calib = 0, default_eval = 0;
   std::string model_dir;
+  // Calibration statistics per calibration count, and FP32 outputs per evaluated range: both come from the
+  // float32 network only, so the many recipes of a table (or the formats of `error`) share one computation.
+  // Results are the same bits as recomputing them (Executor::load_calibration).
+  mutable std::map<size_t, quant::CalibrationData> calib_cache;
+  mutable std::map<std::pair<size_t, size_t>, std::vector<std::vector<float>>> ref_cache;
 
   size_t items() const {
     if (resnet) return cifar_inputs ? cifar.size() : default_calib + default_eval;
@@ -120,15 +127,22 @@ struct Workload::Impl {
     ex.warnings().quiet = opt.quiet_warnings;
     ex.set_bit_exact_options(opt.bitexact);
     if (opt.recipe.act_granularity == quant::Granularity::PerTensor) {
-      ex.set_mode(quant::ExecMode::Calibrate);
-      for (size_t i = 0; i < calib; ++i) {
-        if (resnet) {
-          resnet->forward(ex, image(i));
-        } else {
-          bert->forward(ex, seq_a[i]);
-          if (!seq_b.empty()) bert->forward(ex, seq_b[i]);
+      auto it = calib_cache.find(calib);
+      if (it == calib_cache.end()) {
+        // The calibration pass in float32 (Calibrate mode), with a recipe-neutral executor.
+        quant::Executor cal(opt.recipe);
+        cal.set_mode(quant::ExecMode::Calibrate);
+        for (size_t i = 0; i < calib; ++i) {
+          if (resnet) {
+            resnet->forward(cal, image(i));
+          } else {
+            bert->forward(cal, seq_a[i]);
+            if (!seq_b.empty()) bert->forward(cal, seq_b[i]);
+          }
         }
+        it = calib_cache.emplace(calib, cal.calibration_data()).first;
       }
+      ex.load_calibration(it->second);
       ex.finish_calibration();
     }
     res.calib_items = calib;
@@ -293,6 +307,12 @@ std::vector<std::vector<int32_t>> Workload::token_ids() const {
   return v;
 }
 
+std::vector<float> Workload::fp32_embedding(const std::vector<int32_t>& ids) const {
+  if (!impl_->bert) throw std::logic_error("fp32_embedding: workload '" + impl_->name + "' is not a BERT model");
+  quant::Executor ex;  // FP32
+  return impl_->bert->mean_pooled(ex, ids);
+}
+
 RunResult Workload::run(const RunOptions& opt) const {
   const Impl& m = *impl_;
   if (m.metric == "output-error") return output_error(opt);
@@ -324,27 +344,46 @@ RunResult Workload::run(const RunOptions& opt) const {
   return res;
 }
 
+RunResult Workload::quantize_and_export(const RunOptions& opt) const {
+  const Impl& m = *impl_;
+  if (!opt.quantize) throw std::invalid_argument("quantize_and_export: the recipe's format is fp32");
+  if (opt.export_path.empty()) throw std::invalid_argument("quantize_and_export: no export path");
+  const auto t0 = clock_type::now();
+  RunResult res;
+  size_t calib, begin, end;
+  m.range(opt, &calib, &begin, &end);
+  quant::Executor ex(opt.recipe);
+  m.prepare(ex, opt, calib, res);
+  res.seconds = since(t0);
+  res.warnings = ex.warnings().messages;
+  return res;
+}
+
 RunResult Workload::output_error(const RunOptions& opt) const {
   const Impl& m = *impl_;
   const auto t0 = clock_type::now();
   RunResult res;
   size_t calib, begin, end;
   m.range(opt, &calib, &begin, &end);
-  quant::Executor ref;  // FP32
   quant::Executor ex(opt.recipe);
   m.prepare(ex, opt, calib, res);
+  auto rit = m.ref_cache.find({begin, end});
+  if (rit == m.ref_cache.end()) {
+    quant::Executor ref;  // FP32
+    std::vector<std::vector<float>> outs;
+    for (size_t i = begin; i < end; ++i)
+      outs.push_back(m.resnet ? m.resnet->forward(ref, m.image(i)) : m.bert->forward(ref, m.seq_a[i]));
+    rit = m.ref_cache.emplace(std::make_pair(begin, end), std::move(outs)).first;
+  }
   std::vector<float> all_ref, all_q;
   double cos_sum = 0.0;
   for (size_t i = begin; i < end; ++i) {
-    std::vector<float> r, q;
-    if (m.resnet) {
-      const nn::Image img = m.image(i);
-      r = m.resnet->forward(ref, img);
-      q = opt.quantize ? m.resnet->forward(ex, img) : r;
-    } else {
-      r = m.bert->forward(ref, m.seq_a[i]);
-      q = opt.quantize ? m.bert->forward(ex, m.seq_a[i]) : r;
-    }
+    const std::vector<float>& r = rit->second[i - begin];
+    std::vector<float> q;
+    if (!opt.quantize)
+      q = r;
+    else
+      q = m.resnet ? m.resnet->forward(ex, m.image(i)) : m.bert->forward(ex, m.seq_a[i]);
     cos_sum += quant::cosine_similarity(r.data(), q.data(), r.size());
     all_ref.insert(all_ref.end(), r.begin(), r.end());
     all_q.insert(all_q.end(), q.begin(), q.end());

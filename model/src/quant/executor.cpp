@@ -164,20 +164,28 @@ void Executor::linear(const LinearParams& p, const float* x, int64_t m, float* y
   if (mode_ == ExecMode::Fp32 || mode_ == ExecMode::Calibrate || f == Format::FP32) {
     if (static_cast<int64_t>(p.weight.size()) != p.n * p.k)
       throw std::invalid_argument("Executor: weight '" + p.name + "' has the wrong size");
-    nn::sgemm_nt(m, p.n, p.k, x, p.k, p.weight.data(), p.k, y, p.n, bias);
+    PackedFp32& pf = packed_fp32_[p.name];
+    if (pf.src != p.weight.data() || pf.packed.n != p.n || pf.packed.k != p.k) {
+      pf.packed = nn::pack_b(p.n, p.k, p.weight.data(), p.k);
+      pf.src = p.weight.data();
+    }
+    nn::sgemm_nt_packed(m, x, p.k, pf.packed, y, p.n, bias);
     return;
   }
   WeightCache& wc = weight_cache(p, f);
   std::vector<float> row_scales;
   if (mode_ == ExecMode::FakeQuant) {
-    if (wc.deq.empty()) wc.deq = dequantize(wc.q);
+    if (wc.deq.data.empty()) {
+      const std::vector<float> deq = dequantize(wc.q);
+      wc.deq = nn::pack_b(p.n, p.k, deq.data(), p.k);
+    }
     if (input_prepared) {
-      nn::sgemm_nt(m, p.n, p.k, x, p.k, wc.deq.data(), p.k, y, p.n, bias);
+      nn::sgemm_nt_packed(m, x, p.k, wc.deq, y, p.n, bias);
       return;
     }
     std::vector<float> xq;
     quantize_act(f, p.name + ".input", x, m, p.k, gi.a_scale, &xq, nullptr, &row_scales);
-    nn::sgemm_nt(m, p.n, p.k, xq.data(), p.k, wc.deq.data(), p.k, y, p.n, bias);
+    nn::sgemm_nt_packed(m, xq.data(), p.k, wc.deq, y, p.n, bias);
     return;
   }
   // BitExact
@@ -219,6 +227,24 @@ void Executor::matmul(const std::string& name, const float* a, const float* b, i
   for (int64_t j = 0; j < n; ++j)
     for (int64_t kk = 0; kk < k; ++kk) b_kn[kk * n + j] = bc[j * k + kk];
   run_golden(f, m, k, n, ac.data(), sa, b_kn.data(), sb, nullptr, y);
+}
+
+CalibrationData Executor::calibration_data() const {
+  if (calibrated_) throw std::logic_error("Executor: calibration_data() after finish_calibration()");
+  CalibrationData d;
+  for (const std::string& name : order_) {
+    const GemmQuantInfo& gi = info_.at(name);
+    d.gemms.push_back({name, gi.act_act, gi.calls});
+  }
+  d.observers = observers_;
+  return d;
+}
+
+void Executor::load_calibration(const CalibrationData& data) {
+  if (calibrated_ || !order_.empty())
+    throw std::logic_error("Executor: load_calibration() needs a fresh executor");
+  for (const CalibrationData::Gemm& g : data.gemms) info_mut(g.name, g.act_act).calls = g.calls;
+  observers_ = data.observers;
 }
 
 void Executor::finish_calibration() {

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <limits>
 #include <stdexcept>
@@ -44,7 +46,75 @@ float scale_from_amax(Format f, double amax, const std::string& tensor, Warnings
   return s;
 }
 
+namespace {
+// Fast paths of quantize -> dequantize. They give exactly the bits of the reference composition
+// (model::fp8_decode_f32(model::fp8_encode(x / scale, Saturate)) * scale, and model::int8_quantize /
+// int8_dequantize), which quant tests check on every FP8 rounding boundary and on random inputs, but run
+// without per-element calls, table lookups or format switches: fake-quant of every GEMM input dominated
+// quantized runs (about half their time) before.
+
+// |v| (finite or Inf, not NaN) rounded to the nearest value of an FP8 format with kMant mantissa bits and
+// smallest normal exponent kMinExp, ties to even, then saturated to maxv. Returns the magnitude.
+template <int kMant, int kMinExp>
+inline float fp8_round_magnitude(uint32_t a /* bits of |v| */, float maxv) {
+  float r;
+  if (a >= static_cast<uint32_t>(127 + kMinExp) << 23) {
+    // Normal FP8 range: round float32's mantissa to kMant bits (ties to even) on the bit pattern; a carry
+    // out of the mantissa bumps the exponent, which is the correct rounding too. Inf stays Inf.
+    constexpr int kDrop = 23 - kMant;
+    a += ((1u << (kDrop - 1)) - 1u) + ((a >> kDrop) & 1u);
+    a &= ~((1u << kDrop) - 1u);
+    std::memcpy(&r, &a, 4);
+    return r < maxv ? r : maxv;  // round first, then saturate (OCP): 464 -> 448 in E4M3
+  }
+  // Subnormal FP8 range: multiples of 2^(kMinExp - kMant). Scaling by a power of two is exact; adding and
+  // subtracting 2^23 rounds a value in [0, 2^23) to an integer with ties to even (no -ffast-math here).
+  std::memcpy(&r, &a, 4);
+  constexpr float up = static_cast<float>(1u << (kMant - kMinExp)), down = 1.0f / up;
+  const float t = (r * up + 8388608.0f) - 8388608.0f;
+  return t * down;
+}
+
+template <int kMant, int kMinExp>
+inline float fp8_fake_quant(Format f, float x, float scale, float maxv) {
+  const float v = x / scale;  // one float32 division, as the reference
+  uint32_t b;
+  std::memcpy(&b, &v, 4);
+  const uint32_t a = b & 0x7FFFFFFFu;
+  if (a > 0x7F800000u) {  // NaN: the reference path (the format's NaN)
+    const auto& fmt = fp8_of(f);
+    return model::fp8_decode_f32(fmt, model::fp8_encode(fmt, v, model::Overflow::Saturate)) * scale;
+  }
+  float m = fp8_round_magnitude<kMant, kMinExp>(a, maxv);
+  uint32_t mb;
+  std::memcpy(&mb, &m, 4);
+  mb |= b & 0x80000000u;  // values that round to zero keep their sign, as the FP8 code does
+  std::memcpy(&m, &mb, 4);
+  return m * scale;
+}
+
+inline float int8_fake_quant(float x, float scale) {
+  float v = x / scale;  // one float32 division, as model::int8_quantize
+  if (v != v) v = 0.0f;  // NaN -> code 0
+  v = v <= -127.0f ? -127.0f : (v >= 127.0f ? 127.0f : v);
+  // |v| <= 127: adding and subtracting 1.5 * 2^23 rounds to an integer, ties to even (= nearbyint in the
+  // default rounding mode); zero comes out as +0, as static_cast<float>(int8_t{0}) does.
+  const float q = (v + 12582912.0f) - 12582912.0f;
+  return q * scale;
+}
+}  // namespace
+
 float fake_quant(Format f, float x, float scale) {
+  switch (f) {
+    case Format::FP32: return x;
+    case Format::INT8: return int8_fake_quant(x, scale);
+    case Format::E4M3: return fp8_fake_quant<3, -6>(f, x, scale, 448.0f);
+    case Format::E5M2: return fp8_fake_quant<2, -14>(f, x, scale, 57344.0f);
+  }
+  return x;
+}
+
+float fake_quant_reference(Format f, float x, float scale) {
   switch (f) {
     case Format::FP32: return x;
     case Format::INT8: return model::int8_dequantize(model::int8_quantize(x, scale), scale);
@@ -57,12 +127,96 @@ float fake_quant(Format f, float x, float scale) {
   return x;
 }
 
+namespace {
+// The same fast paths on GCC vector types of W floats, branch-free (selects instead of branches), instantiated
+// for SSE (W = 4) and, where the CPU has it, inside an AVX2 function (W = 8); the float32 division x / scale
+// is the expensive part and vectorizes. (VU)(v) etc. reinterpret the bits (GCC vector casts). Lanes holding NaN are redone by the scalar reference afterwards.
+typedef float v4f __attribute__((vector_size(16)));
+typedef uint32_t v4u __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+typedef float v8f __attribute__((vector_size(32)));
+typedef uint32_t v8u __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+
+template <typename VF, typename VU, typename VI, int W, int kMant, int kMinExp>
+inline __attribute__((always_inline)) bool fp8_block(const float* in, float* out, float scale, float maxv) {
+  constexpr int kDrop = 23 - kMant;
+  constexpr float up = static_cast<float>(1u << (kMant - kMinExp)), down = 1.0f / up;
+  VF x;
+  std::memcpy(&x, in, sizeof x);
+  const VF v = x / scale;
+  const VU b = (VU)(v);
+  const VU a = b & 0x7FFFFFFFu;
+  VU an = (a + ((1u << (kDrop - 1)) - 1u) + ((a >> kDrop) & 1u)) & ~((1u << kDrop) - 1u);
+  VF rn = (VF)(an);
+  rn = rn < maxv ? rn : maxv;
+  const VF av = (VF)(a);
+  const VF rs = ((av * up + 8388608.0f) - 8388608.0f) * down;
+  const VI normal = (VI)(a) >= static_cast<int32_t>((127 + kMinExp) << 23);
+  VF r = normal ? rn : rs;
+  VU rb = (VU)(r) | (b & 0x80000000u);
+  r = (VF)(rb) * scale;
+  std::memcpy(out, &r, sizeof r);
+  const VI nan = (VI)(a) > static_cast<int32_t>(0x7F800000);
+  bool any = false;
+  for (int l = 0; l < W; ++l) any |= nan[l] != 0;
+  return any;
+}
+
+template <typename VF, int W>
+inline __attribute__((always_inline)) void int8_block(const float* in, float* out, float scale) {
+  VF x;
+  std::memcpy(&x, in, sizeof x);
+  VF v = x / scale;
+  v = v == v ? v : VF{};  // NaN -> 0
+  v = v <= -127.0f ? -127.0f - VF{} : v;
+  v = v >= 127.0f ? 127.0f - VF{} : v;
+  const VF q = ((v + 12582912.0f) - 12582912.0f) * scale;
+  std::memcpy(out, &q, sizeof q);
+}
+
+template <typename VF, typename VU, typename VI, int W>
+inline __attribute__((always_inline)) void fake_quant_array_impl(Format f, const float* in, float* out, size_t n,
+                                                                 float scale) {
+  size_t i = 0;
+  bool any_nan = false;
+  switch (f) {
+    case Format::INT8:
+      for (; i + W <= n; i += W) int8_block<VF, W>(in + i, out + i, scale);
+      break;
+    case Format::E4M3:
+      for (; i + W <= n; i += W) any_nan |= fp8_block<VF, VU, VI, W, 3, -6>(in + i, out + i, scale, 448.0f);
+      break;
+    case Format::E5M2:
+      for (; i + W <= n; i += W) any_nan |= fp8_block<VF, VU, VI, W, 2, -14>(in + i, out + i, scale, 57344.0f);
+      break;
+    case Format::FP32: break;
+  }
+  for (; i < n; ++i) out[i] = fake_quant(f, in[i], scale);
+  if (any_nan)
+    for (size_t j = 0; j < n; ++j)
+      if (std::isnan(in[j] / scale)) out[j] = fake_quant_reference(f, in[j], scale);
+}
+
+void fake_quant_array_sse(Format f, const float* in, float* out, size_t n, float scale) {
+  fake_quant_array_impl<v4f, v4u, v4i, 4>(f, in, out, n, scale);
+}
+__attribute__((target("avx2"))) void fake_quant_array_avx2(Format f, const float* in, float* out, size_t n,
+                                                           float scale) {
+  fake_quant_array_impl<v8f, v8u, v8i, 8>(f, in, out, n, scale);
+}
+}  // namespace
+
 void fake_quant_array(Format f, const float* in, float* out, size_t n, float scale) {
   if (f == Format::FP32) {
     std::copy(in, in + n, out);
     return;
   }
-  for (size_t i = 0; i < n; ++i) out[i] = fake_quant(f, in[i], scale);
+  static const bool avx2 = __builtin_cpu_supports("avx2") && !std::getenv("FP8SIM_NO_AVX2");  // as nn::sgemm_nt
+  if (avx2)
+    fake_quant_array_avx2(f, in, out, n, scale);
+  else
+    fake_quant_array_sse(f, in, out, n, scale);
 }
 
 uint8_t quantize_code(Format f, float x, float scale) {

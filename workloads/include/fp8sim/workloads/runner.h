@@ -64,7 +64,12 @@ class Workload {
   // sentence (pairs: sentence1, sentence2 interleaved in file order).
   std::string model_dir() const;
   std::vector<std::vector<int32_t>> token_ids() const;
+  // BERT workloads: the FP32 sentence embedding (mean of the final hidden states) of one token sequence.
+  std::vector<float> fp32_embedding(const std::vector<int32_t>& ids) const;
   RunResult run(const RunOptions& opt) const;
+  // Calibrates (opt.quantize and a static recipe) and writes opt.export_path, without evaluating anything:
+  // what `simrun quantize --workload` runs. Returns calib_items, warnings and seconds.
+  RunResult quantize_and_export(const RunOptions& opt) const;
   // Output-level error of the final outputs (BERT: final hidden states; ResNet: logits) against FP32:
   // SQNR (dB, over all outputs of all evaluated items) and mean cosine similarity.
   RunResult output_error(const RunOptions& opt) const;

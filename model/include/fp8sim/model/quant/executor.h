@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "fp8sim/model/gemm.h"
+#include "fp8sim/model/nn/sgemm.h"
 #include "fp8sim/model/quant/quantize.h"
 #include "fp8sim/model/quant/recipe.h"
 
@@ -53,6 +54,20 @@ struct GemmQuantInfo {
   uint64_t calls = 0;            // GEMM calls seen during calibration
 };
 
+// Statistics gathered by a calibration pass: the GEMMs in first-call order and the activation observers.
+// Calibration runs the float32 network, so these depend on the inputs only, not on the recipe: one pass can
+// serve every recipe with static activation scales (Executor::load_calibration), which gives exactly the
+// scales a calibration pass of that recipe's own executor would give.
+struct CalibrationData {
+  struct Gemm {
+    std::string name;
+    bool act_act = false;
+    uint64_t calls = 0;
+  };
+  std::vector<Gemm> gemms;
+  std::map<std::string, Observer> observers;  // "<gemm>.a", "<gemm>.b"
+};
+
 class Executor {
  public:
   explicit Executor(Recipe recipe = {});
@@ -80,6 +95,11 @@ class Executor {
 
   // Turns the observers into static activation scales (and warns about empty / degenerate ones).
   void finish_calibration();
+  // The statistics of the Calibrate-mode calls so far (call before finish_calibration(), which drops them).
+  CalibrationData calibration_data() const;
+  // Instead of running calibration items: takes over statistics gathered by another executor (with any
+  // recipe). Call on a fresh executor, then finish_calibration().
+  void load_calibration(const CalibrationData& data);
   bool calibrated() const { return calibrated_; }
 
   // Per GEMM, in first-call order: the decisions, and the quantized weights (after the first quantized call).
@@ -95,7 +115,7 @@ class Executor {
  private:
   struct WeightCache {
     QTensor q;
-    std::vector<float> deq;         // FakeQuant: dequantized weight [n][k]
+    nn::PackedB deq;                // FakeQuant: dequantized weight, packed for nn::sgemm_nt_packed
     std::vector<uint8_t> codes_kn;  // BitExact: codes transposed to [k][n]
   };
   GemmQuantInfo& info_mut(const std::string& name, bool act_act);
@@ -115,6 +135,13 @@ class Executor {
   std::map<std::string, GemmQuantInfo> info_;
   std::map<std::string, Observer> observers_;
   std::map<std::string, WeightCache> weights_;
+  // FP32 / Calibrate: each layer's weight packed once (packing B costs about as much as a BERT-sized product).
+  // Keyed by layer name like weights_, and re-packed if the layer's weight storage changes.
+  struct PackedFp32 {
+    const float* src = nullptr;
+    nn::PackedB packed;
+  };
+  std::map<std::string, PackedFp32> packed_fp32_;
   uint64_t golden_calls_ = 0, golden_macs_ = 0;
 };
 

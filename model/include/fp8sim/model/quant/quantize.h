@@ -26,8 +26,10 @@ struct Warnings {
 // records a warning naming `tensor` (no division by zero). FP32 returns 1.0.
 float scale_from_amax(Format f, double amax, const std::string& tensor, Warnings* warnings);
 
-// One value through quantize -> dequantize.
+// One value through quantize -> dequantize (fast path; bit-identical to fake_quant_reference).
 float fake_quant(Format f, float x, float scale);
+// The same through model::fp8_encode / fp8_decode_f32 and model::int8_quantize, one call per value (tests).
+float fake_quant_reference(Format f, float x, float scale);
 void fake_quant_array(Format f, const float* in, float* out, size_t n, float scale);
 // Quantized code (FP8 code byte; INT8 two's complement byte). FP32: not allowed (throws).
 uint8_t quantize_code(Format f, float x, float scale);
