@@ -4,6 +4,7 @@
 // 2 bad arguments. Errors are reported by main() as one line, "simrun: error: <message>", on stderr.
 #pragma once
 
+#include <ostream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -21,5 +22,9 @@ class UsageError : public std::runtime_error {
 using CommandFn = int (*)(const std::vector<std::string>& args);
 
 int run_quantize(const std::vector<std::string>& args);
+int run_workload(const std::vector<std::string>& args);   // simrun --workload NAME ...
+void print_run_options(std::ostream& os);                 // the main job's options, with their defaults
+int run_sweep(const std::vector<std::string>& args);      // simrun sweep SPEC ...
+int run_list_workloads(const std::vector<std::string>& args);  // simrun workloads
 
 }  // namespace fp8sim::simrun

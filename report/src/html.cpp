@@ -274,7 +274,9 @@ std::string to_html(const RunReport& r) {
       << ". Accuracy, toggle counts and energy below are for synthetic inputs, not the real workload.</div>\n";
   o << "<p class=\"meta\">";
   if (!r.command.empty()) o << "command: <code>" << esc(r.command) << "</code><br>";
-  o << "engine: " << esc(r.engine) << ", seed " << r.seed;
+  if (!r.weights.empty()) o << "weights: " << esc(r.weights) << "<br>";
+  if (!r.inputs.empty()) o << "inputs: " << esc(r.inputs) << "<br>";
+  o << "engine: " << esc(r.engine) << ", samples " << r.samples << ", seed " << r.seed;
   if (!r.tool_version.empty()) o << ", " << esc(r.tool) << " " << esc(r.tool_version);
   if (!r.timestamp.empty()) o << ", " << esc(r.timestamp);
   o << "<br>";
@@ -336,7 +338,7 @@ std::string to_html(const RunReport& r) {
                     f->totals.energy_pj.leakage});
       av.push_back({f->totals.area.array_um2, f->totals.area.buffers_um2});
     }
-    o << hbar_chart("Energy per inference by component" + syn, labels, ev,
+    o << hbar_chart("Energy by component (whole run)" + syn, labels, ev,
                     {{"MAC", kPalette[0]}, {"SRAM", kPalette[1]}, {"DRAM", kPalette[2]}, {"leakage", kPalette[3]}},
                     "pJ", "energy-split")
       << "\n";
@@ -420,8 +422,8 @@ std::string to_html(const RunReport& r) {
   if (r.sweep && !r.sweep->points.empty()) {
     const auto pe = pareto_energy(*r.sweep), pa = pareto_area(*r.sweep);
     o << "<h2 id=\"sweep\">Sweep: Pareto fronts" << esc(syn) << "</h2>\n";
-    o << scatter_chart(r.sweep->accuracy_metric + " against energy per inference" + syn, *r.sweep, pe,
-                       &DesignPoint::energy_pj, "energy per inference (pJ)")
+    o << scatter_chart(r.sweep->accuracy_metric + " against energy" + syn, *r.sweep, pe,
+                       &DesignPoint::energy_pj, "energy of the run (pJ)")
       << "\n";
     o << scatter_chart(r.sweep->accuracy_metric + " against area" + syn, *r.sweep, pa, &DesignPoint::area_um2,
                        "area (um^2)")

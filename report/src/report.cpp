@@ -190,6 +190,7 @@ oj run_json(const FormatRun& r) {
   for (const auto& l : r.layers) {
     oj x;
     x["name"] = l.name;
+    x["calls"] = l.calls;
     x["m"] = l.m;
     x["k"] = l.k;
     x["n"] = l.n;
@@ -266,6 +267,9 @@ std::string to_json(const RunReport& r) {
   j["tool_version"] = r.tool_version;
   j["command"] = r.command;
   j["workload"] = r.workload;
+  j["weights"] = r.weights;
+  j["inputs"] = r.inputs;
+  j["samples"] = r.samples;
   j["seed"] = r.seed;
   j["synthetic"] = r.synthetic;
   j["synthetic_note"] = r.synthetic ? r.synthetic_note : std::string();
@@ -393,19 +397,21 @@ std::string to_text(const RunReport& r) {
   os << "fp8sim run report: workload " << r.workload << "\n";
   if (r.synthetic) os << "*** SYNTHETIC DATA: " << r.synthetic_note << " ***\n";
   if (!r.command.empty()) os << "command: " << r.command << "\n";
-  os << "engine: " << r.engine << ", seed " << r.seed << "\n";
+  if (!r.weights.empty()) os << "weights: " << r.weights << "\n";
+  if (!r.inputs.empty()) os << "inputs: " << r.inputs << "\n";
+  os << "engine: " << r.engine << ", samples " << r.samples << ", seed " << r.seed << "\n";
   std::vector<const FormatRun*> runs{&r.run};
   for (const auto& c : r.comparison) runs.push_back(&c);
   for (const FormatRun* f : runs) os << "config (" << f->format << "): " << config_line(f->config) << "\n";
 
   for (const FormatRun* f : runs) {
     os << "\nPer layer, " << f->format << (f == &r.run ? " (chosen)" : "") << ":\n";
-    Table t{{"layer", "M", "K", "N", "cycles", "stall DRAM", "stall buffer", "stall fill/drain", "PE util", "MACs",
+    Table t{{"layer", "calls", "M", "K", "N", "cycles", "stall DRAM", "stall buffer", "stall fill/drain", "PE util", "MACs",
              "SRAM B", "DRAM B", "energy pJ"},
-            {false, true, true, true, true, true, true, true, true, true, true, true, true},
+            {false, true, true, true, true, true, true, true, true, true, true, true, true, true},
             {}};
     for (const auto& l : f->layers)
-      t.rows.push_back({l.name, fmt_count(l.m), fmt_count(l.k), fmt_count(l.n), fmt_count(l.cycles),
+      t.rows.push_back({l.name, fmt_count(l.calls), fmt_count(l.m), fmt_count(l.k), fmt_count(l.n), fmt_count(l.cycles),
                         fmt_count(l.stalls.dram_wait), fmt_count(l.stalls.buffer_conflict),
                         fmt_count(l.stalls.fill_drain), fmt_sig(l.pe_utilization * 100, 4) + "%", fmt_count(l.macs),
                         fmt_count(l.traffic.sram_read + l.traffic.sram_written),
@@ -413,7 +419,11 @@ std::string to_text(const RunReport& r) {
     os << t.render();
   }
 
-  os << "\nTotals (per inference):\n";
+  if (r.samples <= 1)
+    os << "\nTotals (one inference):\n";
+  else
+    os << "\nTotals (all " << r.samples << " inferences; per inference: divide cycles, MACs, bytes and energy by "
+       << r.samples << "):\n";
   Table t{{"quantity"}, {false}, {}};
   for (const FormatRun* f : runs) {
     t.head.push_back(f->format + (f == &r.run ? " (chosen)" : ""));

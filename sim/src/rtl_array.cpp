@@ -21,7 +21,10 @@
 #include "Vsa_ws4_e5m2_f32.h"
 #include "Vsa_ws4_e5m2_fixed.h"
 #include "Vsa_ws4_int8.h"
+#include "Vsa_ws32_e4m3_fixed.h"
+#include "Vsa_ws32_int8.h"
 #include "Vsa_ws8_e4m3_f32.h"
+#include "Vsa_ws8_int8.h"
 #endif
 
 namespace fp8sim::sim {
@@ -144,6 +147,9 @@ const RtlEntry kRtl[] = {
     {8, 8, OS, PeKind::Fp8Float32, E5, E5, mk<Vsa_os8_e5m2_f32>},
     {16, 16, WS, PeKind::Fp8Float32, E4, E4, mk<Vsa_ws16_e4m3_f32>},
     {16, 16, OS, PeKind::Int8, E4, E4, mk<Vsa_os16_int8>},
+    {8, 8, WS, PeKind::Int8, E4, E4, mk<Vsa_ws8_int8>},
+    {32, 32, WS, PeKind::Fp8Fixed, E4, E4, mk<Vsa_ws32_e4m3_fixed>},
+    {32, 32, WS, PeKind::Int8, E4, E4, mk<Vsa_ws32_int8>},
 };
 
 const RtlEntry* find(const ArrayParams& p) {

@@ -20,85 +20,21 @@
 #include "fp8sim/model/int8.h"
 #include "fp8sim/model/safetensors.h"
 #include "fp8sim/workloads/runner.h"
+#include "simrun_exec.h"
 #include "test_paths.h"
 
 namespace fs = std::filesystem;
 using namespace fp8sim::model;
+using fp8sim::test::Result;
+using fp8sim::test::check_error;
+using fp8sim::test::simrun;
+using fp8sim::test::slurp;
+using fp8sim::test::TempDir;
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() / ("fp8sim-test-simrun-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path operator/(const std::string& name) const { return path / name; }
-  std::vector<std::string> files() const {
-    std::vector<std::string> out;
-    for (const auto& e : fs::directory_iterator(path)) out.push_back(e.path().filename().string());
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(f), {});
-}
-
-struct Result {
-  int status = -1;
-  std::string out, err;
-};
-
-// Runs simrun with stdout/stderr captured in files outside `dir` (so they never show up in its listing).
-Result simrun(const std::vector<std::string>& args) {
-  static int counter = 0;
-  const fs::path base = fs::temp_directory_path() / ("fp8sim-simrun-io-" + std::to_string(::getpid()) + "-" +
-                                                     std::to_string(counter++));
-  const std::string out_path = base.string() + ".out", err_path = base.string() + ".err";
-  std::vector<std::string> argv_s{FP8SIM_SIMRUN_EXE};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    const int fo = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int fe = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fo < 0 || fe < 0 || ::dup2(fo, 1) < 0 || ::dup2(fe, 2) < 0) ::_exit(126);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  int st = 0;
-  REQUIRE(::waitpid(pid, &st, 0) == pid);
-  Result r;
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  r.out = slurp(out_path);
-  r.err = slurp(err_path);
-  fs::remove(out_path);
-  fs::remove(err_path);
-  return r;
-}
-
-// A failure is one line on stderr in the documented form, nothing on stdout, no stack trace.
-void check_error(const Result& r, int status, const std::string& needle) {
-  INFO("stdout: " << r.out << "\nstderr: " << r.err);
-  CHECK(r.status == status);
-  CHECK_THAT(r.err, StartsWith("simrun: error: ") && Contains(needle));
-  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
-  CHECK(r.out.empty());
-}
 
 template <typename T>
 std::string bytes_of(const std::vector<T>& v) {
@@ -343,7 +279,7 @@ TEST_CASE("simrun reports bad arguments with exit status 2 and I/O errors with 1
   check_error(simrun({"quantize", i, "-f", "e4m3"}), 2, "expected two arguments");
   check_error(simrun({"quantize", i, o, o, "-f", "e4m3"}), 2, "too many positional options");
   check_error(simrun({"frobnicate"}), 2, "unknown command 'frobnicate'");
-  check_error(simrun({"--frobnicate"}), 2, "unknown option '--frobnicate'");
+  check_error(simrun({"--frobnicate"}), 2, "unrecognised option '--frobnicate'");
   check_error(simrun({"quantize", i, (dir / "no-dir" / "x.safetensors").string(), "-f", "e4m3"}), 1,
               (dir / "no-dir" / "x.safetensors").string() + ": cannot create temporary file");
   {
@@ -353,14 +289,21 @@ TEST_CASE("simrun reports bad arguments with exit status 2 and I/O errors with 1
   }
   const Result none = simrun({});
   CHECK(none.status == 2);
-  CHECK_THAT(none.err, Contains("usage: simrun <command>") && Contains("simrun: error: missing command"));
+  CHECK_THAT(none.err, Contains("simrun <command>") && Contains("simrun: error: missing command"));
   CHECK(dir.files() == std::vector<std::string>{"bad.safetensors", "in.safetensors"});
 }
 
 TEST_CASE("simrun --help and simrun quantize --help describe every option", "[simrun]") {
   const Result top = simrun({"--help"});
   CHECK(top.status == 0);
-  CHECK_THAT(top.out, Contains("usage: simrun <command>") && Contains("quantize") && Contains("Exit status"));
+  CHECK_THAT(top.out, Contains("usage: simrun --workload NAME") && Contains("simrun <command>") &&
+                        Contains("quantize") && Contains("sweep") && Contains("Exit status"));
+  // The main job's options, each with its default where it has one.
+  for (const char* o : {"--workload", "--weights", "--data", "--format", "--compare", "--config", "--array", "--dataflow",
+                        "--accumulator", "--seq", "--samples", "--engine", "--report-json", "--report-html", "--seed",
+                        "--quiet"})
+    CHECK_THAT(top.out, Contains(o));
+  CHECK_THAT(top.out, Contains("(=e4m3)") && Contains("(=int8)") && Contains("(=cycle)") && Contains("(=1)"));
   const Result q = simrun({"quantize", "--help"});
   CHECK(q.status == 0);
   CHECK(q.err.empty());

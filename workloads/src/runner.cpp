@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
+#include <stdexcept>
 #include <utility>
 
 #include "fp8sim/model/nn/bert.h"
@@ -45,6 +47,7 @@ std::vector<std::string> list_workloads(const Paths& paths) {
 }
 
 namespace {
+std::string p_label(const std::string& path) { return path + " (STS-B sentences, WordPiece-tokenized)"; }
 using clock_type = std::chrono::steady_clock;
 double since(clock_type::time_point t0) { return std::chrono::duration<double>(clock_type::now() - t0).count(); }
 
@@ -93,6 +96,9 @@ struct Workload::Impl {
   std::unique_ptr<nn::Bert> bert;
   std::vector<nn::StsPair> pairs;
   std::vector<std::vector<int32_t>> seq_a, seq_b;  // token ids per pair (or per synthetic sequence: seq_a)
+  std::vector<std::vector<int32_t>> natural_a, natural_b;  // as tokenized (set_sequence_length rebuilds seq_*)
+  size_t natural_calib = 0, natural_eval = 0;              // default_calib / default_eval of the natural sequences
+  std::string inputs_label;
   size_t default_calib = 0, default_eval = 0;
   std::string model_dir;
   // Calibration statistics per calibration count, and FP32 outputs per evaluated range: both come from the
@@ -100,6 +106,7 @@ struct Workload::Impl {
   // Results are the same bits as recomputing them (Executor::load_calibration).
   mutable std::map<size_t, quant::CalibrationData> calib_cache;
   mutable std::map<std::pair<size_t, size_t>, std::vector<std::vector<float>>> ref_cache;
+  mutable std::mutex cache_mu;  // guards both caches (compare_with_fp32 runs concurrently)
 
   size_t items() const {
     if (resnet) return cifar_inputs ? cifar.size() : default_calib + default_eval;
@@ -127,6 +134,7 @@ struct Workload::Impl {
     ex.warnings().quiet = opt.quiet_warnings;
     ex.set_bit_exact_options(opt.bitexact);
     if (opt.recipe.act_granularity == quant::Granularity::PerTensor) {
+      std::lock_guard<std::mutex> lock(cache_mu);
       auto it = calib_cache.find(calib);
       if (it == calib_cache.end()) {
         // The calibration pass in float32 (Calibrate mode), with a recipe-neutral executor.
@@ -165,7 +173,8 @@ struct Workload::Impl {
   }
 };
 
-Workload::Workload(const std::string& wname, const Paths& paths, const std::string& weights_override)
+Workload::Workload(const std::string& wname, const Paths& paths, const std::string& weights_override,
+                   const std::string& data_override)
     : impl_(std::make_unique<Impl>()) {
   Impl& m = *impl_;
   m.paths = paths;
@@ -205,18 +214,31 @@ Workload::Workload(const std::string& wname, const Paths& paths, const std::stri
       }
       m.resnet = std::make_unique<nn::ResNet>(cfg, weights);
       if (in.at("source").get<std::string>() == "synthetic") {
+        if (!data_override.empty())
+          throw std::invalid_argument("workload '" + m.name + "' has SYNTHETIC " + std::to_string(cfg.input_size) + "x" +
+                                      std::to_string(cfg.input_size) + " inputs; --data does not apply");
         m.input_seed = in.at("seed").get<uint64_t>();
         m.synthetic = true;
+        m.inputs_label = "SYNTHETIC seeded Gaussian images (seed " + std::to_string(m.input_seed) + ")";
       } else {
-        m.cifar = nn::load_cifar_bin(shared_file(paths, in.at("path").get<std::string>(), "CIFAR-10 inputs").string());
+        const fs::path p = data_override.empty()
+                               ? shared_file(paths, in.at("path").get<std::string>(), "CIFAR-10 inputs")
+                               : fs::path(data_override);
+        if (!fs::exists(p)) throw std::runtime_error("--data: no such file: " + p.string());
+        m.cifar = nn::load_cifar_bin(p.string());
         m.cifar_inputs = true;
+        m.inputs_label = p.string() + " (CIFAR-10 test images)";
       }
       return;
     }
     // BERT family.
-    nn::BertConfig cfg = m.spec.at("config") == "bert-large" ? nn::bert_large_config()
-                         : m.spec.at("config") == "minilm-l6" ? nn::minilm_l6_config()
-                                                              : nn::bert_base_config();
+    // "config": a name, or {"base": name, "layers": N} (the first N encoder layers of that model).
+    const nlohmann::json& cj = m.spec.at("config");
+    const std::string cname = cj.is_object() ? cj.at("base").get<std::string>() : cj.get<std::string>();
+    const int64_t layers_override = cj.is_object() ? cj.value("layers", int64_t{0}) : 0;
+    nn::BertConfig cfg = cname == "bert-large" ? nn::bert_large_config()
+                         : cname == "minilm-l6" ? nn::minilm_l6_config()
+                                                : nn::bert_base_config();
     std::string vocab;
     nn::TensorMap weights;
     auto from_dir_or_file = [&](const fs::path& p) {
@@ -246,6 +268,13 @@ Workload::Workload(const std::string& wname, const Paths& paths, const std::stri
     } else {
       from_dir_or_file(shared_file(paths, w.at("path").get<std::string>(), "weights of " + m.name));
     }
+    if (layers_override > 0) {
+      if (layers_override > cfg.layers)
+        throw std::runtime_error(file.string() + ": config.layers " + std::to_string(layers_override) + " > the " +
+                                 std::to_string(cfg.layers) + " layers of " + cname);
+      cfg.layers = layers_override;
+      m.weights_label += " (first " + std::to_string(layers_override) + " encoder layers)";
+    }
     m.bert = std::make_unique<nn::Bert>(cfg, weights);
     const size_t max_len = in.value("max_seq_len", 256);
     if (vocab.empty() && in.contains("vocab_from")) {  // synthetic models borrow a real uncased vocabulary
@@ -259,8 +288,13 @@ Workload::Workload(const std::string& wname, const Paths& paths, const std::stri
       }
     }
     bool have_text = false;
+    if (!data_override.empty() && in.at("source").get<std::string>() != "shared")
+      throw std::invalid_argument("workload '" + m.name + "' has SYNTHETIC inputs; --data does not apply");
+    if (!data_override.empty() && !fs::exists(data_override))
+      throw std::runtime_error("--data: no such file: " + data_override);
     if (in.at("source").get<std::string>() == "shared") {
-      const fs::path p = fs::path(paths.shared_dir) / in.at("path").get<std::string>();
+      const fs::path p = data_override.empty() ? fs::path(paths.shared_dir) / in.at("path").get<std::string>()
+                                               : fs::path(data_override);
       if (fs::exists(p)) {
         m.pairs = nn::load_stsb_tsv(p.string());
         have_text = true;
@@ -276,6 +310,8 @@ Workload::Workload(const std::string& wname, const Paths& paths, const std::stri
         if (m.metric == "spearman") m.seq_b.push_back(tok.encode(p.s2, max_len));
       }
       if (m.metric == "output-error") m.weights_label += "; inputs: STS-B dev sentences";
+      m.inputs_label = p_label(data_override.empty() ? (fs::path(paths.shared_dir) / in.at("path").get<std::string>()).string()
+                                                     : data_override);
     } else {  // seeded random token ids (lengths 16..48), for synthetic models without text or vocabulary
       nn::Rng r(0x5eedull);
       const size_t n = std::max<size_t>(m.default_calib + m.default_eval, 64);
@@ -285,7 +321,12 @@ Workload::Workload(const std::string& wname, const Paths& paths, const std::stri
         m.seq_a.push_back(std::move(ids));
       }
       m.weights_label += "; inputs: SYNTHETIC random token ids";
+      m.inputs_label = "SYNTHETIC random token ids (lengths 16..48)";
     }
+    m.natural_a = m.seq_a;
+    m.natural_b = m.seq_b;
+    m.natural_calib = m.default_calib;
+    m.natural_eval = m.default_eval;
   } catch (const nlohmann::json::exception& e) {
     throw std::runtime_error(file.string() + ": " + e.what());
   }
@@ -367,6 +408,7 @@ RunResult Workload::output_error(const RunOptions& opt) const {
   m.range(opt, &calib, &begin, &end);
   quant::Executor ex(opt.recipe);
   m.prepare(ex, opt, calib, res);
+  std::unique_lock<std::mutex> lock(m.cache_mu);
   auto rit = m.ref_cache.find({begin, end});
   if (rit == m.ref_cache.end()) {
     quant::Executor ref;  // FP32
@@ -375,6 +417,7 @@ RunResult Workload::output_error(const RunOptions& opt) const {
       outs.push_back(m.resnet ? m.resnet->forward(ref, m.image(i)) : m.bert->forward(ref, m.seq_a[i]));
     rit = m.ref_cache.emplace(std::make_pair(begin, end), std::move(outs)).first;
   }
+  lock.unlock();  // map nodes are stable; entries are never erased while runs are in flight
   std::vector<float> all_ref, all_q;
   double cos_sum = 0.0;
   for (size_t i = begin; i < end; ++i) {
@@ -392,6 +435,141 @@ RunResult Workload::output_error(const RunOptions& opt) const {
   res.value = quant::sqnr_db(all_ref.data(), all_q.data(), all_ref.size());
   res.items = end - begin;
   res.cosine = res.items ? cos_sum / static_cast<double>(res.items) : 0.0;
+  res.seconds = since(t0);
+  res.warnings = ex.warnings().messages;
+  res.golden_gemm_calls = ex.golden_gemm_calls();
+  return res;
+}
+
+bool Workload::is_bert() const { return impl_->bert != nullptr; }
+std::string Workload::inputs_label() const { return impl_->inputs_label; }
+
+void Workload::set_sequence_length(size_t n) {
+  Impl& m = *impl_;
+  if (!m.bert) throw std::invalid_argument("--seq applies to BERT workloads; '" + m.name + "' is a ResNet");
+  {
+    std::lock_guard<std::mutex> lock(m.cache_mu);
+    m.calib_cache.clear();
+    m.ref_cache.clear();
+  }
+  m.seq_a = m.natural_a;
+  m.seq_b = m.natural_b;
+  m.default_calib = m.natural_calib;
+  m.default_eval = m.natural_eval;
+  if (n == 0) return;
+  if (n < 2) throw std::invalid_argument("--seq " + std::to_string(n) + ": a sequence needs at least 2 tokens");
+  if (m.metric == "spearman") {  // pairs stay pairs: truncate, keeping the final [SEP]
+    for (auto* v : {&m.seq_a, &m.seq_b})
+      for (std::vector<int32_t>& ids : *v)
+        if (ids.size() > n) {
+          const int32_t last = ids.back();
+          ids.resize(n);
+          ids.back() = last;
+        }
+    return;
+  }
+  std::vector<int32_t> stream;
+  for (const auto& ids : m.natural_a) stream.insert(stream.end(), ids.begin(), ids.end());
+  // Calibration sees the tokens of the workload's calibration sentences (the first pieces cover them), and
+  // every piece after those is an evaluation item.
+  size_t calib_tokens = 0;
+  for (size_t i = 0; i < std::min(m.natural_calib, m.natural_a.size()); ++i) calib_tokens += m.natural_a[i].size();
+  m.default_calib = std::max<size_t>(1, (calib_tokens + n - 1) / n);
+  m.default_eval = 0;
+  m.seq_a.clear();
+  for (size_t off = 0; off + n <= stream.size(); off += n)
+    m.seq_a.emplace_back(stream.begin() + static_cast<std::ptrdiff_t>(off),
+                         stream.begin() + static_cast<std::ptrdiff_t>(off + n));
+  if (m.seq_a.size() < 2)
+    throw std::invalid_argument("--seq " + std::to_string(n) + ": the inputs of '" + m.name + "' hold only " +
+                                std::to_string(stream.size()) + " tokens, fewer than two sequences");
+}
+
+std::pair<size_t, size_t> Workload::eval_range(const RunOptions& opt) const {
+  size_t calib, begin, end;
+  impl_->range(opt, &calib, &begin, &end);
+  return {begin, end};
+}
+
+RunResult Workload::compare_with_fp32(const RunOptions& opt) const {
+  const Impl& m = *impl_;
+  const auto t0 = clock_type::now();
+  RunResult res;
+  size_t calib, begin, end;
+  m.range(opt, &calib, &begin, &end);
+  std::vector<size_t> items = opt.items;
+  if (items.empty())
+    for (size_t i = begin; i < end; ++i) items.push_back(i);
+  for (size_t i : items)
+    if (i >= m.items())
+      throw std::invalid_argument("item " + std::to_string(i) + " out of range: '" + m.name + "' has " +
+                                  std::to_string(m.items()) + " items");
+  const bool pairs = m.metric == "spearman";
+  if (pairs && items.size() < 2)
+    throw std::invalid_argument("'" + m.name + "' reports a Spearman correlation: it needs at least 2 sentence pairs");
+  // One item's network output(s): logits, final hidden states, or the two sentence embeddings of a pair.
+  auto outputs = [&](quant::Executor& ex, size_t i) {
+    std::vector<std::vector<float>> o;
+    if (m.resnet) o.push_back(m.resnet->forward(ex, m.image(i)));
+    else if (pairs) o.push_back(m.bert->mean_pooled(ex, m.seq_a[i])), o.push_back(m.bert->mean_pooled(ex, m.seq_b[i]));
+    else o.push_back(m.bert->forward(ex, m.seq_a[i]));
+    return o;
+  };
+  // FP32 reference first (it also counts the GEMM work of the quantized pass, for progress).
+  quant::Executor ref;
+  std::vector<std::vector<std::vector<float>>> ref_out;
+  for (size_t i : items) ref_out.push_back(outputs(ref, i));
+  const uint64_t macs_all = ref.gemm_macs(), calls_all = ref.gemm_calls();
+  res.reference_seconds = since(t0);
+
+  quant::Executor ex(opt.recipe);
+  const auto tc = clock_type::now();
+  m.prepare(ex, opt, calib, res);
+  res.calibration_seconds = since(tc);
+  if (opt.gemm_backend) ex.set_gemm_backend(opt.gemm_backend);
+  std::vector<float> all_ref, all_q;
+  double cos_sum = 0.0;
+  size_t cos_n = 0, ok_q = 0, ok_ref = 0;
+  std::vector<double> gold, pred_q, pred_ref;
+  for (size_t j = 0; j < items.size(); ++j) {
+    if (opt.on_item) opt.on_item(j, items.size(), macs_all, calls_all);
+    const size_t i = items[j];
+    std::vector<std::vector<float>> q;
+    if (opt.quantize) q = outputs(ex, i);
+    else q = ref_out[j];
+    for (size_t o = 0; o < q.size(); ++o) {
+      const std::vector<float>& r = ref_out[j][o];
+      cos_sum += quant::cosine_similarity(r.data(), q[o].data(), r.size());
+      ++cos_n;
+      all_ref.insert(all_ref.end(), r.begin(), r.end());
+      all_q.insert(all_q.end(), q[o].begin(), q[o].end());
+    }
+    if (m.metric == "top1") {
+      ok_q += nn::argmax(q[0]) == m.cifar.labels[i];
+      ok_ref += nn::argmax(ref_out[j][0]) == m.cifar.labels[i];
+    } else if (pairs) {
+      pred_q.push_back(quant::cosine_similarity(q[0].data(), q[1].data(), q[0].size()));
+      pred_ref.push_back(quant::cosine_similarity(ref_out[j][0].data(), ref_out[j][1].data(), q[0].size()));
+      gold.push_back(m.pairs[i].score);
+    }
+  }
+  if (opt.on_item) opt.on_item(items.size(), items.size(), macs_all, calls_all);
+  res.items = items.size();
+  res.sqnr_db = quant::sqnr_db(all_ref.data(), all_q.data(), all_ref.size());
+  res.cosine = cos_n ? cos_sum / static_cast<double>(cos_n) : 0.0;
+  if (m.metric == "top1") {
+    const double n = static_cast<double>(std::max<size_t>(items.size(), 1));
+    res.metric = "top1";
+    res.value = 100.0 * static_cast<double>(ok_q) / n;
+    res.fp32_value = 100.0 * static_cast<double>(ok_ref) / n;
+  } else if (pairs) {
+    res.metric = "spearman";
+    res.value = nn::spearman(pred_q, gold);
+    res.fp32_value = nn::spearman(pred_ref, gold);
+  } else {
+    res.metric = "sqnr_db";
+    res.value = res.sqnr_db;
+  }
   res.seconds = since(t0);
   res.warnings = ex.warnings().messages;
   res.golden_gemm_calls = ex.golden_gemm_calls();

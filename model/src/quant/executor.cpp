@@ -107,7 +107,7 @@ void Executor::quantize_act(Format f, const std::string& tensor, const float* x,
   }
 }
 
-void Executor::run_golden(Format f, int64_t m, int64_t k, int64_t n, const uint8_t* a_codes,
+void Executor::run_golden(const std::string& name, bool act_act, Format f, int64_t m, int64_t k, int64_t n, const uint8_t* a_codes,
                           const std::vector<float>& a_scales, const uint8_t* b_kn, const std::vector<float>& b_scales,
                           const float* bias, float* y) {
   model::GemmNumerics num;
@@ -120,7 +120,15 @@ void Executor::run_golden(Format f, int64_t m, int64_t k, int64_t n, const uint8
   }
   model::AccumulationOrder order;
   order.k_chunk = bitexact_.k_chunk;
-  const auto words = model::golden_gemm(num, order, m, k, n, a_codes, b_kn);
+  std::vector<model::AccWord> words;
+  if (backend_) {
+    words = backend_(GemmCall{name, act_act, num, m, k, n, a_codes, b_kn});
+    if (static_cast<int64_t>(words.size()) != m * n)
+      throw std::logic_error("Executor: the GEMM backend returned " + std::to_string(words.size()) + " words for '" +
+                             name + "', expected " + std::to_string(m * n));
+  } else {
+    words = model::golden_gemm(num, order, m, k, n, a_codes, b_kn);
+  }
   ++golden_calls_;
   golden_macs_ += static_cast<uint64_t>(m * k * n);
   for (int64_t i = 0; i < m; ++i) {
@@ -157,6 +165,8 @@ void Executor::linear(const LinearParams& p, const float* x, int64_t m, float* y
   if (!p.bias.empty() && static_cast<int64_t>(p.bias.size()) != p.n)
     throw std::invalid_argument("Executor: bias of '" + p.name + "' has the wrong size");
   const Format f = gi.format;
+  ++gemm_calls_;
+  gemm_macs_ += static_cast<uint64_t>(m) * static_cast<uint64_t>(p.k) * static_cast<uint64_t>(p.n);
   if (mode_ == ExecMode::Calibrate && !input_prepared) {
     ++gi.calls;
     observers_[p.name + ".a"].observe(x, static_cast<size_t>(m * p.k));
@@ -196,13 +206,15 @@ void Executor::linear(const LinearParams& p, const float* x, int64_t m, float* y
   }
   std::vector<uint8_t> codes;
   quantize_act(f, p.name + ".input", x, m, p.k, gi.a_scale, nullptr, &codes, &row_scales);
-  run_golden(f, m, p.k, p.n, codes.data(), row_scales, wc.codes_kn.data(), wc.q.scales, bias, y);
+  run_golden(p.name, false, f, m, p.k, p.n, codes.data(), row_scales, wc.codes_kn.data(), wc.q.scales, bias, y);
 }
 
 void Executor::matmul(const std::string& name, const float* a, const float* b, int64_t m, int64_t k, int64_t n,
                       float* y) {
   GemmQuantInfo& gi = info_mut(name, true);
   const Format f = gi.format;
+  ++gemm_calls_;
+  gemm_macs_ += static_cast<uint64_t>(m) * static_cast<uint64_t>(k) * static_cast<uint64_t>(n);
   if (mode_ == ExecMode::Calibrate) {
     ++gi.calls;
     observers_[name + ".a"].observe(a, static_cast<size_t>(m * k));
@@ -226,7 +238,7 @@ void Executor::matmul(const std::string& name, const float* a, const float* b, i
   std::vector<uint8_t> b_kn(bc.size());
   for (int64_t j = 0; j < n; ++j)
     for (int64_t kk = 0; kk < k; ++kk) b_kn[kk * n + j] = bc[j * k + kk];
-  run_golden(f, m, k, n, ac.data(), sa, b_kn.data(), sb, nullptr, y);
+  run_golden(name, true, f, m, k, n, ac.data(), sa, b_kn.data(), sb, nullptr, y);
 }
 
 CalibrationData Executor::calibration_data() const {

@@ -53,6 +53,7 @@ struct Traffic {  // bytes
 
 struct LayerRow {
   std::string name;
+  uint64_t calls = 1;  // GEMMs of this name summed into the row (attention heads, samples); m sums their rows
   uint64_t m = 0, k = 0, n = 0;
   uint64_t cycles = 0;
   Stalls stalls;
@@ -73,7 +74,7 @@ struct Totals {
   uint64_t macs = 0;
   Stalls stalls;
   Traffic traffic;
-  Energy energy_pj;  // per inference
+  Energy energy_pj;  // of the whole run (RunReport::samples inferences)
   Area area;
   // latency, energy per MAC, TOPS/W and TOPS/mm^2 are derived by the writers from the fields above and the
   // configured clock, so the JSON and the text cannot disagree.
@@ -111,7 +112,7 @@ struct DesignPoint {  // one point of a `sweep`
   std::string accumulator;
   uint32_t rows = 0, cols = 0;
   double accuracy = 0;
-  double energy_pj = 0;  // per inference
+  double energy_pj = 0;  // of the run (one inference unless the sweep sets --samples)
   double area_um2 = 0;
   uint64_t cycles = 0;
 };
@@ -135,6 +136,8 @@ struct RunReport {
   std::string tool_version;
   std::string command;  // the command line, for reproduction
   std::string workload;
+  std::string weights, inputs;  // where they came from
+  uint64_t samples = 1;         // inferences simulated; totals cover all of them
   uint64_t seed = 0;
   bool synthetic = false;     // data or weights are synthetic
   std::string synthetic_note; // what is synthetic

@@ -3,8 +3,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <limits>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -35,6 +38,12 @@ struct RunOptions {
   size_t eval_count = 0;                   // 0: all remaining items
   std::string export_path;                 // write the quantized model here (safetensors)
   bool quiet_warnings = true;
+  // compare_with_fp32 (simrun --workload):
+  quant::GemmBackend gemm_backend;         // BitExact GEMMs run here (empty: the host golden GEMM)
+  std::vector<size_t> items;               // explicit item indices to evaluate (empty: the range above)
+  // Called before each quantized item (and once at the end): items done, items in all, and the GEMM MACs and
+  // GEMM calls of the FP32 pass over all items (known once the FP32 reference ran: for progress displays).
+  std::function<void(size_t done, size_t total, uint64_t macs_all_items, uint64_t calls_all_items)> on_item;
 };
 
 struct RunResult {
@@ -46,6 +55,10 @@ struct RunResult {
   double seconds = 0.0;
   std::vector<std::string> warnings;
   uint64_t golden_gemm_calls = 0;
+  // compare_with_fp32: the FP32 reference's task metric on the same items, and the output-level error.
+  double fp32_value = std::numeric_limits<double>::quiet_NaN();
+  double sqnr_db = std::numeric_limits<double>::quiet_NaN();
+  double reference_seconds = 0, calibration_seconds = 0;  // of `seconds`: the FP32 pass, calibration (or the wait for it)
 };
 
 class Workload {
@@ -53,7 +66,10 @@ class Workload {
   // name: a file stem under <source>/workloads, or a path to a .json file. weights_override replaces the
   // weight source (a safetensors file; for BERT a directory with model.safetensors, config.json, vocab.txt
   // is accepted too). Throws MissingData when data is absent, std::runtime_error on bad files.
-  Workload(const std::string& name, const Paths& paths, const std::string& weights_override = "");
+  // data_override replaces the input file (CIFAR-10 .bin for ResNet, STS-B .tsv for BERT); workloads with
+  // synthetic inputs reject it.
+  Workload(const std::string& name, const Paths& paths, const std::string& weights_override = "",
+           const std::string& data_override = "");
   ~Workload();
   const std::string& name() const;
   bool synthetic() const;          // weights (or inputs) are synthetic: label every output
@@ -73,6 +89,25 @@ class Workload {
   // Output-level error of the final outputs (BERT: final hidden states; ResNet: logits) against FP32:
   // SQNR (dB, over all outputs of all evaluated items) and mean cosine similarity.
   RunResult output_error(const RunOptions& opt) const;
+
+  bool is_bert() const;
+  std::string inputs_label() const;  // where the inputs come from (SYNTHETIC when they are)
+  // BERT: evaluate (and calibrate on) sequences of exactly n tokens: the workload's token ids (with their
+  // [CLS]/[SEP]) concatenated in order and cut into n-token pieces (spearman workloads, whose metric needs
+  // sentence pairs: each sentence truncated to at most n tokens instead). n = 0: the sentences as tokenized.
+  // Cut sequences: the default calibration items are the first pieces, enough to hold the tokens of the
+  // workload's calibration_items sentences; every later piece is an evaluation item.
+  // Throws std::invalid_argument for ResNet workloads or when fewer than 2 sequences result.
+  void set_sequence_length(size_t n);
+  // The default evaluation range [begin, end) for opt (after the calibration items).
+  std::pair<size_t, size_t> eval_range(const RunOptions& opt) const;
+  // Runs every item (opt.items, or the evaluation range) in FP32 and quantized (opt; BitExact GEMMs through
+  // opt.gemm_backend when set) and reports: the task metric of both (value, fp32_value; output-error
+  // workloads: metric "sqnr_db", no fp32_value) and the output-level SQNR and mean cosine similarity of the
+  // quantized outputs against FP32 (BERT: final hidden states, spearman workloads: sentence embeddings;
+  // ResNet: logits). Thread-safe for concurrent calls with different executors (simrun runs formats in
+  // parallel); the shared calibration and reference caches are locked.
+  RunResult compare_with_fp32(const RunOptions& opt) const;
 
  private:
   struct Impl;

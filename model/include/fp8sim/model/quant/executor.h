@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -42,6 +43,21 @@ struct BitExactOptions {
   model::AccumulatorKind fp8_acc = model::AccumulatorKind::FixedPoint;
   int64_t k_chunk = 0;  // Float32 accumulation order (model::AccumulationOrder)
 };
+
+// One bit-exact GEMM handed to a GemmBackend: A (m x k) and B (k x n) operand codes, row-major, and the
+// numerics of the array that must compute it. The backend returns the m x n accumulator words and the
+// AccumulationOrder it summed in (its k_chunk; the caller's BitExactOptions::k_chunk does not apply).
+struct GemmCall {
+  const std::string& name;  // the layer (linear) or matmul name
+  bool act_act = false;
+  model::GemmNumerics num;
+  int64_t m = 0, k = 0, n = 0;
+  const uint8_t* a = nullptr;
+  const uint8_t* b_kn = nullptr;
+};
+// Where BitExact GEMMs run: unset, model::golden_gemm on the host; set (simrun), e.g. the simulated
+// accelerator. It must return exactly m * n words.
+using GemmBackend = std::function<std::vector<model::AccWord>(const GemmCall&)>;
 
 // What the quantizer decided for one GEMM.
 struct GemmQuantInfo {
@@ -76,6 +92,8 @@ class Executor {
   // Switching to FakeQuant/BitExact needs finish_calibration() first when activations are static.
   void set_mode(ExecMode m);
   void set_bit_exact_options(const BitExactOptions& o) { bitexact_ = o; }
+  // BitExact GEMMs go to `b` instead of the host golden GEMM (empty function: back to the golden GEMM).
+  void set_gemm_backend(GemmBackend b) { backend_ = std::move(b); }
   Warnings& warnings() { return warnings_; }
 
   // y[m][n] = x[m][k] . W^T + b. y must not alias x. input_prepared: x already went through prepare_input()
@@ -111,6 +129,9 @@ class Executor {
   // Number of GEMMs run through the golden GEMM and the multiply-accumulates they did.
   uint64_t golden_gemm_calls() const { return golden_calls_; }
   uint64_t golden_macs() const { return golden_macs_; }
+  // Multiply-accumulates of every linear() and matmul() call so far, in any mode.
+  uint64_t gemm_macs() const { return gemm_macs_; }
+  uint64_t gemm_calls() const { return gemm_calls_; }
 
  private:
   struct WeightCache {
@@ -123,12 +144,13 @@ class Executor {
   void quantize_act(Format f, const std::string& tensor, const float* x, int64_t rows, int64_t cols,
                     float static_scale, std::vector<float>* deq, std::vector<uint8_t>* codes,
                     std::vector<float>* row_scales);
-  void run_golden(Format f, int64_t m, int64_t k, int64_t n, const uint8_t* a_codes, const std::vector<float>& a_scales,
+  void run_golden(const std::string& name, bool act_act, Format f, int64_t m, int64_t k, int64_t n, const uint8_t* a_codes, const std::vector<float>& a_scales,
                   const uint8_t* b_kn, const std::vector<float>& b_scales, const float* bias, float* y);
 
   Recipe recipe_;
   ExecMode mode_ = ExecMode::Fp32;
   BitExactOptions bitexact_;
+  GemmBackend backend_;
   Warnings warnings_;
   bool calibrated_ = false;
   std::vector<std::string> order_;
@@ -142,7 +164,7 @@ class Executor {
     nn::PackedB packed;
   };
   std::map<std::string, PackedFp32> packed_fp32_;
-  uint64_t golden_calls_ = 0, golden_macs_ = 0;
+  uint64_t golden_calls_ = 0, golden_macs_ = 0, gemm_macs_ = 0, gemm_calls_ = 0;
 };
 
 }  // namespace fp8sim::quant

@@ -1,0 +1,374 @@
+#include "pipeline.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <set>
+#include <stdexcept>
+#include <thread>
+
+#include "fp8sim/model/format.h"
+#include "fp8sim/sim/gemm_run.h"
+
+namespace fp8sim::simrun {
+
+namespace {
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+std::string accumulator_name(const sim::ArrayParams& a) {
+  return a.pe == sim::PeKind::Int8 ? "int32" : a.pe == sim::PeKind::Fp8Fixed ? "fixed" : "fp32";
+}
+std::string pe_name(const sim::ArrayParams& a) {
+  return a.pe == sim::PeKind::Int8 ? "int8" : std::string(model::fp8_format(a.fmt_a).name);
+}
+}  // namespace
+
+void parallel_for(size_t n, unsigned jobs, const std::function<void(size_t)>& fn) {
+  if (!jobs) jobs = std::max(1u, std::thread::hardware_concurrency());
+  jobs = static_cast<unsigned>(std::min<size_t>(jobs, n));
+  std::vector<std::exception_ptr> errs(n);
+  std::atomic<size_t> next{0};
+  auto worker = [&]() {
+    for (size_t i; (i = next++) < n;) {
+      try {
+        fn(i);
+      } catch (...) {
+        errs[i] = std::current_exception();
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (unsigned t = 1; t < jobs; ++t) threads.emplace_back(worker);
+  worker();
+  for (auto& t : threads) t.join();
+  for (auto& e : errs)
+    if (e) std::rethrow_exception(e);
+}
+
+bool simulated_format(const std::string& f) { return f == "e4m3" || f == "e5m2" || f == "int8"; }
+
+sim::AcceleratorConfig derive_config(const sim::AcceleratorConfig& base, const ConfigOverrides& o,
+                                     const std::string& format, std::vector<std::string>* notes) {
+  sim::AcceleratorConfig c = base;
+  if (o.rows) c.array.rows = o.rows;
+  if (o.cols) c.array.cols = o.cols;
+  if (o.dataflow) c.array.dataflow = *o.dataflow;
+  if (format == "int8") {
+    c.array.pe = sim::PeKind::Int8;
+    c.array.acc_width = 0;
+  } else if (format == "e4m3" || format == "e5m2") {
+    c.array.fmt_a = c.array.fmt_b = format == "e4m3" ? model::Fp8Kind::E4M3 : model::Fp8Kind::E5M2;
+    if (o.accumulator == "fp32") c.array.pe = sim::PeKind::Fp8Float32;
+    else if (o.accumulator == "exact") c.array.pe = sim::PeKind::Fp8Fixed;
+    else if (base.array.pe == sim::PeKind::Int8) c.array.pe = sim::PeKind::Fp8Fixed;  // an INT8 file: exact FP8
+    if (c.array.pe != sim::PeKind::Fp8Fixed) c.array.acc_width = 0;
+  } else {
+    throw std::invalid_argument("format '" + format + "' cannot be simulated (e4m3, e5m2 or int8)");
+  }
+  if (o.input_buffer_bytes) c.input_buffer.size_bytes = o.input_buffer_bytes;
+  if (o.weight_buffer_bytes) c.weight_buffer.size_bytes = o.weight_buffer_bytes;
+  if (o.output_buffer_bytes) c.output_buffer.size_bytes = o.output_buffer_bytes;
+  if (o.dram_bytes_per_cycle) c.dram.bytes_per_cycle = o.dram_bytes_per_cycle;
+  // Each access must carry one array row (validate()): widen by banks, as a designer scaling the array would.
+  const int64_t row_bytes[3] = {c.array.rows, c.array.cols, int64_t{c.array.cols} * c.word_bytes()};
+  sim::SramConfig* bufs[3] = {&c.input_buffer, &c.weight_buffer, &c.output_buffer};
+  const char* names[3] = {"input_buffer", "weight_buffer", "output_buffer"};
+  for (int i = 0; i < 3; ++i)
+    if (bufs[i]->width_bytes() < row_bytes[i]) {
+      const int banks = static_cast<int>((row_bytes[i] + bufs[i]->bank_width_bytes - 1) / bufs[i]->bank_width_bytes);
+      if (notes)
+        notes->push_back(std::string(names[i]) + ".banks raised from " + std::to_string(bufs[i]->banks) + " to " +
+                         std::to_string(banks) + " so one access carries one " + std::to_string(c.array.rows) + "x" +
+                         std::to_string(c.array.cols) + " array row (" + format + ")");
+      bufs[i]->banks = banks;
+    }
+  try {
+    c.validate();
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("the ") + format + " configuration derived from " +
+                                (base.source.empty() ? base.name : base.source) + " is not valid: " + e.what());
+  }
+  return c;
+}
+
+report::ConfigSummary summarize(const sim::AcceleratorConfig& cfg) {
+  report::ConfigSummary s;
+  s.name = cfg.name;
+  s.pe = pe_name(cfg.array);
+  s.accumulator = accumulator_name(cfg.array);
+  s.dataflow = cfg.array.dataflow == firmware::Dataflow::WeightStationary ? "ws" : "os";
+  s.rows = static_cast<uint32_t>(cfg.array.rows);
+  s.cols = static_cast<uint32_t>(cfg.array.cols);
+  s.clock_mhz = cfg.clock_mhz;
+  s.buffers = {{"input", static_cast<uint64_t>(cfg.input_buffer.size_bytes), static_cast<uint32_t>(cfg.input_buffer.banks)},
+               {"weight", static_cast<uint64_t>(cfg.weight_buffer.size_bytes), static_cast<uint32_t>(cfg.weight_buffer.banks)},
+               {"output", static_cast<uint64_t>(cfg.output_buffer.size_bytes), static_cast<uint32_t>(cfg.output_buffer.banks)}};
+  s.dram_bytes_per_cycle = cfg.dram.bytes_per_cycle;
+  s.dram_latency_cycles = static_cast<uint32_t>(cfg.dram.latency);
+  return s;
+}
+
+// ---------------------------------------------------------------- progress
+
+Progress::Progress(bool enabled, std::vector<std::string> slots) : enabled_(enabled), t0_(now_s()) {
+  for (auto& s : slots) slots_.push_back(Slot{std::move(s)});
+}
+
+void Progress::plan(size_t slot, uint64_t macs_total, uint64_t calls_total) {
+  std::lock_guard<std::mutex> lock(mu_);
+  slots_.at(slot).macs_total = macs_total;
+  slots_.at(slot).calls_total = calls_total;
+}
+
+void Progress::gemm_done(size_t slot, uint64_t macs, uint64_t cycles) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Slot& s = slots_.at(slot);
+  s.macs += macs;
+  s.cycles += cycles;
+  ++s.calls;
+  draw(false);
+}
+
+void Progress::finish() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!enabled_ || last_draw_ < 0) return;
+  draw(true);
+  std::fputc('\n', stderr);
+  std::fflush(stderr);
+}
+
+void Progress::draw(bool force) {
+  if (!enabled_) return;
+  const double t = now_s() - t0_;
+  if (!force && last_draw_ >= 0 && t - last_draw_ < 0.5) return;
+  last_draw_ = t;
+  std::string line;
+  uint64_t cycles = 0;
+  double frac_min = 1.0;
+  for (const Slot& s : slots_) {
+    const double frac = s.macs_total ? std::min(1.0, double(s.macs) / double(s.macs_total)) : 0.0;
+    frac_min = std::min(frac_min, frac);
+    char b[160];
+    std::snprintf(b, sizeof b, "%s%s layer %llu/%llu %3.0f%%", line.empty() ? "" : " | ", s.name.c_str(),
+                  static_cast<unsigned long long>(s.calls), static_cast<unsigned long long>(s.calls_total), 100 * frac);
+    line += b;
+    cycles += s.cycles;
+  }
+  char b[200];
+  const double left = frac_min > 0.02 ? t * (1 - frac_min) / frac_min : -1;
+  if (left >= 0)
+    std::snprintf(b, sizeof b, " | %.1f Mcycles simulated, %.2f Mcycles/s, %.0f s elapsed, ~%.0f s left", cycles / 1e6,
+                  t > 0 ? cycles / 1e6 / t : 0.0, t, left);
+  else
+    std::snprintf(b, sizeof b, " | %.1f Mcycles simulated, %.0f s elapsed", cycles / 1e6, t);
+  line += b;
+  std::fprintf(stderr, "\r\033[K%s", line.c_str());
+  std::fflush(stderr);
+}
+
+// ---------------------------------------------------------------- one format on one configuration
+
+namespace {
+
+struct LayerAgg {
+  report::LayerRow row;
+  cost::EnergyBreakdown energy;
+};
+
+void add_energy(report::Energy& e, const cost::EnergyBreakdown& b) {
+  e.mac += b.mac_pj;
+  e.sram += b.sram_pj;
+  e.dram += b.dram_pj;
+  e.leakage += b.leakage_pj;
+}
+
+cost::EventCounts event_counts(const sim::AcceleratorConfig& cfg, const sim::Stats& st) {
+  cost::EventCounts e;
+  e.cycles = st.cycles;
+  e.macs = st.macs;
+  e.pe = pe_name(cfg.array);
+  e.accumulator = cfg.array.pe == sim::PeKind::Fp8Float32 ? "fp32" : "fixed";
+  e.toggles_measured = cfg.array.toggles;
+  e.operand_toggles = st.toggles.a_regs + st.toggles.b_regs;
+  e.accumulator_toggles = st.toggles.acc_regs;
+  const sim::SramConfig* b[3] = {&cfg.input_buffer, &cfg.weight_buffer, &cfg.output_buffer};
+  const sim::BufferStats* s[3] = {&st.input, &st.weight, &st.output};
+  const char* names[3] = {"input", "weight", "output"};
+  for (int i = 0; i < 3; ++i)
+    e.buffers.push_back({names[i], static_cast<uint64_t>(b[i]->size_bytes), static_cast<uint32_t>(b[i]->banks),
+                         s[i]->bytes_read, s[i]->bytes_written});
+  e.dram_bytes_read = st.dram_read;
+  e.dram_bytes_written = st.dram_written;
+  e.rows = static_cast<uint32_t>(cfg.array.rows);
+  e.cols = static_cast<uint32_t>(cfg.array.cols);
+  e.clock_mhz = cfg.clock_mhz;
+  return e;
+}
+
+}  // namespace
+
+FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, const sim::AcceleratorConfig& cfg,
+                         Progress* progress, size_t slot) {
+  const double t0 = now_s();
+  FormatOutcome out;
+  const auto fmt = quant::format_from_string(format);
+  if (!fmt || !simulated_format(format))
+    throw std::invalid_argument("format '" + format + "' cannot be simulated (e4m3, e5m2 or int8)");
+  const model::GemmNumerics array_num = cfg.array.numerics();
+  std::vector<LayerAgg> layers;
+  std::map<std::string, size_t> index;
+  std::set<std::string> notes;
+  uint64_t checked = 0, mismatches = 0;
+  double sim_s = 0, golden_s = 0;
+
+  workloads::RunOptions opt;
+  opt.quantize = true;
+  opt.recipe = setup.recipe;
+  opt.recipe.format = *fmt;
+  opt.mode = quant::ExecMode::BitExact;
+  opt.bitexact.fp8_acc = array_num.acc == model::AccumulatorKind::Float32 ? model::AccumulatorKind::Float32
+                                                                            : model::AccumulatorKind::FixedPoint;
+  opt.calib_count = setup.calib_items;
+  opt.items = setup.items;
+  opt.on_item = [&](size_t, size_t, uint64_t macs_all, uint64_t calls_all) {
+    if (progress) progress->plan(slot, macs_all, calls_all);
+  };
+  opt.gemm_backend = [&](const quant::GemmCall& c) -> std::vector<model::AccWord> {
+    if (c.num.int8 != array_num.int8 ||
+        (!c.num.int8 && (c.num.a_kind != array_num.a_kind || c.num.b_kind != array_num.b_kind)))
+      throw std::logic_error("GEMM '" + c.name + "' is " + c.num.describe() + " but the array computes " +
+                             array_num.describe());
+    const double ts = now_s();
+    std::vector<uint8_t> a(c.a, c.a + c.m * c.k), b(c.b_kn, c.b_kn + c.k * c.n);
+    sim::GemmJob job;
+    try {
+      job = sim::make_gemm_job(cfg, c.m, c.k, c.n, std::move(a), std::move(b), setup.engine);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument("layer " + c.name + " (M=" + std::to_string(c.m) + " K=" + std::to_string(c.k) +
+                                  " N=" + std::to_string(c.n) + ") does not fit " + cfg.name + ": " + e.what());
+    }
+    if (setup.engine == sim::Engine::Rtl) job.acc->set_tile_golden_check(false);  // the whole GEMM is checked below
+    try {
+      job.acc->run();
+    } catch (const std::exception& e) {
+      throw std::runtime_error(format + ", layer " + c.name + ": " + e.what());
+    }
+    std::vector<model::AccWord> words = job.output();
+    const double tg = now_s();
+    sim_s += tg - ts;
+    const std::vector<model::AccWord> gold = job.golden();
+    golden_s += now_s() - tg;
+    for (size_t i = 0; i < words.size(); ++i)
+      if (words[i] != gold[i] && ++mismatches == 1)
+        out.first_mismatch = format + ", layer " + c.name + ", C[" + std::to_string(int64_t(i) / c.n) + "][" +
+                             std::to_string(int64_t(i) % c.n) + "]: simulated " +
+                             model::acc_word_to_string(array_num, words[i]) + ", golden " +
+                             model::acc_word_to_string(array_num, gold[i]);
+    checked += words.size();
+
+    const sim::Stats& st = job.acc->stats();
+    const uint64_t macs = static_cast<uint64_t>(c.m * c.k * c.n);
+    if (st.macs != macs)
+      throw std::logic_error("layer " + c.name + ": the accelerator counted " + std::to_string(st.macs) +
+                             " MACs, the GEMM has " + std::to_string(macs));
+    auto it = index.find(c.name);
+    if (it == index.end()) {
+      it = index.emplace(c.name, layers.size()).first;
+      layers.emplace_back();
+      layers.back().row.name = c.name;
+      layers.back().row.calls = 0;
+    }
+    report::LayerRow& r = layers[it->second].row;
+    ++r.calls;
+    r.m += static_cast<uint64_t>(c.m);
+    r.k = std::max<uint64_t>(r.k, static_cast<uint64_t>(c.k));
+    r.n = std::max<uint64_t>(r.n, static_cast<uint64_t>(c.n));
+    r.cycles += st.cycles;
+    r.stalls.dram_wait += st.array_stall_dram;
+    r.stalls.buffer_conflict += st.array_stall_conflict;
+    r.stalls.fill_drain += st.array_fill_drain;
+    r.macs += st.macs;
+    r.traffic.sram_read += st.input.bytes_read + st.weight.bytes_read + st.output.bytes_read;
+    r.traffic.sram_written += st.input.bytes_written + st.weight.bytes_written + st.output.bytes_written;
+    r.traffic.dram_read += st.dram_read;
+    r.traffic.dram_written += st.dram_written;
+    std::vector<std::string> cn;
+    const cost::EnergyBreakdown e = cost::energy(*setup.energy, *setup.area, event_counts(cfg, st), &cn);
+    notes.insert(cn.begin(), cn.end());
+    add_energy(r.energy_pj, e);
+    ++out.gemms;
+    if (progress) progress->gemm_done(slot, macs, st.cycles);
+    return words;
+  };
+
+  const workloads::RunResult res = setup.workload->compare_with_fp32(opt);
+
+  report::FormatRun& run = out.run;
+  run.format = format;
+  run.config = summarize(cfg);
+  const double pes = double(cfg.array.rows) * cfg.array.cols;
+  for (LayerAgg& l : layers) {
+    l.row.pe_utilization = l.row.cycles ? double(l.row.macs) / (pes * double(l.row.cycles)) : 0.0;
+    report::Totals& t = run.totals;
+    t.cycles += l.row.cycles;
+    t.macs += l.row.macs;
+    t.stalls.dram_wait += l.row.stalls.dram_wait;
+    t.stalls.buffer_conflict += l.row.stalls.buffer_conflict;
+    t.stalls.fill_drain += l.row.stalls.fill_drain;
+    t.traffic.sram_read += l.row.traffic.sram_read;
+    t.traffic.sram_written += l.row.traffic.sram_written;
+    t.traffic.dram_read += l.row.traffic.dram_read;
+    t.traffic.dram_written += l.row.traffic.dram_written;
+    t.energy_pj.mac += l.row.energy_pj.mac;
+    t.energy_pj.sram += l.row.energy_pj.sram;
+    t.energy_pj.dram += l.row.energy_pj.dram;
+    t.energy_pj.leakage += l.row.energy_pj.leakage;
+    run.layers.push_back(std::move(l.row));
+  }
+  // Area depends on the configuration only.
+  cost::EventCounts ec = event_counts(cfg, sim::Stats{});
+  std::vector<std::string> an;
+  const cost::AreaBreakdown area = cost::area(*setup.energy, *setup.area, ec, &an);
+  notes.insert(an.begin(), an.end());
+  run.totals.area.array_um2 = area.array_um2;
+  run.totals.area.buffers_um2 = area.buffers_um2;
+  run.totals.area.nand2_eq = area.nand2_eq;
+
+  run.accuracy.metric = res.metric;
+  run.accuracy.value = res.value;
+  if (!std::isnan(res.fp32_value)) run.accuracy.fp32_value = res.fp32_value;
+  run.accuracy.higher_is_better = true;
+  run.accuracy.sqnr_db = res.sqnr_db;
+  run.accuracy.cosine = res.cosine;
+
+  report::VerificationCheck g;
+  g.reference = "golden";
+  g.checked_outputs = checked;
+  g.total_outputs = checked;
+  g.mismatches = mismatches;
+  run.verification.push_back(g);
+  if (setup.engine == sim::Engine::Rtl) {
+    // Every array output row of every tile was compared with the model array's inside the accelerator (a
+    // difference stops the run), and the words checked against golden above are the RTL array's.
+    report::VerificationCheck r;
+    r.reference = "rtl";
+    r.checked_outputs = checked;
+    r.total_outputs = checked;
+    r.mismatches = 0;
+    run.verification.push_back(r);
+  }
+  out.notes.assign(notes.begin(), notes.end());
+  out.warnings = res.warnings;
+  out.seconds = now_s() - t0;
+  out.sim_seconds = sim_s;
+  out.golden_seconds = golden_s;
+  out.reference_seconds = res.reference_seconds;
+  out.calibration_seconds = res.calibration_seconds;
+  return out;
+}
+
+}  // namespace fp8sim::simrun

@@ -1,0 +1,383 @@
+// simrun --workload NAME [options]: the main job. Quantize -> lower -> simulate -> verify -> cost -> report,
+// for the chosen format and each compared one (pipeline.h), then the text report on stdout and the
+// optional JSON / HTML reports (written atomically).
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/program_options.hpp>
+#include <chrono>
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <iostream>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "cli.h"
+#include "pipeline.h"
+#include "workload_options.h"
+
+namespace fp8sim::simrun {
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace {
+
+const char* kUsage =
+    "usage: simrun --workload NAME [options]\n"
+    "Runs a workload's network with post-training quantization on the cycle-accurate accelerator: every\n"
+    "quantized GEMM is lowered into commands, simulated, and its output words checked against the golden model;\n"
+    "the simulated outputs continue through the network, so the reported accuracy is the hardware's. Then the\n"
+    "same for each compared format, and a report of accuracy, cycles, area and energy side by side.\n";
+
+}  // namespace
+
+void add_run_options(po::options_description& d) {
+  // clang-format off
+  d.add_options()
+    ("workload", po::value<std::string>(), "workload name (simrun workloads lists them) or a workload .json file (required)")
+    ("weights", po::value<std::string>(), "weights instead of the workload's own (safetensors file; BERT: or a directory with model.safetensors, config.json, vocab.txt)")
+    ("data", po::value<std::string>(), "inputs instead of the workload's own (CIFAR-10 .bin for ResNet, STS-B .tsv for BERT)")
+    ("format", po::value<std::string>()->default_value("e4m3"), "number format of the chosen run: e4m3, e5m2 or int8 (fp32 is the reference every run reports against)")
+    ("compare", po::value<std::string>()->default_value("int8"), "formats to run the same workload in for the side-by-side, comma-separated (e4m3, e5m2, int8), or none")
+    ("config", po::value<std::string>(), "accelerator configuration (TOML) [sim/configs/default32.toml]; its PE type is replaced by each run's format")
+    ("array", po::value<std::string>(), "array size RxC instead of the configuration's (buffer banks are widened to carry one row per access, and the report says so)")
+    ("dataflow", po::value<std::string>(), "ws or os instead of the configuration's")
+    ("accumulator", po::value<std::string>(), "FP8 accumulator: exact (fixed point, exact for K <= 4096) or fp32 (IEEE float32 adds) [the configuration's; default32: exact]; INT8 always accumulates in int32")
+    ("seq", po::value<size_t>(), "BERT: tokens per sequence; the workload's sentences are concatenated and cut into sequences of exactly N tokens (spearman workloads: each sentence truncated to N); 0: sentences as tokenized [128 for output-error workloads such as bert-base, 0 for minilm-l6]")
+    ("samples", po::value<size_t>()->default_value(1), "inferences (images, sequences, sentence pairs) to simulate; spearman workloads need >= 2")
+    ("calib", po::value<size_t>(), "calibration items for the static activation scales [the workload's calibration_items; with --seq: the first sequences, holding those sentences' tokens]")
+    ("weight-granularity", po::value<std::string>()->default_value("per-channel"), "weight scales: per-channel or per-tensor")
+    ("act-granularity", po::value<std::string>()->default_value("per-tensor"), "activation scales: per-tensor (static, min/max calibration) or per-token (dynamic)")
+    ("engine", po::value<std::string>()->default_value("cycle"), "cycle: the modelled array; rtl: the Verilated RTL array in the loop, each output row compared with the model array (only array configurations built in rtl/CMakeLists.txt)")
+    ("jobs", po::value<unsigned>()->default_value(0), "formats simulated in parallel threads; 0: one per format, at most the CPU count")
+    ("report-json", po::value<std::string>(), "write the JSON report here (deterministic: same command and seed, same bytes)")
+    ("report-html", po::value<std::string>(), "write a self-contained HTML report here")
+    ("seed", po::value<uint64_t>()->default_value(1), "seed choosing which evaluation items are simulated (items after the calibration items)")
+    ("quiet", po::bool_switch(), "no progress line (it is shown only when stderr is a terminal)");
+  // clang-format on
+}
+
+RunRequest parse_run_request(const po::variables_map& vm, const std::string& cmd) {
+  RunRequest q;
+  if (!vm.count("workload")) throw UsageError(cmd + ": missing --workload NAME (simrun workloads lists them)");
+  q.workload = vm["workload"].as<std::string>();
+  if (vm.count("weights")) q.weights = vm["weights"].as<std::string>();
+  if (vm.count("data")) q.data = vm["data"].as<std::string>();
+  q.format = vm["format"].as<std::string>();
+  if (q.format == "fp32")
+    throw UsageError(cmd + ": --format fp32: fp8sim has no FP32 array to simulate; every report gives the FP32 "
+                     "reference's accuracy beside the simulated format's (fp32_value)");
+  if (!simulated_format(q.format))
+    throw UsageError(cmd + ": --format '" + q.format + "' is not one of e4m3, e5m2, int8");
+  const std::string cmp = vm["compare"].as<std::string>();
+  if (cmp != "none" && !cmp.empty()) {
+    std::stringstream ss(cmp);
+    std::string f;
+    while (std::getline(ss, f, ',')) {
+      if (f == "fp32")
+        throw UsageError(cmd + ": --compare fp32: the FP32 reference is in every report already (fp32_value); "
+                         "compare with e4m3, e5m2 or int8");
+      if (!simulated_format(f)) throw UsageError(cmd + ": --compare '" + f + "' is not one of e4m3, e5m2, int8, none");
+      if (f == q.format || std::find(q.compare.begin(), q.compare.end(), f) != q.compare.end())
+        throw UsageError(cmd + ": --compare lists '" + f + "' twice (or the chosen --format)");
+      q.compare.push_back(f);
+    }
+  }
+  q.config_path = vm.count("config") ? vm["config"].as<std::string>() : default_config_path();
+  if (vm.count("array")) {
+    const std::string a = vm["array"].as<std::string>();
+    int r = 0, c = 0;
+    char x = 0, extra = 0;
+    if (std::sscanf(a.c_str(), "%d%c%d%c", &r, &x, &c, &extra) != 3 || (x != 'x' && x != 'X') || r < 1 || c < 1 ||
+        r > 4096 || c > 4096)
+      throw UsageError(cmd + ": --array '" + a + "' is not RxC with 1 <= R, C <= 4096 (e.g. 32x32)");
+    q.overrides.rows = r;
+    q.overrides.cols = c;
+  }
+  if (vm.count("dataflow")) {
+    const std::string d = vm["dataflow"].as<std::string>();
+    if (d == "ws") q.overrides.dataflow = firmware::Dataflow::WeightStationary;
+    else if (d == "os") q.overrides.dataflow = firmware::Dataflow::OutputStationary;
+    else throw UsageError(cmd + ": --dataflow '" + d + "' is not ws or os");
+  }
+  if (vm.count("accumulator")) {
+    q.overrides.accumulator = vm["accumulator"].as<std::string>();
+    if (q.overrides.accumulator != "exact" && q.overrides.accumulator != "fp32")
+      throw UsageError(cmd + ": --accumulator '" + q.overrides.accumulator + "' is not exact or fp32");
+  }
+  if (vm.count("seq")) q.seq = static_cast<int64_t>(vm["seq"].as<size_t>());
+  q.samples = vm["samples"].as<size_t>();
+  if (q.samples < 1) throw UsageError(cmd + ": --samples must be >= 1");
+  if (vm.count("calib")) {
+    q.calib = vm["calib"].as<size_t>();
+    if (q.calib < 1) throw UsageError(cmd + ": --calib must be >= 1");
+  }
+  const std::string wg = vm["weight-granularity"].as<std::string>();
+  if (wg != "per-channel" && wg != "per-tensor")
+    throw UsageError(cmd + ": --weight-granularity '" + wg + "' is not per-channel or per-tensor");
+  q.recipe.weight_granularity = *quant::granularity_from_string(wg);
+  const std::string ag = vm["act-granularity"].as<std::string>();
+  if (ag != "per-tensor" && ag != "per-token")
+    throw UsageError(cmd + ": --act-granularity '" + ag + "' is not per-tensor or per-token");
+  q.recipe.act_granularity = *quant::granularity_from_string(ag);
+  if (q.recipe.act_granularity == quant::Granularity::PerToken && q.calib)
+    throw UsageError(cmd + ": --calib does not apply to --act-granularity per-token (no calibration)");
+  const std::string eng = vm["engine"].as<std::string>();
+  if (eng == "cycle") q.engine = sim::Engine::Model;
+  else if (eng == "rtl") q.engine = sim::Engine::Rtl;
+  else throw UsageError(cmd + ": --engine '" + eng + "' is not cycle or rtl");
+  q.jobs = vm["jobs"].as<unsigned>();
+  if (vm.count("report-json")) q.json_path = vm["report-json"].as<std::string>();
+  if (vm.count("report-html")) q.html_path = vm["report-html"].as<std::string>();
+  q.seed = vm["seed"].as<uint64_t>();
+  q.quiet = vm["quiet"].as<bool>();
+  return q;
+}
+
+std::string default_config_path() { return std::string(FP8SIM_SOURCE_DIR) + "/sim/configs/default32.toml"; }
+
+namespace {
+
+workloads::Paths paths() { return workloads::Paths::defaults(); }
+
+// `samples` distinct items of [begin, end), chosen by a partial Fisher-Yates shuffle with mt19937_64(seed)
+// (raw draws modulo, so the choice is the same on every platform), in increasing order.
+std::vector<size_t> choose_items(size_t begin, size_t end, size_t samples, uint64_t seed) {
+  std::vector<size_t> all;
+  for (size_t i = begin; i < end; ++i) all.push_back(i);
+  std::mt19937_64 rng(seed);
+  for (size_t i = 0; i < samples; ++i) std::swap(all[i], all[i + static_cast<size_t>(rng() % (all.size() - i))]);
+  all.resize(samples);
+  std::sort(all.begin(), all.end());
+  return all;
+}
+
+}  // namespace
+
+PreparedRun prepare_run(const RunRequest& q) {
+  PreparedRun p;
+  try {
+    p.workload = std::make_unique<workloads::Workload>(q.workload, paths(), q.weights, q.data);
+  } catch (const workloads::MissingData& e) {
+    throw std::runtime_error(std::string("workload '") + q.workload + "': " + e.what());
+  }
+  const workloads::Workload& w = *p.workload;
+  if (w.is_bert()) {
+    const size_t seq = q.seq >= 0 ? static_cast<size_t>(q.seq) : (w.metric() == "output-error" ? 128 : 0);
+    try {
+      p.workload->set_sequence_length(seq);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+    p.seq = seq;
+  } else if (q.seq >= 0) {
+    throw UsageError("--seq applies to BERT workloads; '" + w.name() + "' is a ResNet");
+  }
+  workloads::RunOptions ro;
+  ro.calib_count = q.calib;
+  const auto [begin, end] = w.eval_range(ro);
+  if (end <= begin)
+    throw std::runtime_error("workload '" + w.name() + "' has no evaluation items after its calibration items");
+  if (q.samples > end - begin)
+    throw UsageError("--samples " + std::to_string(q.samples) + ": workload '" + w.name() + "' has " +
+                     std::to_string(end - begin) + " evaluation items");
+  if (w.metric() == "spearman" && q.samples < 2)
+    throw UsageError("workload '" + w.name() + "' reports a Spearman correlation over sentence pairs: --samples must be >= 2");
+  p.items = choose_items(begin, end, q.samples, q.seed);
+  p.calib_items = q.recipe.act_granularity == quant::Granularity::PerTensor ? begin : 0;
+  p.energy = cost::load_energy_table(cost::default_energy_table_path());
+  p.area = cost::load_area_table(cost::default_area_table_path());
+  cost::check_consistent(p.energy, p.area);
+  try {
+    p.base = sim::load_config(q.config_path);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--config: ") + e.what());
+  }
+  return p;
+}
+
+PipelineSetup make_setup(const RunRequest& q, const PreparedRun& p) {
+  PipelineSetup setup;
+  setup.workload = p.workload.get();
+  setup.recipe = q.recipe;
+  setup.calib_items = q.calib;
+  setup.items = p.items;
+  setup.engine = q.engine;
+  setup.energy = &p.energy;
+  setup.area = &p.area;
+  return setup;
+}
+
+std::vector<FormatOutcome> run_formats(const RunRequest& q, const PreparedRun& p, const ConfigOverrides& o,
+                                       const std::vector<std::string>& formats, bool progress_enabled,
+                                       std::vector<sim::AcceleratorConfig>* cfgs_out) {
+  std::vector<sim::AcceleratorConfig> cfgs;
+  std::vector<std::vector<std::string>> cfg_notes(formats.size());
+  for (size_t i = 0; i < formats.size(); ++i) {
+    try {
+      cfgs.push_back(derive_config(p.base, o, formats[i], &cfg_notes[i]));
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(e.what());
+    }
+    if (q.engine == sim::Engine::Rtl && !sim::rtl_array_available(cfgs.back().array))
+      throw UsageError("--engine rtl: no Verilated RTL array for the " + formats[i] + " configuration (" +
+                       std::to_string(cfgs.back().array.rows) + "x" + std::to_string(cfgs.back().array.cols) + " " +
+                       summarize(cfgs.back()).dataflow + ", " + cfgs.back().array.numerics().describe() +
+                       "); rtl/CMakeLists.txt lists the built arrays (e.g. default32 with e4m3/exact and int8, small8 "
+                       "with e4m3/fp32 and int8)");
+  }
+  const PipelineSetup setup = make_setup(q, p);
+  // The first run to need the calibration computes it; the others wait for it (the workload's cache).
+  Progress progress(progress_enabled, formats);
+  std::vector<FormatOutcome> outs(formats.size());
+  try {
+    parallel_for(formats.size(), q.jobs, [&](size_t i) {
+      outs[i] = run_format(setup, formats[i], cfgs[i], &progress, i);
+      outs[i].notes.insert(outs[i].notes.begin(), cfg_notes[i].begin(), cfg_notes[i].end());
+    });
+  } catch (...) {
+    progress.finish();
+    throw;
+  }
+  progress.finish();
+  if (cfgs_out) *cfgs_out = cfgs;
+  return outs;
+}
+
+std::string timing_summary(const std::vector<FormatOutcome>& outs, double wall) {
+  std::ostringstream o;
+  char b[300];
+  std::snprintf(b, sizeof b, "Run time: %.1f s wall (formats in parallel threads)\n", wall);
+  o << b;
+  for (const FormatOutcome& f : outs) {
+    const uint64_t cycles = f.run.totals.cycles;
+    std::snprintf(b, sizeof b,
+                  "  %s: %.1f s: %llu GEMMs, %.4g cycles simulated in %.1f s (%.3g cycles/s), golden check %.1f s, "
+                  "calibration %.1f s, FP32 reference %.1f s, host-side layers and the rest %.1f s\n",
+                  f.run.format.c_str(), f.seconds, static_cast<unsigned long long>(f.gemms), double(cycles),
+                  f.sim_seconds, f.sim_seconds > 0 ? double(cycles) / f.sim_seconds : 0.0, f.golden_seconds,
+                  f.calibration_seconds, f.reference_seconds,
+                  f.seconds - f.sim_seconds - f.golden_seconds - f.calibration_seconds - f.reference_seconds);
+    o << b;
+  }
+  return o.str();
+}
+
+void print_run_options(std::ostream& os) {
+  po::options_description d("options of the main job (simrun --workload NAME ...)", 110, 50);
+  add_run_options(d);
+  d.add_options()("help,h", "this text");
+  os << d;
+}
+
+int run_workload(const std::vector<std::string>& args) {
+  po::options_description d("options", 110, 50);
+  add_run_options(d);
+  d.add_options()("help,h", "this text");
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(d).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << kUsage << "\n" << d << "\nExit status: 0 success (every output matched), 1 I/O or data error or a "
+              "verification mismatch, 2 bad arguments or a workload that does not fit the configuration.\n";
+    return 0;
+  }
+  const RunRequest q = parse_run_request(vm, "simrun");
+  const auto t0 = std::chrono::steady_clock::now();
+  const PreparedRun p = prepare_run(q);
+  std::vector<std::string> formats{q.format};
+  formats.insert(formats.end(), q.compare.begin(), q.compare.end());
+  const bool progress_enabled = !q.quiet && isatty(STDERR_FILENO);
+  if (progress_enabled)  // (a terminal: errors on a pipe stay one line)
+    std::cerr << "simrun: " << p.workload->name() << ": " << formats.size() << " format(s), " << p.items.size()
+              << " sample(s) on " << p.base.name << ((q.engine == sim::Engine::Rtl) ? " with the RTL array" : "")
+              << "\n";
+  std::vector<sim::AcceleratorConfig> cfgs;
+  std::vector<FormatOutcome> outs = run_formats(q, p, q.overrides, formats, progress_enabled, &cfgs);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+  std::string command = "simrun";
+  for (const std::string& a : args) command += " " + a;
+  report::RunReport r = build_report(q, p, command, outs);
+  if (!q.json_path.empty()) report::write_file_atomic(q.json_path, report::to_json(r));
+  if (!q.html_path.empty()) report::write_file_atomic(q.html_path, report::to_html(r));
+  std::cout << report::to_text(r);
+
+  // Wall-clock figures: on stdout after the report, never in the JSON (which must be byte-identical run to run).
+  std::cout << "\n" << timing_summary(outs, wall);
+  for (const std::string& f : {q.json_path, q.html_path})
+    if (!f.empty()) std::cout << "wrote " << f << "\n";
+
+  uint64_t mism = 0;
+  std::string first;
+  for (const FormatOutcome& o : outs)
+    for (const auto& v : o.run.verification) {
+      mism += v.mismatches;
+      if (first.empty()) first = o.first_mismatch;
+    }
+  if (mism)
+    throw std::runtime_error(std::to_string(mism) + " simulated output words differ from the golden model (first: " +
+                             first + ")");
+  return 0;
+}
+
+report::RunReport build_report(const RunRequest& q, const PreparedRun& p, const std::string& command,
+                               const std::vector<FormatOutcome>& outs) {
+  const workloads::Workload& w = *p.workload;
+  report::RunReport r;
+  r.tool_version = "0.1.0";
+  r.command = command;
+  r.workload = w.name();
+  r.weights = w.weights_label();
+  r.inputs = w.inputs_label();
+  if (w.is_bert())
+    r.inputs += p.seq ? (w.metric() == "spearman" ? "; sentences truncated to " + std::to_string(p.seq) + " tokens"
+                                                  : "; concatenated and cut into sequences of " + std::to_string(p.seq) +
+                                                        " tokens")
+                      : "; sentences as tokenized";
+  r.samples = p.items.size();
+  r.seed = q.seed;
+  r.synthetic = w.synthetic();
+  if (r.synthetic) r.synthetic_note = w.weights_label();
+  r.engine = q.engine == sim::Engine::Rtl ? "rtl" : "cycle";
+  r.run = outs.at(0).run;
+  for (size_t i = 1; i < outs.size(); ++i) r.comparison.push_back(outs[i].run);
+  for (const auto& f : cost::describe_model(p.energy, p.area))
+    r.cost_model.push_back({f.name, f.value, f.unit, f.source, f.assumption});
+  std::set<std::string> seen;
+  auto note = [&](const std::string& n) {
+    if (seen.insert(n).second) r.notes.push_back(n);
+  };
+  std::string items;
+  for (size_t i = 0; i < p.items.size() && i < 20; ++i) items += (i ? "," : "") + std::to_string(p.items[i]);
+  if (p.items.size() > 20) items += ",...";
+  note("evaluated items " + items + " (chosen with --seed " + std::to_string(q.seed) +
+       " among the items after the calibration items)");
+  note("recipe: " + [&] {
+    quant::Recipe rr = q.recipe;
+    return rr.describe();
+  }() + " (format per run); calibration items: " + std::to_string(p.calib_items) +
+       (q.calib ? "" : " (the workload's default)"));
+  note("the accelerator runs every quantized GEMM (linear layers, convolutions as im2col GEMMs, attention "
+       "matmuls per head); dequantization, bias, softmax/GELU/LayerNorm (BF16) and residual adds run on the host in "
+       "model/, on the simulated GEMM outputs");
+  note("simrun steps the accelerator's tick() in a plain loop (the code the SystemC SC_METHOD calls each clock), "
+       "without the SystemC kernel, so formats can run in parallel threads");
+  note("layer rows: GEMMs with the same name (attention heads, samples) are summed; M sums their rows, K and N are "
+       "the largest; cycles of a layer are the cycles of its command streams (each GEMM one stream, from its first "
+       "command fetch to End), and the total is their sum");
+  if (r.samples < 20 && w.metric() == "top1")
+    note("top-1 over " + std::to_string(r.samples) + " image(s) is a coarse figure; SQNR and cosine of the logits "
+         "against FP32 are given beside it; fp8sim-ptq eval measures top-1 on the whole test set");
+  for (const FormatOutcome& o : outs)
+    for (const std::string& n : o.notes) note(n);
+  for (const FormatOutcome& o : outs)
+    for (const std::string& wmsg : o.warnings) note("quantizer (" + o.run.format + "): " + wmsg);
+  return r;
+}
+
+}  // namespace fp8sim::simrun

@@ -1,0 +1,322 @@
+// simrun sweep SPEC --workload NAME [options]: a design-space sweep. SPEC names the values of each swept
+// parameter, as a file or inline:
+//   array = 16x16, 32x32          format = e4m3, int8         accumulator = exact, fp32
+//   dataflow = ws, os             input_buffer_kb = 64, 256   weight_buffer_kb = ...   output_buffer_kb = ...
+//   dram_bytes_per_cycle = 16, 64
+// (a file: one "key = values" per line, '#' comments; inline: "array=16x16,32x32;format=e4m3,int8").
+// Every combination is one design point (INT8 ignores the accumulator, so it is run once per other
+// combination); each point runs the whole pipeline (quantize, simulate, verify, cost). One result line per
+// point (CSV on stdout and --csv), the points as JSON (--json), and the Pareto fronts in --report-html.
+#include <algorithm>
+#include <boost/program_options.hpp>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <thread>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include "cli.h"
+#include "workload_options.h"
+
+namespace fp8sim::simrun {
+
+namespace po = boost::program_options;
+
+namespace {
+
+std::string trim(const std::string& s) {
+  const size_t b = s.find_first_not_of(" \t\r"), e = s.find_last_not_of(" \t\r");
+  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> v;
+  std::stringstream ss(s);
+  std::string x;
+  while (std::getline(ss, x, sep)) v.push_back(trim(x));
+  return v;
+}
+
+const std::vector<std::string> kKeys = {"array", "format", "accumulator", "dataflow", "input_buffer_kb",
+                                        "weight_buffer_kb", "output_buffer_kb", "dram_bytes_per_cycle"};
+
+// key -> values, in the order given. Throws UsageError naming the origin (file:line) and the problem.
+std::map<std::string, std::vector<std::string>> parse_spec(const std::string& spec) {
+  std::vector<std::pair<std::string, std::string>> lines;  // (where, text)
+  if (std::filesystem::is_regular_file(spec)) {
+    std::ifstream f(spec);
+    std::string line;
+    for (int n = 1; std::getline(f, line); ++n) {
+      const size_t h = line.find('#');
+      if (h != std::string::npos) line.resize(h);
+      if (!trim(line).empty()) lines.emplace_back(spec + ":" + std::to_string(n), trim(line));
+    }
+  } else {
+    if (spec.find('=') == std::string::npos)
+      throw UsageError("sweep: SPEC '" + spec + "' is neither a file nor key=values (e.g. \"array=16x16,32x32;format=e4m3,int8\")");
+    for (const std::string& part : split(spec, ';'))
+      if (!part.empty()) lines.emplace_back("SPEC", part);
+  }
+  std::map<std::string, std::vector<std::string>> out;
+  for (const auto& [where, text] : lines) {
+    const size_t eq = text.find('=');
+    if (eq == std::string::npos) throw UsageError("sweep: " + where + ": expected key = values, got '" + text + "'");
+    const std::string key = trim(text.substr(0, eq));
+    if (std::find(kKeys.begin(), kKeys.end(), key) == kKeys.end()) {
+      std::string keys;
+      for (const auto& k : kKeys) keys += (keys.empty() ? "" : ", ") + k;
+      throw UsageError("sweep: " + where + ": unknown key '" + key + "' (keys: " + keys + ")");
+    }
+    if (out.count(key)) throw UsageError("sweep: " + where + ": key '" + key + "' given twice");
+    std::vector<std::string> vals;
+    for (const std::string& v : split(text.substr(eq + 1), ','))
+      if (!v.empty()) vals.push_back(v);
+    if (vals.empty()) throw UsageError("sweep: " + where + ": '" + key + "' has no values");
+    out[key] = vals;
+  }
+  if (out.empty()) throw UsageError("sweep: SPEC names no parameter");
+  return out;
+}
+
+int64_t positive(const std::string& key, const std::string& v, int64_t max) {
+  char* end = nullptr;
+  const long long x = std::strtoll(v.c_str(), &end, 10);
+  if (v.empty() || *end || x < 1 || x > max)
+    throw UsageError("sweep: " + key + " value '" + v + "' is not an integer in [1, " + std::to_string(max) + "]");
+  return x;
+}
+
+struct Point {
+  std::string format, accumulator;  // accumulator: "exact" | "fp32" | "" (config's) ; int8: "int32"
+  ConfigOverrides o;
+  std::string label;
+  sim::AcceleratorConfig cfg;
+  std::vector<std::string> notes;
+};
+
+std::vector<Point> expand(const std::map<std::string, std::vector<std::string>>& spec, const RunRequest& q,
+                          const sim::AcceleratorConfig& base) {
+  auto vals = [&](const std::string& k) {
+    auto it = spec.find(k);
+    return it == spec.end() ? std::vector<std::string>{""} : it->second;
+  };
+  std::vector<Point> pts;
+  for (const std::string& arr : vals("array"))
+    for (const std::string& df : vals("dataflow"))
+      for (const std::string& ib : vals("input_buffer_kb"))
+        for (const std::string& wb : vals("weight_buffer_kb"))
+          for (const std::string& ob : vals("output_buffer_kb"))
+            for (const std::string& bw : vals("dram_bytes_per_cycle"))
+              for (const std::string& fmt : vals("format"))
+                for (const std::string& acc : vals("accumulator")) {
+                  Point p;
+                  p.format = fmt.empty() ? q.format : fmt;
+                  if (!simulated_format(p.format))
+                    throw UsageError("sweep: format '" + p.format + "' is not one of e4m3, e5m2, int8");
+                  p.o = q.overrides;
+                  if (!acc.empty()) {
+                    if (acc != "exact" && acc != "fp32")
+                      throw UsageError("sweep: accumulator '" + acc + "' is not exact or fp32");
+                    p.o.accumulator = acc;
+                  }
+                  if (p.format == "int8") {
+                    if (!acc.empty() && acc != vals("accumulator").front()) continue;  // INT8 has one accumulator
+                    p.o.accumulator.clear();
+                  }
+                  if (!arr.empty()) {
+                    int r = 0, c = 0;
+                    char x = 0, extra = 0;
+                    if (std::sscanf(arr.c_str(), "%d%c%d%c", &r, &x, &c, &extra) != 3 || (x != 'x' && x != 'X') ||
+                        r < 1 || c < 1 || r > 4096 || c > 4096)
+                      throw UsageError("sweep: array '" + arr + "' is not RxC (e.g. 32x32)");
+                    p.o.rows = r, p.o.cols = c;
+                  }
+                  if (!df.empty()) {
+                    if (df != "ws" && df != "os") throw UsageError("sweep: dataflow '" + df + "' is not ws or os");
+                    p.o.dataflow = df == "ws" ? firmware::Dataflow::WeightStationary : firmware::Dataflow::OutputStationary;
+                  }
+                  if (!ib.empty()) p.o.input_buffer_bytes = positive("input_buffer_kb", ib, 1 << 24) * 1024;
+                  if (!wb.empty()) p.o.weight_buffer_bytes = positive("weight_buffer_kb", wb, 1 << 24) * 1024;
+                  if (!ob.empty()) p.o.output_buffer_bytes = positive("output_buffer_kb", ob, 1 << 24) * 1024;
+                  if (!bw.empty()) p.o.dram_bytes_per_cycle = static_cast<int>(positive("dram_bytes_per_cycle", bw, 1 << 20));
+                  try {
+                    p.cfg = derive_config(base, p.o, p.format, &p.notes);
+                  } catch (const std::invalid_argument& e) {
+                    throw UsageError(std::string("sweep: ") + e.what());
+                  }
+                  const report::ConfigSummary s = summarize(p.cfg);
+                  p.label = p.format + "/" + s.accumulator + " " + std::to_string(s.rows) + "x" +
+                            std::to_string(s.cols) + " " + s.dataflow + " in" +
+                            std::to_string(p.cfg.input_buffer.size_bytes / 1024) + "K w" +
+                            std::to_string(p.cfg.weight_buffer.size_bytes / 1024) + "K out" +
+                            std::to_string(p.cfg.output_buffer.size_bytes / 1024) + "K dram" +
+                            std::to_string(p.cfg.dram.bytes_per_cycle) + "B/c";
+                  pts.push_back(std::move(p));
+                }
+  return pts;
+}
+
+const char* kCsvHeader =
+    "label,format,accumulator,dataflow,rows,cols,input_buffer_bytes,weight_buffer_bytes,output_buffer_bytes,"
+    "dram_bytes_per_cycle,metric,accuracy,fp32_accuracy,sqnr_db,cosine,cycles,macs,pe_utilization,energy_pj,"
+    "mac_pj,sram_pj,dram_pj,leakage_pj,energy_per_mac_pj,tops_per_w,tops_per_mm2,area_um2,nand2_eq,"
+    "checked_outputs,mismatches";
+
+std::string csv_line(const Point& p, const report::FormatRun& r) {
+  const report::ConfigSummary& c = r.config;
+  const auto& t = r.totals;
+  auto n = [](double v) { return report::json_number(v); };
+  auto o = [&](const std::optional<double>& v) { return v ? n(*v) : std::string(); };
+  uint64_t checked = 0, mism = 0;
+  for (const auto& v : r.verification) checked += v.checked_outputs, mism += v.mismatches;
+  std::ostringstream s;
+  s << '"' << p.label << "\"," << r.format << "," << c.accumulator << "," << c.dataflow << "," << c.rows << ","
+    << c.cols << "," << c.buffers[0].size_bytes << "," << c.buffers[1].size_bytes << "," << c.buffers[2].size_bytes
+    << "," << c.dram_bytes_per_cycle << "," << r.accuracy.metric << "," << n(r.accuracy.value) << ","
+    << o(r.accuracy.fp32_value) << "," << o(r.accuracy.sqnr_db) << "," << o(r.accuracy.cosine) << "," << t.cycles
+    << "," << t.macs << "," << n(t.cycles ? double(t.macs) / (double(c.rows) * c.cols * double(t.cycles)) : 0.0)
+    << "," << n(t.energy_pj.total()) << "," << n(t.energy_pj.mac) << "," << n(t.energy_pj.sram) << ","
+    << n(t.energy_pj.dram) << "," << n(t.energy_pj.leakage) << "," << n(report::energy_per_mac_pj(r)) << ","
+    << n(report::tops_per_w(r)) << "," << n(report::tops_per_mm2(r)) << "," << n(t.area.total_um2()) << ","
+    << n(t.area.nand2_eq) << "," << checked << "," << mism;
+  return s.str();
+}
+
+}  // namespace
+
+int run_sweep(const std::vector<std::string>& args) {
+  po::options_description d("options (as for simrun --workload, plus)");
+  add_run_options(d);
+  // clang-format off
+  d.add_options()
+    ("spec", po::value<std::string>(), "the sweep: a file or inline key=values (see above)")
+    ("csv", po::value<std::string>(), "write the result lines (CSV, one per design point) here")
+    ("json", po::value<std::string>(), "write the design points (JSON, deterministic) here")
+    ("help,h", "this text");
+  // clang-format on
+  po::positional_options_description pos;
+  pos.add("spec", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(d).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << "usage: simrun sweep SPEC --workload NAME [options]\n"
+                 "A design-space sweep: every combination of the SPEC's values is one design point, run through the\n"
+                 "whole pipeline (quantize, simulate, verify against the golden model, cost). SPEC is a file (one\n"
+                 "'key = v1, v2' per line, # comments) or inline 'key=v1,v2;key=v1'. Keys: array (RxC), format\n"
+                 "(e4m3, e5m2, int8), accumulator (exact, fp32; INT8 always int32 and is run once), dataflow (ws, os),\n"
+                 "input_buffer_kb, weight_buffer_kb, output_buffer_kb, dram_bytes_per_cycle. Unswept parameters come\n"
+                 "from --config and the options. Prints one CSV line per design point as it finishes (stdout).\n"
+                 "--report-html adds the Pareto fronts of accuracy against energy and against area.\n"
+                 "Example: simrun sweep \"array=16x16,32x32;format=e4m3,int8\" --workload resnet20-cifar10\n\n"
+              << d;
+    return 0;
+  }
+  if (!vm.count("spec")) throw UsageError("sweep: missing SPEC (e.g. \"array=16x16,32x32;format=e4m3,int8\")");
+  RunRequest q = parse_run_request(vm, "sweep");
+  if (!vm["compare"].defaulted())
+    throw UsageError("sweep: --compare does not apply; put the formats into SPEC (format=e4m3,int8)");
+  q.compare.clear();
+  const auto spec = parse_spec(vm["spec"].as<std::string>());
+  const PreparedRun p = prepare_run(q);
+  std::vector<Point> pts = expand(spec, q, p.base);
+  if (q.engine == sim::Engine::Rtl)
+    for (const Point& pt : pts)
+      if (!sim::rtl_array_available(pt.cfg.array))
+        throw UsageError("sweep: --engine rtl: no Verilated RTL array for design point " + pt.label);
+
+  const PipelineSetup setup = make_setup(q, p);
+
+  if (!q.quiet)
+    std::cerr << "simrun sweep: " << pts.size() << " design points on " << p.workload->name() << ", "
+              << p.items.size() << " sample(s) each\n";
+  std::cout << kCsvHeader << "\n" << std::flush;
+  std::vector<FormatOutcome> outs(pts.size());
+  std::vector<bool> done(pts.size(), false);
+  size_t printed = 0;
+  std::mutex mu;
+  parallel_for(pts.size(), q.jobs, [&](size_t i) {
+    outs[i] = run_format(setup, pts[i].format, pts[i].cfg, nullptr, 0);
+    std::lock_guard<std::mutex> lock(mu);
+    done[i] = true;
+    if (!q.quiet) std::cerr << "simrun sweep: point " << i + 1 << "/" << pts.size() << " done: " << pts[i].label << "\n";
+    for (; printed < pts.size() && done[printed]; ++printed)  // lines in design-point order
+      std::cout << csv_line(pts[printed], outs[printed].run) << "\n" << std::flush;
+  });
+
+  std::string csv = std::string(kCsvHeader) + "\n";
+  for (size_t i = 0; i < pts.size(); ++i) csv += csv_line(pts[i], outs[i].run) + "\n";
+  if (vm.count("csv")) report::write_file_atomic(vm["csv"].as<std::string>(), csv);
+
+  report::SweepTable table;
+  table.accuracy_metric = outs.front().run.accuracy.metric;
+  table.higher_is_better = true;
+  for (size_t i = 0; i < pts.size(); ++i) {
+    const report::FormatRun& r = outs[i].run;
+    report::DesignPoint dp;
+    dp.label = pts[i].label;
+    dp.format = r.format;
+    dp.accumulator = r.config.accumulator;
+    dp.rows = r.config.rows;
+    dp.cols = r.config.cols;
+    dp.accuracy = r.accuracy.value;
+    dp.energy_pj = r.totals.energy_pj.total();
+    dp.area_um2 = r.totals.area.total_um2();
+    dp.cycles = r.totals.cycles;
+    table.points.push_back(dp);
+  }
+  if (vm.count("json")) {
+    nlohmann::ordered_json j;
+    j["schema"] = "fp8sim-sweep/1";
+    j["workload"] = p.workload->name();
+    j["synthetic"] = p.workload->synthetic();
+    j["samples"] = p.items.size();
+    j["seed"] = q.seed;
+    j["accuracy_metric"] = table.accuracy_metric;
+    const auto pe = report::pareto_energy(table), pa = report::pareto_area(table);
+    j["points"] = nlohmann::ordered_json::array();
+    for (size_t i = 0; i < pts.size(); ++i) {
+      // The CSV line's fields, as numbers where they are numbers (one definition of each figure).
+      const std::vector<std::string> head = split(kCsvHeader, ',');
+      std::string line = csv_line(pts[i], outs[i].run);
+      nlohmann::ordered_json x;
+      x["label"] = pts[i].label;
+      const size_t after_label = line.find("\",") + 2;
+      const std::vector<std::string> vals = split(line.substr(after_label), ',');
+      for (size_t k = 1; k < head.size() && k - 1 < vals.size(); ++k) {
+        const std::string& v = vals[k - 1];
+        char* end = nullptr;
+        const double dv = std::strtod(v.c_str(), &end);
+        if (v.empty()) x[head[k]] = nullptr;
+        else if (*end == 0) x[head[k]] = nlohmann::ordered_json::parse(v);
+        else x[head[k]] = v;
+        (void)dv;
+      }
+      x["pareto_energy"] = static_cast<bool>(pe[i]);
+      x["pareto_area"] = static_cast<bool>(pa[i]);
+      j["points"].push_back(x);
+    }
+    report::write_file_atomic(vm["json"].as<std::string>(), j.dump(2) + "\n");
+  }
+  if (!q.html_path.empty() || !q.json_path.empty()) {
+    std::string command = "simrun sweep";
+    for (const std::string& a : args) command += " " + a;
+    report::RunReport r = build_report(q, p, command, {outs.front()});
+    r.sweep = table;
+    r.notes.insert(r.notes.begin(), "the per-layer tables and totals are those of the first design point (" +
+                                        pts.front().label + "); the sweep table lists every point");
+    if (!q.html_path.empty()) report::write_file_atomic(q.html_path, report::to_html(r));
+    if (!q.json_path.empty()) report::write_file_atomic(q.json_path, report::to_json(r));
+  }
+  uint64_t mism = 0;
+  for (const auto& o : outs)
+    for (const auto& v : o.run.verification) mism += v.mismatches;
+  if (mism) throw std::runtime_error("sweep: " + std::to_string(mism) + " simulated output words differ from the golden model");
+  return 0;
+}
+
+}  // namespace fp8sim::simrun

