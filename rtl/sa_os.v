@@ -82,18 +82,21 @@ module sa_os #(
 
   // Per row: {valid, first, a} after the input skew (row r delayed r cycles); per column: b after the
   // skew (column c delayed c cycles). Flags need a reset; data registers do not.
-  wire [ROWS*10-1:0]      a_sk;
-  wire [COLS*8-1:0]       b_sk;
-  wire [ROWS*COLS*10-1:0] a_q;    // each cell's {valid, first, a} register, read by the cell to its right
-  wire [ROWS*COLS*8-1:0]  b_q;    // each cell's b register, read by the cell below
-  wire [ROWS*COLS*AW-1:0] acc_q;  // each cell's accumulator
+  // Per-cell values as arrays of words, not flat buses (see sa_ws.v: the same logic, far faster Verilated).
+  wire [9:0]    a_sk [0:ROWS-1];
+  wire [7:0]    b_sk [0:COLS-1];
+  // verilator lint_off UNUSED
+  wire [9:0]    a_q  [0:ROWS*COLS-1];   // each cell's {valid, first, a} register, read by the cell to its right
+  wire [7:0]    b_q  [0:ROWS*COLS-1];   // each cell's b register, read by the cell below
+  // verilator lint_on UNUSED
+  wire [AW-1:0] acc_q [0:ROWS*COLS-1];  // each cell's accumulator
   wire [ROWS*10-1:0]      a_beat;
   genvar r, c;
   generate
     for (r = 0; r < ROWS; r = r + 1) begin : g_askew
       assign a_beat[10*r +: 10] = {fire, first_pend, in_a[8*r +: 8]};
       if (r == 0) begin : g_direct
-        assign a_sk[9:0] = a_beat[9:0];
+        assign a_sk[0] = a_beat[9:0];
       end else begin : g_delay
         reg [10*r-1:0] sr;
         integer k;
@@ -103,12 +106,12 @@ module sa_os #(
           if (rst)
             for (k = 0; k < r; k = k + 1) sr[10*k+9] <= 1'b0;
         end
-        assign a_sk[10*r +: 10] = sr[10*(r-1) +: 10];
+        assign a_sk[r] = sr[10*(r-1) +: 10];
       end
     end
     for (c = 0; c < COLS; c = c + 1) begin : g_bskew
       if (c == 0) begin : g_direct
-        assign b_sk[7:0] = in_b[7:0];
+        assign b_sk[0] = in_b[7:0];
       end else begin : g_delay
         reg [8*c-1:0] sr;
         integer k;
@@ -116,7 +119,7 @@ module sa_os #(
           for (k = c - 1; k > 0; k = k - 1) sr[8*k +: 8] <= sr[8*(k-1) +: 8];
           sr[7:0] <= in_b[8*c +: 8];
         end
-        assign b_sk[8*c +: 8] = sr[8*(c-1) +: 8];
+        assign b_sk[c] = sr[8*(c-1) +: 8];
       end
     end
 
@@ -127,16 +130,16 @@ module sa_os #(
         wire [7:0]    b_in;
         wire [AW-1:0] acc_above;
         if (c == 0) begin : g_a_edge
-          assign a_in = a_sk[10*r +: 10];
+          assign a_in = a_sk[r];
         end else begin : g_a_left
-          assign a_in = a_q[10*(I-1) +: 10];
+          assign a_in = a_q[I-1];
         end
         if (r == 0) begin : g_top
-          assign b_in = b_sk[8*c +: 8];
+          assign b_in = b_sk[c];
           assign acc_above = {AW{1'b0}};
         end else begin : g_below
-          assign b_in = b_q[8*(I-COLS) +: 8];
-          assign acc_above = acc_q[AW*(I-COLS) +: AW];
+          assign b_in = b_q[I-COLS];
+          assign acc_above = acc_q[I-COLS];
         end
 
         reg [9:0]     a;
@@ -154,17 +157,17 @@ module sa_os #(
           if (drain) acc <= acc_above;
           else if (a_in[9]) acc <= acc_nxt;
         end
-        assign a_q[10*I +: 10] = a;
-        assign b_q[8*I +: 8] = b;
-        assign acc_q[AW*I +: AW] = acc;
+        assign a_q[I] = a;
+        assign b_q[I] = b;
+        assign acc_q[I] = acc;
       end
     end
 
     for (c = 0; c < COLS; c = c + 1) begin : g_out
-      assign out_data[AW*c +: AW] = acc_q[AW*((ROWS-1)*COLS + c) +: AW];
+      assign out_data[AW*c +: AW] = acc_q[(ROWS-1)*COLS + c];
     end
   endgenerate
 
-  // The last column's a registers and the bottom row's b registers have no reader (synthesis removes them).
-  wire unused_ok = &{1'b0, a_q, b_q};
+  // The last column's a registers and the bottom row's b registers have no reader (synthesis removes them;
+  // hence lint_off UNUSED around a_q, b_q).
 endmodule

@@ -48,7 +48,7 @@ void add_run_options(po::options_description& d) {
     ("dataflow", po::value<std::string>(), "ws or os instead of the configuration's")
     ("accumulator", po::value<std::string>(), "FP8 accumulator: exact (fixed point, exact for K <= 4096) or fp32 (IEEE float32 adds) [the configuration's; default32: exact]; INT8 always accumulates in int32")
     ("seq", po::value<size_t>(), "BERT: tokens per sequence; the workload's sentences are concatenated and cut into sequences of exactly N tokens (spearman workloads: each sentence truncated to N); 0: sentences as tokenized [128 for output-error workloads such as bert-base, 0 for minilm-l6]")
-    ("samples", po::value<size_t>()->default_value(1), "inferences (images, sequences, sentence pairs) to simulate; spearman workloads need >= 2")
+    ("samples", po::value<size_t>(), "inferences (images, sequences, sentence pairs) to simulate [1; 2 for spearman workloads such as minilm-l6, whose metric is a correlation over pairs]")
     ("calib", po::value<size_t>(), "calibration items for the static activation scales [the workload's calibration_items; with --seq: the first sequences, holding those sentences' tokens]")
     ("weight-granularity", po::value<std::string>()->default_value("per-channel"), "weight scales: per-channel or per-tensor")
     ("act-granularity", po::value<std::string>()->default_value("per-tensor"), "activation scales: per-tensor (static, min/max calibration) or per-token (dynamic)")
@@ -110,8 +110,10 @@ RunRequest parse_run_request(const po::variables_map& vm, const std::string& cmd
       throw UsageError(cmd + ": --accumulator '" + q.overrides.accumulator + "' is not exact or fp32");
   }
   if (vm.count("seq")) q.seq = static_cast<int64_t>(vm["seq"].as<size_t>());
-  q.samples = vm["samples"].as<size_t>();
-  if (q.samples < 1) throw UsageError(cmd + ": --samples must be >= 1");
+  if (vm.count("samples")) {
+    q.samples = vm["samples"].as<size_t>();
+    if (q.samples < 1) throw UsageError(cmd + ": --samples must be >= 1");
+  }
   if (vm.count("calib")) {
     q.calib = vm["calib"].as<size_t>();
     if (q.calib < 1) throw UsageError(cmd + ": --calib must be >= 1");
@@ -182,12 +184,13 @@ PreparedRun prepare_run(const RunRequest& q) {
   const auto [begin, end] = w.eval_range(ro);
   if (end <= begin)
     throw std::runtime_error("workload '" + w.name() + "' has no evaluation items after its calibration items");
-  if (q.samples > end - begin)
-    throw UsageError("--samples " + std::to_string(q.samples) + ": workload '" + w.name() + "' has " +
+  const size_t samples = q.samples ? q.samples : (w.metric() == "spearman" ? 2 : 1);
+  if (samples > end - begin)
+    throw UsageError("--samples " + std::to_string(samples) + ": workload '" + w.name() + "' has " +
                      std::to_string(end - begin) + " evaluation items");
-  if (w.metric() == "spearman" && q.samples < 2)
+  if (w.metric() == "spearman" && samples < 2)
     throw UsageError("workload '" + w.name() + "' reports a Spearman correlation over sentence pairs: --samples must be >= 2");
-  p.items = choose_items(begin, end, q.samples, q.seed);
+  p.items = choose_items(begin, end, samples, q.seed);
   p.calib_items = q.recipe.act_granularity == quant::Granularity::PerTensor ? begin : 0;
   p.energy = cost::load_energy_table(cost::default_energy_table_path());
   p.area = cost::load_area_table(cost::default_area_table_path());
@@ -370,9 +373,13 @@ report::RunReport build_report(const RunRequest& q, const PreparedRun& p, const 
   note("layer rows: GEMMs with the same name (attention heads, samples) are summed; M sums their rows, K and N are "
        "the largest; cycles of a layer are the cycles of its command streams (each GEMM one stream, from its first "
        "command fetch to End), and the total is their sum");
-  if (r.samples < 20 && w.metric() == "top1")
+  if (r.samples < 100 && w.metric() == "top1")
     note("top-1 over " + std::to_string(r.samples) + " image(s) is a coarse figure; SQNR and cosine of the logits "
          "against FP32 are given beside it; fp8sim-ptq eval measures top-1 on the whole test set");
+  if (r.samples < 100 && w.metric() == "spearman")
+    note("Spearman correlation over " + std::to_string(r.samples) + " sentence pair(s) is a coarse figure; SQNR "
+         "and cosine of the sentence embeddings against FP32 are given beside it; fp8sim-ptq eval measures it on "
+         "the whole STS-B dev set");
   for (const FormatOutcome& o : outs)
     for (const std::string& n : o.notes) note(n);
   for (const FormatOutcome& o : outs)

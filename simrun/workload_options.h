@@ -19,7 +19,7 @@ struct RunRequest {
   std::string config_path;
   ConfigOverrides overrides;
   int64_t seq = -1;  // -1: the default for the workload
-  size_t samples = 1;
+  size_t samples = 0;  // 0: 1, or 2 for spearman workloads
   size_t calib = 0;  // 0: the workload's default
   quant::Recipe recipe;
   sim::Engine engine = sim::Engine::Model;

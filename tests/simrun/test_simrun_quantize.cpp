@@ -303,7 +303,8 @@ TEST_CASE("simrun --help and simrun quantize --help describe every option", "[si
                         "--accumulator", "--seq", "--samples", "--engine", "--report-json", "--report-html", "--seed",
                         "--quiet"})
     CHECK_THAT(top.out, Contains(o));
-  CHECK_THAT(top.out, Contains("(=e4m3)") && Contains("(=int8)") && Contains("(=cycle)") && Contains("(=1)"));
+  CHECK_THAT(top.out, Contains("(=e4m3)") && Contains("(=int8)") && Contains("(=cycle)") && Contains("(=1)") &&
+                        Contains("[1;"));
   const Result q = simrun({"quantize", "--help"});
   CHECK(q.status == 0);
   CHECK(q.err.empty());
