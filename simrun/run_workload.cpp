@@ -63,27 +63,28 @@ void add_run_options(po::options_description& d) {
 
 RunRequest parse_run_request(const po::variables_map& vm, const std::string& cmd) {
   RunRequest q;
-  if (!vm.count("workload")) throw UsageError(cmd + ": missing --workload NAME (simrun workloads lists them)");
+  const std::string pre = cmd.empty() ? "" : cmd + ": ";
+  if (!vm.count("workload")) throw UsageError(pre + "missing --workload NAME (simrun workloads lists them)");
   q.workload = vm["workload"].as<std::string>();
   if (vm.count("weights")) q.weights = vm["weights"].as<std::string>();
   if (vm.count("data")) q.data = vm["data"].as<std::string>();
   q.format = vm["format"].as<std::string>();
   if (q.format == "fp32")
-    throw UsageError(cmd + ": --format fp32: fp8sim has no FP32 array to simulate; every report gives the FP32 "
+    throw UsageError(pre + "--format fp32: fp8sim has no FP32 array to simulate; every report gives the FP32 "
                      "reference's accuracy beside the simulated format's (fp32_value)");
   if (!simulated_format(q.format))
-    throw UsageError(cmd + ": --format '" + q.format + "' is not one of e4m3, e5m2, int8");
+    throw UsageError(pre + "--format '" + q.format + "' is not one of e4m3, e5m2, int8");
   const std::string cmp = vm["compare"].as<std::string>();
   if (cmp != "none" && !cmp.empty()) {
     std::stringstream ss(cmp);
     std::string f;
     while (std::getline(ss, f, ',')) {
       if (f == "fp32")
-        throw UsageError(cmd + ": --compare fp32: the FP32 reference is in every report already (fp32_value); "
+        throw UsageError(pre + "--compare fp32: the FP32 reference is in every report already (fp32_value); "
                          "compare with e4m3, e5m2 or int8");
-      if (!simulated_format(f)) throw UsageError(cmd + ": --compare '" + f + "' is not one of e4m3, e5m2, int8, none");
+      if (!simulated_format(f)) throw UsageError(pre + "--compare '" + f + "' is not one of e4m3, e5m2, int8, none");
       if (f == q.format || std::find(q.compare.begin(), q.compare.end(), f) != q.compare.end())
-        throw UsageError(cmd + ": --compare lists '" + f + "' twice (or the chosen --format)");
+        throw UsageError(pre + "--compare lists '" + f + "' twice (or the chosen --format)");
       q.compare.push_back(f);
     }
   }
@@ -94,7 +95,7 @@ RunRequest parse_run_request(const po::variables_map& vm, const std::string& cmd
     char x = 0, extra = 0;
     if (std::sscanf(a.c_str(), "%d%c%d%c", &r, &x, &c, &extra) != 3 || (x != 'x' && x != 'X') || r < 1 || c < 1 ||
         r > 4096 || c > 4096)
-      throw UsageError(cmd + ": --array '" + a + "' is not RxC with 1 <= R, C <= 4096 (e.g. 32x32)");
+      throw UsageError(pre + "--array '" + a + "' is not RxC with 1 <= R, C <= 4096 (e.g. 32x32)");
     q.overrides.rows = r;
     q.overrides.cols = c;
   }
@@ -102,36 +103,36 @@ RunRequest parse_run_request(const po::variables_map& vm, const std::string& cmd
     const std::string d = vm["dataflow"].as<std::string>();
     if (d == "ws") q.overrides.dataflow = firmware::Dataflow::WeightStationary;
     else if (d == "os") q.overrides.dataflow = firmware::Dataflow::OutputStationary;
-    else throw UsageError(cmd + ": --dataflow '" + d + "' is not ws or os");
+    else throw UsageError(pre + "--dataflow '" + d + "' is not ws or os");
   }
   if (vm.count("accumulator")) {
     q.overrides.accumulator = vm["accumulator"].as<std::string>();
     if (q.overrides.accumulator != "exact" && q.overrides.accumulator != "fp32")
-      throw UsageError(cmd + ": --accumulator '" + q.overrides.accumulator + "' is not exact or fp32");
+      throw UsageError(pre + "--accumulator '" + q.overrides.accumulator + "' is not exact or fp32");
   }
   if (vm.count("seq")) q.seq = static_cast<int64_t>(vm["seq"].as<size_t>());
   if (vm.count("samples")) {
     q.samples = vm["samples"].as<size_t>();
-    if (q.samples < 1) throw UsageError(cmd + ": --samples must be >= 1");
+    if (q.samples < 1) throw UsageError(pre + "--samples must be >= 1");
   }
   if (vm.count("calib")) {
     q.calib = vm["calib"].as<size_t>();
-    if (q.calib < 1) throw UsageError(cmd + ": --calib must be >= 1");
+    if (q.calib < 1) throw UsageError(pre + "--calib must be >= 1");
   }
   const std::string wg = vm["weight-granularity"].as<std::string>();
   if (wg != "per-channel" && wg != "per-tensor")
-    throw UsageError(cmd + ": --weight-granularity '" + wg + "' is not per-channel or per-tensor");
+    throw UsageError(pre + "--weight-granularity '" + wg + "' is not per-channel or per-tensor");
   q.recipe.weight_granularity = *quant::granularity_from_string(wg);
   const std::string ag = vm["act-granularity"].as<std::string>();
   if (ag != "per-tensor" && ag != "per-token")
-    throw UsageError(cmd + ": --act-granularity '" + ag + "' is not per-tensor or per-token");
+    throw UsageError(pre + "--act-granularity '" + ag + "' is not per-tensor or per-token");
   q.recipe.act_granularity = *quant::granularity_from_string(ag);
   if (q.recipe.act_granularity == quant::Granularity::PerToken && q.calib)
-    throw UsageError(cmd + ": --calib does not apply to --act-granularity per-token (no calibration)");
+    throw UsageError(pre + "--calib does not apply to --act-granularity per-token (no calibration)");
   const std::string eng = vm["engine"].as<std::string>();
   if (eng == "cycle") q.engine = sim::Engine::Model;
   else if (eng == "rtl") q.engine = sim::Engine::Rtl;
-  else throw UsageError(cmd + ": --engine '" + eng + "' is not cycle or rtl");
+  else throw UsageError(pre + "--engine '" + eng + "' is not cycle or rtl");
   q.jobs = vm["jobs"].as<unsigned>();
   if (vm.count("report-json")) q.json_path = vm["report-json"].as<std::string>();
   if (vm.count("report-html")) q.html_path = vm["report-html"].as<std::string>();
@@ -289,7 +290,7 @@ int run_workload(const std::vector<std::string>& args) {
               "verification mismatch, 2 bad arguments or a workload that does not fit the configuration.\n";
     return 0;
   }
-  const RunRequest q = parse_run_request(vm, "simrun");
+  const RunRequest q = parse_run_request(vm, "");
   const auto t0 = std::chrono::steady_clock::now();
   const PreparedRun p = prepare_run(q);
   std::vector<std::string> formats{q.format};

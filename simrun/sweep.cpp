@@ -148,13 +148,14 @@ std::vector<Point> expand(const std::map<std::string, std::vector<std::string>>&
                   } catch (const std::invalid_argument& e) {
                     throw UsageError(std::string("sweep: ") + e.what());
                   }
+                  // The label names what the sweep varies (format and array always), so plots stay legible.
                   const report::ConfigSummary s = summarize(p.cfg);
-                  p.label = p.format + "/" + s.accumulator + " " + std::to_string(s.rows) + "x" +
-                            std::to_string(s.cols) + " " + s.dataflow + " in" +
-                            std::to_string(p.cfg.input_buffer.size_bytes / 1024) + "K w" +
-                            std::to_string(p.cfg.weight_buffer.size_bytes / 1024) + "K out" +
-                            std::to_string(p.cfg.output_buffer.size_bytes / 1024) + "K dram" +
-                            std::to_string(p.cfg.dram.bytes_per_cycle) + "B/c";
+                  p.label = p.format + "/" + s.accumulator + " " + std::to_string(s.rows) + "x" + std::to_string(s.cols);
+                  if (spec.count("dataflow")) p.label += " " + s.dataflow;
+                  if (spec.count("input_buffer_kb")) p.label += " in" + std::to_string(p.cfg.input_buffer.size_bytes / 1024) + "K";
+                  if (spec.count("weight_buffer_kb")) p.label += " w" + std::to_string(p.cfg.weight_buffer.size_bytes / 1024) + "K";
+                  if (spec.count("output_buffer_kb")) p.label += " out" + std::to_string(p.cfg.output_buffer.size_bytes / 1024) + "K";
+                  if (spec.count("dram_bytes_per_cycle")) p.label += " " + std::to_string(p.cfg.dram.bytes_per_cycle) + "B/c";
                   pts.push_back(std::move(p));
                 }
   return pts;

@@ -31,7 +31,14 @@ std::string px(double v) {
   return b;
 }
 
-std::string shorten(const std::string& s, size_t n) { return s.size() <= n ? s : s.substr(0, n - 1) + "\xE2\x80\xA6"; }
+// Long labels keep their head and tail (layer names differ at the end: "L0.attention.self.query"), with
+// BERT's "encoder.layer." written as "L".
+std::string shorten(std::string s, size_t n) {
+  if (s.rfind("encoder.layer.", 0) == 0) s = "L" + s.substr(14);
+  if (s.size() <= n) return s;
+  const size_t head = (n - 1) / 3, tail = n - 1 - head;
+  return s.substr(0, head) + "\xE2\x80\xA6" + s.substr(s.size() - tail);
+}
 
 // 1, 2 or 5 times a power of ten, so that about `n` ticks cover [0, max].
 double nice_step(double max, int n) {
@@ -286,6 +293,32 @@ std::string to_html(const RunReport& r) {
       << " accumulator, " << esc(fmt_sig(f->config.clock_mhz, 6)) << " MHz<br>";
   o << "</p>\n";
 
+  // A sweep: the design points first, the details of the first point below.
+  if (r.sweep && !r.sweep->points.empty()) {
+    const auto pe = pareto_energy(*r.sweep), pa = pareto_area(*r.sweep);
+    o << "<h2 id=\"sweep\">Sweep: Pareto fronts" << esc(syn) << "</h2>\n";
+    o << scatter_chart(r.sweep->accuracy_metric + " against energy" + syn, *r.sweep, pe,
+                       &DesignPoint::energy_pj, "energy of the run (pJ)")
+      << "\n";
+    o << scatter_chart(r.sweep->accuracy_metric + " against area" + syn, *r.sweep, pa, &DesignPoint::area_um2,
+                       "area (um^2)")
+      << "\n";
+    o << "<table class=\"sweep\"><tr><th>point</th><th>format</th><th>accumulator</th><th>array</th><th>"
+      << esc(r.sweep->accuracy_metric) << "</th><th>energy (pJ)</th><th>area (um^2)</th><th>cycles</th>"
+      << "<th>Pareto (energy)</th><th>Pareto (area)</th></tr>\n";
+    for (size_t i = 0; i < r.sweep->points.size(); ++i) {
+      const auto& p = r.sweep->points[i];
+      o << "<tr><td>" << esc(p.label) << "</td><td>" << esc(p.format) << "</td><td>" << esc(p.accumulator)
+        << "</td><td>" << p.rows << "x" << p.cols << "</td><td class=\"n\">" << esc(fmt_sig(p.accuracy, 6))
+        << "</td><td class=\"n\">" << esc(fmt_sig(p.energy_pj, 6)) << "</td><td class=\"n\">"
+        << esc(fmt_sig(p.area_um2, 6)) << "</td><td class=\"n\">" << fmt_count(p.cycles) << "</td><td>"
+        << (pe[i] ? "yes" : "") << "</td><td>" << (pa[i] ? "yes" : "") << "</td></tr>\n";
+    }
+    o << "</table>\n<p class=\"meta\">The sections below show the first design point (" << esc(r.run.format) << ", "
+      << r.run.config.rows << "x" << r.run.config.cols << ").</p>\n";
+  }
+
+
   // Summary cards of the chosen format.
   const FormatRun& c = r.run;
   uint64_t mism = 0, checked = 0;
@@ -416,29 +449,6 @@ std::string to_html(const RunReport& r) {
         << fmt_count(l.macs) << "</td><td class=\"n\">" << fmt_count(l.traffic.sram_read + l.traffic.sram_written)
         << "</td><td class=\"n\">" << fmt_count(l.traffic.dram_read + l.traffic.dram_written) << "</td><td class=\"n\">"
         << esc(fmt_sig(l.energy_pj.total(), 6)) << "</td></tr>\n";
-    o << "</table>\n";
-  }
-
-  if (r.sweep && !r.sweep->points.empty()) {
-    const auto pe = pareto_energy(*r.sweep), pa = pareto_area(*r.sweep);
-    o << "<h2 id=\"sweep\">Sweep: Pareto fronts" << esc(syn) << "</h2>\n";
-    o << scatter_chart(r.sweep->accuracy_metric + " against energy" + syn, *r.sweep, pe,
-                       &DesignPoint::energy_pj, "energy of the run (pJ)")
-      << "\n";
-    o << scatter_chart(r.sweep->accuracy_metric + " against area" + syn, *r.sweep, pa, &DesignPoint::area_um2,
-                       "area (um^2)")
-      << "\n";
-    o << "<table class=\"sweep\"><tr><th>point</th><th>format</th><th>accumulator</th><th>array</th><th>"
-      << esc(r.sweep->accuracy_metric) << "</th><th>energy (pJ)</th><th>area (um^2)</th><th>cycles</th>"
-      << "<th>Pareto (energy)</th><th>Pareto (area)</th></tr>\n";
-    for (size_t i = 0; i < r.sweep->points.size(); ++i) {
-      const auto& p = r.sweep->points[i];
-      o << "<tr><td>" << esc(p.label) << "</td><td>" << esc(p.format) << "</td><td>" << esc(p.accumulator)
-        << "</td><td>" << p.rows << "x" << p.cols << "</td><td class=\"n\">" << esc(fmt_sig(p.accuracy, 6))
-        << "</td><td class=\"n\">" << esc(fmt_sig(p.energy_pj, 6)) << "</td><td class=\"n\">"
-        << esc(fmt_sig(p.area_um2, 6)) << "</td><td class=\"n\">" << fmt_count(p.cycles) << "</td><td>"
-        << (pe[i] ? "yes" : "") << "</td><td>" << (pa[i] ? "yes" : "") << "</td></tr>\n";
-    }
     o << "</table>\n";
   }
 

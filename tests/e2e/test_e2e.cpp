@@ -123,7 +123,14 @@ uint64_t standalone_cycles(const sim::AcceleratorConfig& cfg, int64_t m, int64_t
   sim::GemmJob job = sim::make_gemm_job(cfg, m, k, n, sim::random_codes(num, false, m * k, rng),
                                         sim::random_codes(num, true, k * n, rng));
   job.acc->run();
-  return job.acc->stats().cycles;
+  // A stream's cycles run from the first command fetch (cycle 0) through the cycle End is retired in: the
+  // layer's own span (first command to its closing Barrier) plus that one cycle.
+  const sim::Stats& st = job.acc->stats();
+  REQUIRE(st.commands.back().op == fp8sim::firmware::Opcode::End);
+  CHECK(st.cycles == st.commands.back().end + 1);
+  REQUIRE(st.layers.size() == 1);
+  CHECK(st.cycles == st.layers.begin()->second.cycles() + 1);
+  return st.cycles;
 }
 
 }  // namespace
