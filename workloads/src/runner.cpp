@@ -322,6 +322,7 @@ Workload::Workload(const std::string& wname, const Paths& paths, const std::stri
       }
       m.weights_label += "; inputs: SYNTHETIC random token ids";
       m.inputs_label = "SYNTHETIC random token ids (lengths 16..48)";
+      m.synthetic = true;  // real weights on synthetic inputs are still a synthetic run
     }
     m.natural_a = m.seq_a;
     m.natural_b = m.seq_b;
