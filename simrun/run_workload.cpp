@@ -364,8 +364,9 @@ report::RunReport build_report(const RunRequest& q, const PreparedRun& p, const 
   note("recipe: " + [&] {
     quant::Recipe rr = q.recipe;
     return rr.describe();
-  }() + " (format per run); calibration items: " + std::to_string(p.calib_items) +
-       (q.calib ? "" : " (the workload's default)"));
+  }() + " (format per run); " +
+       (p.calib_items ? "calibration items: " + std::to_string(p.calib_items) + (q.calib ? "" : " (the workload's default)")
+                      : std::string("no calibration (per-token activation scales are computed at run time)")));
   note("the accelerator runs every quantized GEMM (linear layers, convolutions as im2col GEMMs, attention "
        "matmuls per head); dequantization, bias, softmax/GELU/LayerNorm (BF16) and residual adds run on the host in "
        "model/, on the simulated GEMM outputs");

@@ -131,6 +131,7 @@ class Accelerator {
 // Whether an RTL array is built for these parameters (fp8sim_rtl_arrays holds a fixed list).
 bool rtl_array_available(const ArrayParams& p);
 
+// In library fp8sim_sim_systemc (the rest of this header: fp8sim_sim, no SystemC).
 // Runs the jobs one after another inside ONE SystemC simulation (SystemC elaborates once per process): a
 // clocked SC_METHOD ticks the current accelerator. With vcd_path, the probe of each cycle in
 // [vcd_from, vcd_to) is traced with sc_trace (values hold outside the window). Returns the simulated time
