@@ -161,30 +161,76 @@ std::vector<Point> expand(const std::map<std::string, std::vector<std::string>>&
   return pts;
 }
 
-const char* kCsvHeader =
-    "label,format,accumulator,dataflow,rows,cols,input_buffer_bytes,weight_buffer_bytes,output_buffer_bytes,"
-    "dram_bytes_per_cycle,metric,accuracy,fp32_accuracy,sqnr_db,cosine,cycles,macs,pe_utilization,energy_pj,"
-    "mac_pj,sram_pj,dram_pj,leakage_pj,energy_per_mac_pj,tops_per_w,tops_per_mm2,area_um2,nand2_eq,"
-    "checked_outputs,mismatches";
+// One design point's result as named fields, in column order: the one definition behind the CSV line and the
+// JSON object (null: no value, e.g. the FP32 accuracy of an output-error workload).
+using Fields = std::vector<std::pair<std::string, nlohmann::ordered_json>>;
 
-std::string csv_line(const Point& p, const report::FormatRun& r) {
+Fields point_fields(const Point& p, const report::FormatRun& r) {
   const report::ConfigSummary& c = r.config;
   const auto& t = r.totals;
-  auto n = [](double v) { return report::json_number(v); };
-  auto o = [&](const std::optional<double>& v) { return v ? n(*v) : std::string(); };
+  auto o = [](const std::optional<double>& v) { return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(); };
   uint64_t checked = 0, mism = 0;
   for (const auto& v : r.verification) checked += v.checked_outputs, mism += v.mismatches;
-  std::ostringstream s;
-  s << '"' << p.label << "\"," << r.format << "," << c.accumulator << "," << c.dataflow << "," << c.rows << ","
-    << c.cols << "," << c.buffers[0].size_bytes << "," << c.buffers[1].size_bytes << "," << c.buffers[2].size_bytes
-    << "," << c.dram_bytes_per_cycle << "," << r.accuracy.metric << "," << n(r.accuracy.value) << ","
-    << o(r.accuracy.fp32_value) << "," << o(r.accuracy.sqnr_db) << "," << o(r.accuracy.cosine) << "," << t.cycles
-    << "," << t.macs << "," << n(t.cycles ? double(t.macs) / (double(c.rows) * c.cols * double(t.cycles)) : 0.0)
-    << "," << n(t.energy_pj.total()) << "," << n(t.energy_pj.mac) << "," << n(t.energy_pj.sram) << ","
-    << n(t.energy_pj.dram) << "," << n(t.energy_pj.leakage) << "," << n(report::energy_per_mac_pj(r)) << ","
-    << n(report::tops_per_w(r)) << "," << n(report::tops_per_mm2(r)) << "," << n(t.area.total_um2()) << ","
-    << n(t.area.nand2_eq) << "," << checked << "," << mism;
-  return s.str();
+  const double util = t.cycles ? double(t.macs) / (double(c.rows) * c.cols * double(t.cycles)) : 0.0;
+  return {{"label", p.label},
+          {"format", r.format},
+          {"accumulator", c.accumulator},
+          {"dataflow", c.dataflow},
+          {"rows", c.rows},
+          {"cols", c.cols},
+          {"input_buffer_bytes", c.buffers[0].size_bytes},
+          {"weight_buffer_bytes", c.buffers[1].size_bytes},
+          {"output_buffer_bytes", c.buffers[2].size_bytes},
+          {"dram_bytes_per_cycle", c.dram_bytes_per_cycle},
+          {"metric", r.accuracy.metric},
+          {"accuracy", r.accuracy.value},
+          {"fp32_accuracy", o(r.accuracy.fp32_value)},
+          {"sqnr_db", o(r.accuracy.sqnr_db)},
+          {"cosine", o(r.accuracy.cosine)},
+          {"cycles", t.cycles},
+          {"macs", t.macs},
+          {"pe_utilization", util},
+          {"energy_pj", t.energy_pj.total()},
+          {"mac_pj", t.energy_pj.mac},
+          {"sram_pj", t.energy_pj.sram},
+          {"dram_pj", t.energy_pj.dram},
+          {"leakage_pj", t.energy_pj.leakage},
+          {"energy_per_mac_pj", report::energy_per_mac_pj(r)},
+          {"tops_per_w", report::tops_per_w(r)},
+          {"tops_per_mm2", report::tops_per_mm2(r)},
+          {"area_um2", t.area.total_um2()},
+          {"nand2_eq", t.area.nand2_eq},
+          {"checked_outputs", checked},
+          {"mismatches", mism}};
+}
+
+std::string csv_header(const Fields& f) {
+  std::string s;
+  for (const auto& [name, v] : f) s += (s.empty() ? "" : ",") + name;
+  return s;
+}
+
+// Numbers as in the JSON reports (9 significant digits); strings quoted when they hold a comma or quote.
+std::string csv_line(const Fields& f) {
+  std::string s;
+  for (size_t i = 0; i < f.size(); ++i) {
+    const nlohmann::ordered_json& v = f[i].second;
+    std::string cell;
+    if (v.is_string()) {
+      cell = v.get<std::string>();
+      if (cell.find_first_of(",\"") != std::string::npos) {
+        std::string q = "\"";
+        for (char ch : cell) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+        cell = q + "\"";
+      }
+    } else if (v.is_number_float()) {
+      cell = report::json_number(v.get<double>());
+    } else if (!v.is_null()) {
+      cell = v.dump();
+    }
+    s += (i ? "," : "") + cell;
+  }
+  return s;
 }
 
 }  // namespace
@@ -235,7 +281,11 @@ int run_sweep(const std::vector<std::string>& args) {
   if (!q.quiet)
     std::cerr << "simrun sweep: " << pts.size() << " design points on " << p.workload->name() << ", "
               << p.items.size() << " sample(s) each\n";
-  std::cout << kCsvHeader << "\n" << std::flush;
+  // The header comes from the field list itself (a point's values do not change the names).
+  report::FormatRun blank;
+  blank.config.buffers.resize(3);
+  const std::string header = csv_header(point_fields(pts.front(), blank));
+  std::cout << header << "\n" << std::flush;
   std::vector<FormatOutcome> outs(pts.size());
   std::vector<bool> done(pts.size(), false);
   size_t printed = 0;
@@ -246,11 +296,11 @@ int run_sweep(const std::vector<std::string>& args) {
     done[i] = true;
     if (!q.quiet) std::cerr << "simrun sweep: point " << i + 1 << "/" << pts.size() << " done: " << pts[i].label << "\n";
     for (; printed < pts.size() && done[printed]; ++printed)  // lines in design-point order
-      std::cout << csv_line(pts[printed], outs[printed].run) << "\n" << std::flush;
+      std::cout << csv_line(point_fields(pts[printed], outs[printed].run)) << "\n" << std::flush;
   });
 
-  std::string csv = std::string(kCsvHeader) + "\n";
-  for (size_t i = 0; i < pts.size(); ++i) csv += csv_line(pts[i], outs[i].run) + "\n";
+  std::string csv = header + "\n";
+  for (size_t i = 0; i < pts.size(); ++i) csv += csv_line(point_fields(pts[i], outs[i].run)) + "\n";
   if (vm.count("csv")) report::write_file_atomic(vm["csv"].as<std::string>(), csv);
 
   report::SweepTable table;
@@ -281,22 +331,8 @@ int run_sweep(const std::vector<std::string>& args) {
     const auto pe = report::pareto_energy(table), pa = report::pareto_area(table);
     j["points"] = nlohmann::ordered_json::array();
     for (size_t i = 0; i < pts.size(); ++i) {
-      // The CSV line's fields, as numbers where they are numbers (one definition of each figure).
-      const std::vector<std::string> head = split(kCsvHeader, ',');
-      std::string line = csv_line(pts[i], outs[i].run);
       nlohmann::ordered_json x;
-      x["label"] = pts[i].label;
-      const size_t after_label = line.find("\",") + 2;
-      const std::vector<std::string> vals = split(line.substr(after_label), ',');
-      for (size_t k = 1; k < head.size() && k - 1 < vals.size(); ++k) {
-        const std::string& v = vals[k - 1];
-        char* end = nullptr;
-        const double dv = std::strtod(v.c_str(), &end);
-        if (v.empty()) x[head[k]] = nullptr;
-        else if (*end == 0) x[head[k]] = nlohmann::ordered_json::parse(v);
-        else x[head[k]] = v;
-        (void)dv;
-      }
+      for (auto& [name, v] : point_fields(pts[i], outs[i].run)) x[name] = std::move(v);
       x["pareto_energy"] = static_cast<bool>(pe[i]);
       x["pareto_area"] = static_cast<bool>(pa[i]);
       j["points"].push_back(x);
