@@ -15,28 +15,16 @@
 #include "fp8sim/model/fp8.h"
 #include "fp8sim/model/safetensors.h"
 #include "test_paths.h"
+#include "temp_dir.h"
 
 namespace fs = std::filesystem;
 using namespace fp8sim::model;
 using Catch::Matchers::Contains;
 using Catch::Matchers::StartsWith;
+using fp8sim::test::TempDir;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() / ("fp8sim-test-st-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  fs::path operator/(const std::string& name) const { return path / name; }
-};
 
 std::string le64(uint64_t n) {
   std::string s(8, '\0');
