@@ -20,15 +20,6 @@ uint32_t u32(int64_t v, const char* what) {
 
 }  // namespace
 
-void ArrayTarget::validate() const {
-  if (rows < 1 || cols < 1) throw std::invalid_argument("array target: rows and cols must be >= 1");
-  if (input_buffer_bytes < 1 || weight_buffer_bytes < 1 || output_buffer_bytes < 1)
-    throw std::invalid_argument("array target: buffer sizes must be >= 1");
-  if (word_bytes != 4 && word_bytes != 8 && word_bytes != 16)
-    throw std::invalid_argument("array target: word_bytes must be 4, 8 or 16");
-  if (os_k_tile < 0) throw std::invalid_argument("array target: os_k_tile must be >= 0");
-}
-
 LoweredGemm lower_gemm(const ArrayTarget& t, const GemmSpec& g) {
   t.validate();
   if (g.m < 1 || g.k < 1 || g.n < 1) throw std::invalid_argument("lower_gemm: empty GEMM " + shape_str(g));

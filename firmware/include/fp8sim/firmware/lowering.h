@@ -22,20 +22,9 @@
 #include <vector>
 
 #include "fp8sim/firmware/commands.h"
+#include "fp8sim/firmware/hardware.h"
 
 namespace fp8sim::firmware {
-
-enum class Dataflow : uint8_t { WeightStationary = 0, OutputStationary = 1 };
-
-// What the lowering needs to know about the hardware (sim's configuration provides it).
-struct ArrayTarget {
-  int rows = 0, cols = 0;
-  Dataflow dataflow = Dataflow::WeightStationary;
-  int64_t input_buffer_bytes = 0, weight_buffer_bytes = 0, output_buffer_bytes = 0;
-  int word_bytes = 4;   // bytes per accumulator word in the output buffer and in DRAM
-  int64_t os_k_tile = 0; // OS: preferred K tile (0: as large as the buffers allow)
-  void validate() const;  // throws std::invalid_argument
-};
 
 // Optional post-processing of a GEMM's outputs (instead of storing accumulator words): per output column n,
 // y = float(C[m][n]) * scale[n] + bias[n] in float32, then requantized to out_fmt with out_scale; one byte per

@@ -20,9 +20,12 @@
 //               has no free port. A Compute completes when its last output row is written.
 // Accumulation order: each Compute's tile sums from +0 in the array; the buffer adds the tile sums in
 // order, so a GEMM is AccumulationOrder{k_chunk = the lowering's K tile} (firmware/lowering.h).
+// The units live one per file in sim/src (controller.cpp, dma.cpp, post_processing.cpp, compute_unit.cpp;
+// units.h says what they share).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -85,12 +88,37 @@ struct TraceProbe {
   uint32_t out_word0 = 0;  // low 32 bits of output column 0
 };
 
+// The memory the DMA reads and writes. The accelerator holds its own (a byte vector of the given size) unless
+// it is given one, e.g. a TLM-2.0 model routing DMA through an initiator socket.
+class DramPort {
+ public:
+  virtual ~DramPort() = default;
+  virtual uint64_t size() const = 0;
+  virtual void read(uint64_t addr, uint8_t* dst, size_t n) = 0;
+  virtual void write(uint64_t addr, const uint8_t* src, size_t n) = 0;
+};
+
+// Which array a factory is asked for: the one the engine computes with, or (Engine::Rtl) the model twin that
+// runs beside it and whose outputs every RTL output row is compared with.
+enum class ArrayRole : uint8_t { Engine = 0, ModelTwin = 1 };
+using ArrayFactory = std::function<std::unique_ptr<ArrayCore>(const ArrayParams&, Engine, ArrayRole)>;
+// The default: Engine::Model -> make_systolic_array; Engine::Rtl -> the Verilated array (role Engine) and
+// make_systolic_array (role ModelTwin). Throws std::invalid_argument when no RTL array matches.
+std::unique_ptr<ArrayCore> make_engine_array(const ArrayParams& p, Engine engine, ArrayRole role);
+
 class Accelerator {
  public:
-  Accelerator(const AcceleratorConfig& cfg, uint64_t dram_bytes, Engine engine = Engine::Model);
+  // factory: how the arrays are built (default make_engine_array); tests wrap it to inject faults.
+  Accelerator(const AcceleratorConfig& cfg, uint64_t dram_bytes, Engine engine = Engine::Model,
+              const ArrayFactory& factory = make_engine_array);
+  // DMA through an external memory (not owned; must outlive the accelerator). dram() is then unavailable.
+  Accelerator(const AcceleratorConfig& cfg, DramPort& dram, Engine engine = Engine::Model,
+              const ArrayFactory& factory = make_engine_array);
   ~Accelerator();
 
+  // The accelerator's own DRAM (throws std::logic_error when it was given a DramPort).
   std::vector<uint8_t>& dram();
+  DramPort& dram_port();
   void load_program(std::vector<firmware::Command> cmds);
   void tick();          // one clock cycle
   bool done() const;
@@ -107,21 +135,6 @@ class Accelerator {
   // Engine::Rtl: compare every array output row with the model array's (always) and every tile with
   // golden_gemm of its operands (set false to skip the golden tile check).
   void set_tile_golden_check(bool on);
-
-  // TEST ONLY, not a feature: fault injection for tests/sim/test_sim_fault.cpp, which checks the mismatch
-  // reports of Engine::Rtl. No command-line option or configuration key reaches it; unused, it costs one
-  // untaken branch per cycle with an array output. XORs `xor_mask` into column `col` of array output row number
-  // `out_row` (counted from 0 over the whole run, in the order rows leave the array) as read from the RTL.
-  // With `model_too` the model array's row gets the same flip (a bug both arrays share): the per-row RTL/model
-  // comparison passes and only the golden tile check can see it. Throws std::logic_error unless
-  // Engine::Rtl and col < array cols.
-  struct TestOnlyOutputFault {
-    uint64_t out_row = 0;
-    int col = 0;
-    uint128 xor_mask = 1;
-    bool model_too = false;
-  };
-  void test_only_inject_output_fault(const TestOnlyOutputFault& f);
 
  private:
   struct Impl;

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "fp8sim/firmware/lowering.h"
+#include "fp8sim/firmware/hardware.h"
 #include "fp8sim/sim/systolic_array.h"
 
 namespace fp8sim::sim {

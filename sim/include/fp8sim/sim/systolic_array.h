@@ -16,7 +16,7 @@
 #include <memory>
 #include <string>
 
-#include "fp8sim/firmware/lowering.h"
+#include "fp8sim/firmware/hardware.h"
 #include "fp8sim/model/gemm.h"
 #include "fp8sim/sim/pe.h"
 

@@ -1,0 +1,22 @@
+// Hardware types shared by firmware/ (which lowers work onto the accelerator) and sim/ (which simulates it):
+// the array's shape and dataflow and the capacities of its buffers. sim's AcceleratorConfig (a named
+// configuration file) holds the full description and produces an ArrayTarget with target().
+#pragma once
+
+#include <cstdint>
+
+namespace fp8sim::firmware {
+
+enum class Dataflow : uint8_t { WeightStationary = 0, OutputStationary = 1 };
+
+// What the lowering needs to know about the hardware.
+struct ArrayTarget {
+  int rows = 0, cols = 0;
+  Dataflow dataflow = Dataflow::WeightStationary;
+  int64_t input_buffer_bytes = 0, weight_buffer_bytes = 0, output_buffer_bytes = 0;
+  int word_bytes = 4;   // bytes per accumulator word in the output buffer and in DRAM
+  int64_t os_k_tile = 0; // OS: preferred K tile (0: as large as the buffers allow)
+  void validate() const;  // throws std::invalid_argument
+};
+
+}  // namespace fp8sim::firmware

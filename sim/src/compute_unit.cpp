@@ -1,0 +1,264 @@
+// Compute unit: the beat feeder, the systolic array and the accumulating writer.
+//   feeder  reads one beat (WS: a weight row or an activation row; OS: one A column and one B row) per cycle
+//           once the command's scoreboard dependencies hold, the data arriving `latency` cycles later; up to
+//           latency + 1 beats in flight.
+//   array   (systolic_array.h) takes a ready beat whenever in_ready.
+//   writer  writes each output row into the accumulator buffer (Accumulate: read, add with the PE's adder,
+//           write: two accesses) and back-pressures the array when the buffer has no free port. A Compute
+//           completes when its last output row is written.
+// Engine::Rtl: the model twin runs beside the Verilated array; every output row is compared, and (unless
+// switched off) every tile is checked against golden_gemm of the operands as they entered the array.
+#include <algorithm>
+#include <stdexcept>
+
+#include "fp8sim/model/gemm.h"
+#include "units.h"
+
+namespace fp8sim::sim::detail {
+
+ComputeUnit::ComputeUnit(Ctx& x, std::unique_ptr<ArrayCore> array, std::unique_ptr<ArrayCore> twin)
+    : arr_(std::move(array)), twin_(std::move(twin)) {
+  outrow_.resize(size_t(x.C));
+  twin_row_.resize(size_t(x.C));
+  max_latency_ = std::max(x.cfg.input_buffer.latency, x.cfg.weight_buffer.latency);
+}
+
+void ComputeUnit::check(const Ctx& x, const Issued& is) const {
+  const Command& c = is.c;
+  const int R = x.R, C = x.C;
+  const uint64_t beats = x.ws ? uint64_t(R) + c.m : c.k;
+  const uint64_t a_end = c.a_addr + (x.ws ? uint64_t(c.m) * R : uint64_t(c.k) * R);
+  const uint64_t w_end = c.w_addr + (x.ws ? uint64_t(R) * C : uint64_t(c.k) * C);
+  const uint64_t o_end = c.o_addr + uint64_t(x.ws ? c.m : R) * C * x.wb;
+  if (beats == 0 || c.k == 0 || c.n == 0 || c.m == 0) x.error(is, "empty tile");
+  if (x.ws ? c.k > uint32_t(R) : c.m > uint32_t(R)) x.error(is, "tile larger than the array");
+  if (c.n > uint32_t(C)) x.error(is, "tile wider than the array");
+  if (a_end > x.inbuf.size()) x.error(is, "activation tile outside the input buffer");
+  if (w_end > x.wbuf.size()) x.error(is, "weight tile outside the weight buffer");
+  if (o_end > x.obuf.size() * x.wb || c.o_addr % x.wb) x.error(is, "output tile outside the accumulator buffer");
+}
+
+bool ComputeUnit::deps_ok(const Ctx& x, const Issued& is) const {
+  const Scoreboard& sb = x.sb;
+  return sb.w_done[kIn][is.c.a_slot] >= is.wait[0] && sb.w_done[kW][is.c.w_slot] >= is.wait[1] &&
+         sb.r_done[kOut][is.c.o_slot] >= is.wait[2];
+}
+
+void ComputeUnit::tick(Ctx& x) {
+  ArrayInputs in;
+  bool out_ready = true, conflict = false;
+  Sram& obuf = x.sram[kOut];
+  const bool ov = arr_->out_valid();
+  if (ov) {
+    if (tags_.empty()) throw std::logic_error("array output without a tag");
+    const Issued& owner = by_seq(tags_.front().cmd);
+    const bool acc = owner.c.flags & firmware::kFlagAccumulate;
+    if (acc && !rmw_read_) {
+      // read half of read-add-write; with two free ports both halves happen this cycle
+      if (obuf.take()) rmw_read_ = true;
+    }
+    if (acc && !rmw_read_) out_ready = false;
+    else if (!obuf.take()) out_ready = false;
+    if (!out_ready) {
+      conflict = true;
+      ++obuf.st->conflicts;
+      ++x.cstats(owner).stall_cycles;
+    }
+    arr_->out_words(outrow_.data());
+  }
+  if (twin_) compare_twin(x, ov);
+  // Input beat.
+  Beat* head = (!fifo_.empty() && fifo_.front().ready_at <= x.now) ? &fifo_.front() : nullptr;
+  in.out_ready = out_ready;
+  bool fired = false;
+  if (head && arr_->in_ready(head->wload, out_ready)) {
+    in.valid = true;
+    in.wload = head->wload;
+    in.last = head->last;
+    in.a = head->a.empty() ? nullptr : head->a.data();
+    in.b = head->b.empty() ? nullptr : head->b.data();
+    fired = true;
+  }
+  arr_->edge(in);
+  if (twin_) twin_->edge(in);
+  x.probe.in_valid = head != nullptr;
+  x.probe.in_wload = head && head->wload;
+  x.probe.in_ready = fired;
+  x.probe.out_ready = out_ready;
+  if (fired) {
+    const Beat& bt = fifo_.front();
+    Issued& is = by_seq(bt.cmd);
+    if (!any_beat_) {
+      any_beat_ = true;
+      x.st.first_beat_cycle = x.now;
+    }
+    if (x.engine == Engine::Rtl && golden_tiles) record_operands(x, is, bt);
+    if (bt.wload) {
+      ++x.st.array_weight_load;
+    } else {
+      ++x.st.array_compute;
+      if (x.ws) {
+        tags_.push_back({bt.cmd, is.rows_fired++});
+      } else if (bt.last) {
+        for (int r = x.R - 1; r >= 0; --r) tags_.push_back({bt.cmd, uint32_t(r)});
+      }
+    }
+    fifo_.pop_front();
+  }
+  if (ov && out_ready) write_row(x);
+  const bool feeder_lost_port = feeder(x);
+  if (fired) return;  // counted above as compute / weight_load
+  if (ov && out_ready) ++x.st.array_fill_drain;  // an output row leaves while no beat enters: draining
+  else classify_idle(x, conflict || feeder_lost_port, head != nullptr);
+}
+
+void ComputeUnit::classify_idle(Ctx& x, bool conflict, bool head_ready) {
+  if (conflict) ++x.st.array_stall_conflict;
+  else if (counting_array().active() || head_ready || !fifo_.empty()) ++x.st.array_fill_drain;
+  else if (feed_ < q_.size()) ++x.st.array_stall_dram;  // the next Compute waits for its loads
+  else ++x.st.array_idle;
+}
+
+void ComputeUnit::write_row(Ctx& x) {
+  const OutTag t = tags_.front();
+  tags_.pop_front();
+  rmw_read_ = false;
+  Issued& is = by_seq(t.cmd);
+  const Command& c = is.c;
+  const int C = x.C;
+  const bool acc = c.flags & firmware::kFlagAccumulate;
+  uint128* dst = &x.obuf[c.o_addr / x.wb + size_t(t.row) * C];
+  for (int j = 0; j < C; ++j) dst[j] = arr_->add_words(acc ? dst[j] : 0, outrow_[j]);
+  x.st.output.bytes_written += uint64_t(C) * x.wb;
+  if (acc) x.st.output.bytes_read += uint64_t(C) * x.wb;
+  if (x.engine == Engine::Rtl && golden_tiles) {
+    is.tile_out.resize(size_t(x.ws ? c.m : x.R) * C);
+    std::copy(outrow_.begin(), outrow_.end(), is.tile_out.begin() + size_t(t.row) * C);
+  }
+  x.st.last_output_cycle = x.now;
+  ++is.rows_written;
+  if (is.rows_written == (x.ws ? c.m : uint32_t(x.R))) finish_compute(x, is);
+}
+
+void ComputeUnit::finish_compute(Ctx& x, Issued& is) {
+  const Command& c = is.c;
+  if (&is != &q_.front()) throw std::logic_error("compute completed out of order");
+  if (x.engine == Engine::Rtl && golden_tiles) golden_tile_check(x, is);
+  const uint64_t macs = uint64_t(c.m) * c.k * c.n;
+  x.st.macs += macs;
+  x.layer(c.layer).macs += macs;
+  x.cstats(is).end = x.now;
+  x.sb.write_done(kOut, c.o_slot);
+  q_.pop_front();
+  ++seq_base_;
+  --feed_;
+}
+
+// Issues at most one beat read; returns true when a read was due but lost its buffer port.
+bool ComputeUnit::feeder(Ctx& x) {
+  while (feed_ < q_.size() && q_[feed_].beats_issued == beats_of(x, q_[feed_].c)) ++feed_;
+  if (feed_ >= q_.size()) return false;
+  Issued& is = q_[feed_];
+  if (fifo_.size() >= size_t(max_latency_ + 1)) return false;
+  if (!deps_ok(x, is)) return false;
+  const Command& c = is.c;
+  const int R = x.R, C = x.C;
+  const uint32_t j = is.beats_issued;
+  Sram &in = x.sram[kIn], &w = x.sram[kW];
+  Beat bt;
+  bt.cmd = feed_ + seq_base_;
+  if (x.ws) {
+    if (j < uint32_t(R)) {
+      if (!w.take()) return true;
+      bt.wload = true;
+      const size_t row = size_t(R - 1 - j);  // last weight row first: it ends in array row R-1
+      bt.b.assign(x.wbuf.begin() + c.w_addr + row * C, x.wbuf.begin() + c.w_addr + (row + 1) * C);
+      bt.ready_at = x.now + x.cfg.weight_buffer.latency;
+      x.st.weight.bytes_read += C;
+    } else {
+      if (!in.take()) return true;
+      const size_t m = j - R;
+      bt.a.assign(x.inbuf.begin() + c.a_addr + m * R, x.inbuf.begin() + c.a_addr + (m + 1) * R);
+      bt.ready_at = x.now + x.cfg.input_buffer.latency;
+      x.st.input.bytes_read += R;
+    }
+  } else {
+    if (!in.free() || !w.free()) return true;
+    in.take();
+    w.take();
+    bt.a.assign(x.inbuf.begin() + c.a_addr + size_t(j) * R, x.inbuf.begin() + c.a_addr + size_t(j + 1) * R);
+    bt.b.assign(x.wbuf.begin() + c.w_addr + size_t(j) * C, x.wbuf.begin() + c.w_addr + size_t(j + 1) * C);
+    bt.last = j + 1 == c.k;
+    bt.ready_at = x.now + std::max(x.cfg.input_buffer.latency, x.cfg.weight_buffer.latency);
+    x.st.input.bytes_read += R;
+    x.st.weight.bytes_read += C;
+  }
+  if (j == 0) x.cstats(is).start = x.now;
+  ++is.beats_issued;
+  if (is.beats_issued == beats_of(x, c)) {
+    x.sb.read_done(kIn, c.a_slot);
+    x.sb.read_done(kW, c.w_slot);
+  }
+  fifo_.push_back(std::move(bt));
+  return false;
+}
+
+// ---------------- RTL in the loop ----------------
+
+void ComputeUnit::compare_twin(Ctx& x, bool ov) {
+  const bool sv = twin_->out_valid();
+  if (sv != ov)
+    throw std::runtime_error(std::string("RTL/model mismatch: out_valid: rtl ") + (ov ? "1" : "0") + ", model " +
+                             (sv ? "1" : "0") + " at cycle " + std::to_string(x.now));
+  if (!ov) return;
+  twin_->out_words(twin_row_.data());
+  for (int j = 0; j < x.C; ++j)
+    if (twin_row_[j] != outrow_[j]) {
+      const OutTag& t = tags_.front();
+      const Issued& is = by_seq(t.cmd);
+      throw std::runtime_error(
+          "RTL/model mismatch: layer " + std::to_string(is.c.layer) + " tile " + std::to_string(is.c.tile) +
+          " row " + std::to_string(t.row) + " col " + std::to_string(j) + ": rtl " +
+          model::acc_word_to_string(arr_->numerics(), arr_->to_acc_word(outrow_[j])) + ", model " +
+          model::acc_word_to_string(arr_->numerics(), arr_->to_acc_word(twin_row_[j])) + " at cycle " +
+          std::to_string(x.now));
+    }
+}
+
+// The tile's operands as the array saw them (captured when the beats entered: the buffer slot may be
+// reloaded once the last beat has been read). WS: A is m x R, B is R x C; OS: A is R x k, B is k x C.
+void ComputeUnit::record_operands(Ctx& x, Issued& is, const Beat& bt) {
+  const Command& c = is.c;
+  const int R = x.R, C = x.C;
+  const uint32_t j = is.beats_fired++;
+  if (x.ws) {
+    is.tile_a.resize(size_t(c.m) * R);
+    is.tile_b.resize(size_t(R) * C);
+    if (bt.wload) std::copy(bt.b.begin(), bt.b.end(), is.tile_b.begin() + size_t(R - 1 - j) * C);
+    else std::copy(bt.a.begin(), bt.a.end(), is.tile_a.begin() + size_t(j - R) * R);
+  } else {
+    is.tile_a.resize(size_t(R) * c.k);
+    is.tile_b.resize(size_t(c.k) * C);
+    for (int i = 0; i < R; ++i) is.tile_a[size_t(i) * c.k + j] = bt.a[size_t(i)];
+    std::copy(bt.b.begin(), bt.b.end(), is.tile_b.begin() + size_t(j) * C);
+  }
+}
+
+void ComputeUnit::golden_tile_check(Ctx& x, const Issued& is) {
+  const Command& c = is.c;
+  const int64_t m = x.ws ? c.m : x.R, k = x.ws ? x.R : c.k, n = x.C;
+  const auto gold = model::golden_gemm(arr_->numerics(), model::AccumulationOrder{0}, m, k, n, is.tile_a.data(),
+                                       is.tile_b.data());
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      const model::AccWord have = arr_->to_acc_word(is.tile_out[size_t(i * n + j)]);
+      if (have != gold[size_t(i * n + j)])
+        throw std::runtime_error("RTL/golden mismatch: layer " + std::to_string(c.layer) + " tile " +
+                                 std::to_string(c.tile) + " row " + std::to_string(i) + " col " + std::to_string(j) +
+                                 ": rtl " + model::acc_word_to_string(arr_->numerics(), have) + ", golden " +
+                                 model::acc_word_to_string(arr_->numerics(), gold[size_t(i * n + j)]) +
+                                 " at cycle " + std::to_string(x.now));
+    }
+}
+
+}  // namespace fp8sim::sim::detail

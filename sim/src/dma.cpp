@@ -1,0 +1,121 @@
+// DMA: one transfer at a time, in order. A transfer starts once the scoreboard allows it (a load: the slot's
+// earlier readers are done; a store: the computes writing its slot are done), waits dram.latency cycles (a
+// store also the output buffer's read latency), then moves min(bytes_per_cycle, buffer access width) bytes
+// per cycle while it wins a buffer port (the array has priority; a lost port is a conflict stall cycle).
+// The data moves when the transfer completes.
+#include <algorithm>
+
+#include "units.h"
+
+namespace fp8sim::sim::detail {
+
+void Dma::tick(Ctx& x) {
+  if (q_.empty()) return;
+  Issued& is = q_.front();
+  const Command& c = is.c;
+  const bool store = c.op == Opcode::Store || c.op == Opcode::PostProcess;
+  const int b = store ? kOut : c.op == Opcode::LoadActivations ? kIn : kW;
+  if (!is.started) {
+    const bool ok = store ? x.sb.w_done[kOut][c.slot] >= is.wait_b : x.sb.r_done[b][c.slot] >= is.wait_b;
+    if (!ok) {
+      ++x.st.dma_wait_deps;
+      return;
+    }
+    is.started = true;
+    x.cstats(is).start = x.now;
+    is.latency_left = uint64_t(x.cfg.dram.latency) + (store ? x.cfg.output_buffer.latency : 0);
+    // PostProcess: the column parameters (8 bytes per column) in, one code per output out.
+    is.bytes_left = c.op == Opcode::PostProcess ? uint64_t(c.rows) * c.cols + 8ull * c.cols
+                                                : uint64_t(c.rows) * c.cols * (store ? x.wb : 1);
+    check_transfer(x, is, b);
+  }
+  ++x.st.dma_busy;
+  if (is.latency_left > 0) {
+    --is.latency_left;
+    return;
+  }
+  if (is.bytes_left > 0) {
+    Sram& s = x.sram[b];
+    if (!s.take()) {
+      ++x.st.dma_stall_conflict;
+      ++s.st->conflicts;
+      ++x.cstats(is).stall_cycles;
+      return;
+    }
+    const uint64_t step =
+        std::min<uint64_t>({uint64_t(x.cfg.dram.bytes_per_cycle), uint64_t(s.cfg.width_bytes()), is.bytes_left});
+    is.bytes_left -= step;
+    if (is.bytes_left > 0) return;
+  }
+  complete_transfer(x, is, b);
+  q_.pop_front();
+}
+
+void Dma::check_transfer(const Ctx& x, const Issued& is, int b) const {
+  const Command& c = is.c;
+  const bool store = c.op == Opcode::Store || c.op == Opcode::PostProcess;
+  const bool tr = c.flags & firmware::kFlagTranspose;
+  const uint64_t esz = store ? x.wb : 1;                        // buffer side
+  const uint64_t dram_esz = c.op == Opcode::Store ? x.wb : 1;   // DRAM side (PostProcess writes codes)
+  if (c.rows == 0 || c.cols == 0) x.error(is, "empty transfer");
+  if ((tr ? c.cols : c.rows) > c.buf_rows || (tr ? c.rows : c.cols) > c.buf_cols)
+    x.error(is, "tile larger than its buffer region");
+  const uint64_t region = uint64_t(c.buf_rows) * c.buf_cols * esz;
+  const uint64_t cap = b == kIn ? x.inbuf.size() : b == kW ? x.wbuf.size() : x.obuf.size() * x.wb;
+  if (c.buf_addr + region > cap)
+    x.error(is, "buffer region [" + std::to_string(c.buf_addr) + ", " + std::to_string(c.buf_addr + region) +
+                    ") overfills the " + std::to_string(cap) + "-byte buffer");
+  const uint64_t last = c.dram_addr + uint64_t(c.rows - 1) * c.dram_stride + uint64_t(c.cols) * dram_esz;
+  if (last > x.dram->size()) x.error(is, "DRAM access beyond the end of DRAM");
+  if (c.op == Opcode::PostProcess &&
+      (c.scale_addr + 4ull * c.cols > x.dram->size() || c.bias_addr + 4ull * c.cols > x.dram->size()))
+    x.error(is, "scales or biases beyond the end of DRAM");
+}
+
+void Dma::complete_transfer(Ctx& x, Issued& is, int b) {
+  const Command& c = is.c;
+  LayerStats& L = x.layer(c.layer);
+  if (c.op == Opcode::PostProcess) {
+    PostProcessingUnit::process_tile(x, arith_, c);
+    x.st.output.bytes_read += uint64_t(c.rows) * c.cols * x.wb;
+    x.st.dram_read += 8ull * c.cols;
+    x.st.dram_written += uint64_t(c.rows) * c.cols;
+    L.dram_read += 8ull * c.cols;
+    L.dram_written += uint64_t(c.rows) * c.cols;
+    x.sb.read_done(kOut, c.slot);
+  } else if (c.op == Opcode::Store) {
+    std::vector<uint8_t> row(size_t(c.cols) * x.wb);
+    for (uint32_t r = 0; r < c.rows; ++r) {
+      for (uint32_t q = 0; q < c.cols; ++q) {
+        const uint128 w = x.obuf[c.buf_addr / x.wb + size_t(r) * c.buf_cols + q];
+        for (int i = 0; i < x.wb; ++i) row[size_t(q) * x.wb + i] = static_cast<uint8_t>(w >> (8 * i));
+      }
+      x.dram->write(c.dram_addr + uint64_t(r) * c.dram_stride, row.data(), row.size());
+    }
+    const uint64_t bytes = uint64_t(c.rows) * c.cols * x.wb;
+    x.st.output.bytes_read += bytes;
+    x.st.dram_written += bytes;
+    L.dram_written += bytes;
+    x.sb.read_done(kOut, c.slot);
+  } else {
+    std::vector<uint8_t>& buf = b == kIn ? x.inbuf : x.wbuf;
+    const bool tr = c.flags & firmware::kFlagTranspose;
+    std::fill_n(buf.begin() + c.buf_addr, size_t(c.buf_rows) * c.buf_cols, uint8_t{0});  // zero padding
+    std::vector<uint8_t> row(c.cols);
+    for (uint32_t r = 0; r < c.rows; ++r) {
+      x.dram->read(c.dram_addr + uint64_t(r) * c.dram_stride, row.data(), row.size());
+      for (uint32_t q = 0; q < c.cols; ++q) {
+        const size_t at = tr ? size_t(q) * c.buf_cols + r : size_t(r) * c.buf_cols + q;
+        buf[c.buf_addr + at] = row[q];
+      }
+    }
+    const uint64_t bytes = uint64_t(c.rows) * c.cols;
+    x.sram[b].st->bytes_written += uint64_t(c.buf_rows) * c.buf_cols;
+    x.st.dram_read += bytes;
+    L.dram_read += bytes;
+    x.sb.write_done(b, c.slot);
+  }
+  x.cstats(is).end = x.now;
+}
+
+}  // namespace fp8sim::sim::detail
