@@ -10,7 +10,10 @@
 #include <stdexcept>
 #include <thread>
 
+#include <cstring>
+
 #include "fp8sim/model/format.h"
+#include "fp8sim/model/requant.h"
 #include "fp8sim/sim/gemm_run.h"
 
 namespace fp8sim::simrun {
@@ -184,6 +187,8 @@ void add_energy(report::Energy& e, const cost::EnergyBreakdown& b) {
   e.sram += b.sram_pj;
   e.dram += b.dram_pj;
   e.leakage += b.leakage_pj;
+  e.post_processing += b.postproc_pj;
+  e.accumulator_adders += b.adder_pj;
 }
 
 cost::EventCounts event_counts(const sim::AcceleratorConfig& cfg, const sim::Stats& st) {
@@ -203,6 +208,8 @@ cost::EventCounts event_counts(const sim::AcceleratorConfig& cfg, const sim::Sta
                          s[i]->bytes_read, s[i]->bytes_written});
   e.dram_bytes_read = st.dram_read;
   e.dram_bytes_written = st.dram_written;
+  e.postprocessed = st.postprocessed;
+  e.buffer_adds = st.buffer_adds;
   e.rows = static_cast<uint32_t>(cfg.array.rows);
   e.cols = static_cast<uint32_t>(cfg.array.cols);
   e.clock_mhz = cfg.clock_mhz;
@@ -222,6 +229,9 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
   std::vector<LayerAgg> layers;
   std::map<std::string, size_t> index;
   std::set<std::string> notes;
+  if (setup.store_accumulators)
+    notes.insert("--store accumulators (debugging): raw accumulator words went to DRAM and the host "
+                 "post-processed them; the accelerator as built post-processes on chip");
   uint64_t checked = 0, mismatches = 0;
   double sim_s = 0, golden_s = 0;
 
@@ -244,9 +254,22 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
                              array_num.describe());
     const double ts = now_s();
     std::vector<uint8_t> a(c.a, c.a + c.m * c.k), b(c.b_kn, c.b_kn + c.k * c.n);
+    // On-chip post-processing: the scale of output (i, j) is float32(row_scale[i] * col_scale[j]); with one
+    // row scale (per-tensor activations) the unit's column table holds that product already.
+    const bool on_chip = !setup.store_accumulators && c.post_out;
+    sim::GemmPostJob pj;
+    if (on_chip) {
+      pj.out_fmt = c.post.out_code;
+      pj.col_scales.resize(size_t(c.n));
+      for (int64_t j = 0; j < c.n; ++j)
+        pj.col_scales[size_t(j)] = c.post.row_scale_count == 1 ? c.post.scale(0, j)
+                                                               : c.post.col_scales[c.post.col_scale_count == 1 ? 0 : j];
+      if (c.post.row_scale_count != 1) pj.row_scales.assign(c.post.row_scales, c.post.row_scales + c.m);
+      if (c.post.bias) pj.bias.assign(c.post.bias, c.post.bias + c.n);
+    }
     sim::GemmJob job;
     try {
-      job = sim::make_gemm_job(cfg, c.m, c.k, c.n, std::move(a), std::move(b), setup.engine);
+      job = sim::make_gemm_job(cfg, c.m, c.k, c.n, std::move(a), std::move(b), setup.engine, on_chip ? &pj : nullptr);
     } catch (const std::invalid_argument& e) {
       throw std::invalid_argument("layer " + c.name + " (M=" + std::to_string(c.m) + " K=" + std::to_string(c.k) +
                                   " N=" + std::to_string(c.n) + ") does not fit " + cfg.name + ": " + e.what());
@@ -257,18 +280,46 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
     } catch (const std::exception& e) {
       throw std::runtime_error(format + ", layer " + c.name + ": " + e.what());
     }
-    std::vector<model::AccWord> words = job.output();
+    std::vector<model::AccWord> words;
+    std::vector<float> outputs;
+    if (on_chip) {
+      const std::vector<uint8_t> bytes = job.outputs();
+      const int ob = model::out_format_bytes(pj.out_fmt);
+      outputs.resize(size_t(c.m * c.n));
+      for (size_t i = 0; i < outputs.size(); ++i) outputs[i] = model::stored_float(pj.out_fmt, bytes.data() + i * ob);
+    } else {
+      words = job.output();
+    }
     const double tg = now_s();
     sim_s += tg - ts;
+    // Verification: the golden GEMM's words in the lowering's order; on chip, taken through the host's
+    // post-processing (model/requant.h) and compared bit for bit with the unit's outputs.
     const std::vector<model::AccWord> gold = job.golden();
+    if (on_chip) {
+      const std::vector<float> want = quant::postprocess_words(array_num, c.post, c.m, c.n, gold);
+      for (size_t i = 0; i < outputs.size(); ++i) {
+        uint32_t x, y;
+        std::memcpy(&x, &outputs[i], 4);
+        std::memcpy(&y, &want[i], 4);
+        if (x != y && ++mismatches == 1) {
+          char buf[160];
+          std::snprintf(buf, sizeof buf, "]: simulated %.9g (0x%08x), golden %.9g (0x%08x)", double(outputs[i]), x,
+                        double(want[i]), y);
+          out.first_mismatch = format + ", layer " + c.name + ", output [" + std::to_string(int64_t(i) / c.n) + "][" +
+                               std::to_string(int64_t(i) % c.n) + buf;
+        }
+      }
+      checked += outputs.size();
+    } else {
+      for (size_t i = 0; i < words.size(); ++i)
+        if (words[i] != gold[i] && ++mismatches == 1)
+          out.first_mismatch = format + ", layer " + c.name + ", C[" + std::to_string(int64_t(i) / c.n) + "][" +
+                               std::to_string(int64_t(i) % c.n) + "]: simulated " +
+                               model::acc_word_to_string(array_num, words[i]) + ", golden " +
+                               model::acc_word_to_string(array_num, gold[i]);
+      checked += words.size();
+    }
     golden_s += now_s() - tg;
-    for (size_t i = 0; i < words.size(); ++i)
-      if (words[i] != gold[i] && ++mismatches == 1)
-        out.first_mismatch = format + ", layer " + c.name + ", C[" + std::to_string(int64_t(i) / c.n) + "][" +
-                             std::to_string(int64_t(i) % c.n) + "]: simulated " +
-                             model::acc_word_to_string(array_num, words[i]) + ", golden " +
-                             model::acc_word_to_string(array_num, gold[i]);
-    checked += words.size();
 
     const sim::Stats& st = job.acc->stats();
     const uint64_t macs = static_cast<uint64_t>(c.m * c.k * c.n);
@@ -302,6 +353,7 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
     add_energy(r.energy_pj, e);
     ++out.gemms;
     if (progress) progress->gemm_done(slot, macs, st.cycles);
+    if (on_chip) *c.post_out = std::move(outputs);
     return words;
   };
 
@@ -327,6 +379,8 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
     t.energy_pj.sram += l.row.energy_pj.sram;
     t.energy_pj.dram += l.row.energy_pj.dram;
     t.energy_pj.leakage += l.row.energy_pj.leakage;
+    t.energy_pj.post_processing += l.row.energy_pj.post_processing;
+    t.energy_pj.accumulator_adders += l.row.energy_pj.accumulator_adders;
     run.layers.push_back(std::move(l.row));
   }
   // Area depends on the configuration only.

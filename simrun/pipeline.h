@@ -68,6 +68,10 @@ struct PipelineSetup {
   size_t calib_items = 0;          // 0: the workload's default
   std::vector<size_t> items;       // evaluated item indices
   sim::Engine engine = sim::Engine::Model;
+  // false (default): every GEMM's outputs leave the array through the post-processing unit (dequantize, bias,
+  // convert to the format its consumer reads: BF16 or F32), as the accelerator is built; true (--store
+  // accumulators, for debugging): raw accumulator words go to DRAM and the host post-processes them.
+  bool store_accumulators = false;
   const cost::EnergyTable* energy = nullptr;
   const cost::AreaTable* area = nullptr;
 };

@@ -52,6 +52,7 @@ void add_run_options(po::options_description& d) {
     ("calib", po::value<size_t>(), "calibration items for the static activation scales [the workload's calibration_items; with --seq: the first sequences, holding those sentences' tokens]")
     ("weight-granularity", po::value<std::string>()->default_value("per-channel"), "weight scales: per-channel or per-tensor")
     ("act-granularity", po::value<std::string>()->default_value("per-tensor"), "activation scales: per-tensor (static, min/max calibration) or per-token (dynamic)")
+    ("store", po::value<std::string>()->default_value("outputs"), "outputs: every GEMM's outputs leave the array through the post-processing unit (dequantize, bias, convert to BF16 for the BF16 non-GEMM ops, or F32), 2 or 4 bytes each; accumulators: raw accumulator words go to DRAM and the host post-processes them (debugging; reports say so)")
     ("engine", po::value<std::string>()->default_value("cycle"), "cycle: the modelled array; rtl: the Verilated RTL array in the loop, each output row compared with the model array (only array configurations built in rtl/CMakeLists.txt)")
     ("jobs", po::value<unsigned>()->default_value(0), "formats simulated in parallel threads; 0: one per format, at most the CPU count")
     ("report-json", po::value<std::string>(), "write the JSON report here (deterministic: same command and seed, same bytes)")
@@ -129,6 +130,10 @@ RunRequest parse_run_request(const po::variables_map& vm, const std::string& cmd
   q.recipe.act_granularity = *quant::granularity_from_string(ag);
   if (q.recipe.act_granularity == quant::Granularity::PerToken && q.calib)
     throw UsageError(pre + "--calib does not apply to --act-granularity per-token (no calibration)");
+  const std::string store = vm["store"].as<std::string>();
+  if (store != "outputs" && store != "accumulators")
+    throw UsageError(pre + "--store '" + store + "' is not outputs or accumulators");
+  q.store_accumulators = store == "accumulators";
   const std::string eng = vm["engine"].as<std::string>();
   if (eng == "cycle") q.engine = sim::Engine::Model;
   else if (eng == "rtl") q.engine = sim::Engine::Rtl;
@@ -211,6 +216,7 @@ PipelineSetup make_setup(const RunRequest& q, const PreparedRun& p) {
   setup.calib_items = q.calib;
   setup.items = p.items;
   setup.engine = q.engine;
+  setup.store_accumulators = q.store_accumulators;
   setup.energy = &p.energy;
   setup.area = &p.area;
   return setup;

@@ -23,6 +23,7 @@ struct RunRequest {
   size_t calib = 0;  // 0: the workload's default
   quant::Recipe recipe;
   sim::Engine engine = sim::Engine::Model;
+  bool store_accumulators = false;  // --store accumulators
   unsigned jobs = 0;
   std::string json_path, html_path;
   uint64_t seed = 1;

@@ -159,7 +159,28 @@ EnergyBreakdown energy(const EnergyTable& t, const AreaTable& a, const EventCoun
   const double latency_s = static_cast<double>(e.cycles) / (e.clock_mhz * 1e6);
   // nW x s = 1e-9 J = 1e3 pJ
   b.leakage_pj = t.leakage_nw_per_um2.value * ar.total_um2 * latency_s * 1e3;
-  b.total_pj = b.mac_pj + b.sram_pj + b.dram_pj + b.leakage_pj;
+  // Post-processing unit, per output: one float32 multiplication (the scale) and one float32 addition (the
+  // bias), Horowitz's figures; the conversion to the output format is costed as one 8-bit add (assumption).
+  const auto prim = [&](const char* k) {
+    const auto it = t.primitives_pj.find(k);
+    if (it == t.primitives_pj.end()) throw CostError(t.path + ": primitives_pj." + k + ": missing");
+    return it->second.value;
+  };
+  if (e.postprocessed)
+    b.postproc_pj = static_cast<double>(e.postprocessed) * (prim("fp32_mul") + prim("fp32_add") + prim("int_add_8b"));
+  // Accumulating output buffer, per word added: the PE kind's adder: float32 add for fp32 accumulation, an
+  // integer add of the accumulator's width otherwise (a 32-bit add scaled linearly by width: assumption).
+  if (e.buffer_adds) {
+    const double add_pj = kind == "e4m3_f32" || kind == "e5m2_f32"
+                              ? prim("fp32_add")
+                              : prim("int_add_32b") * static_cast<double>(s.accumulator_bits) / 32.0;
+    b.adder_pj = static_cast<double>(e.buffer_adds) * add_pj;
+  }
+  if (notes && (e.postprocessed || e.buffer_adds))
+    notes->push_back("post-processing unit: fp32 multiply + fp32 add per output (Horowitz ISSCC 2014) + one 8-bit add "
+                     "for the format conversion (assumption); accumulator adders: fp32 add, or a 32-bit add scaled "
+                     "by the accumulator width (assumption)");
+  b.total_pj = b.mac_pj + b.sram_pj + b.dram_pj + b.leakage_pj + b.postproc_pj + b.adder_pj;
   return b;
 }
 

@@ -20,7 +20,7 @@ void for_each_field(Command& c, F&& f) {
   FIELD(flags) FIELD(layer) FIELD(tile) FIELD(dram_addr) FIELD(dram_stride) FIELD(rows) FIELD(cols)
   FIELD(buf_rows) FIELD(buf_cols) FIELD(buf_addr) FIELD(slot) FIELD(a_slot) FIELD(w_slot) FIELD(o_slot)
   FIELD(a_addr) FIELD(w_addr) FIELD(o_addr) FIELD(m) FIELD(k) FIELD(n) FIELD(scale_addr) FIELD(bias_addr)
-  FIELD(out_fmt) FIELD(out_scale)
+  FIELD(out_fmt) FIELD(out_scale) FIELD(row_scale_addr)
 #undef FIELD
 }
 
@@ -29,7 +29,7 @@ void for_each_field(Command& c, F&& f) {
 uint64_t field_max(const std::string& s) {
   if (s == "flags" || s == "slot" || s == "a_slot" || s == "w_slot" || s == "o_slot" || s == "out_fmt") return 0xFF;
   if (s == "layer") return 0xFFFF;
-  if (s == "dram_addr" || s == "scale_addr" || s == "bias_addr") return ~uint64_t{0};
+  if (s == "dram_addr" || s == "scale_addr" || s == "bias_addr" || s == "row_scale_addr") return ~uint64_t{0};
   return 0xFFFFFFFFu;
 }
 

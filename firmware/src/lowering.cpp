@@ -1,10 +1,14 @@
 #include "fp8sim/firmware/lowering.h"
 
+#include "fp8sim/model/requant.h"
+
 #include <algorithm>
 #include <cstring>
 #include <optional>
 #include <stdexcept>
 #include <string>
+
+#include "fp8sim/model/requant.h"
 
 namespace fp8sim::firmware {
 namespace {
@@ -136,12 +140,18 @@ LoweredGemm lower_gemm(const ArrayTarget& t, const GemmSpec& g) {
       s.buf_cols = u32(C, "cols");
       s.slot = static_cast<uint8_t>(out_slot);
       s.buf_addr = u32(out_slot * o_tile_bytes, "output address");
-      if (g.post.enabled) {  // the post-processing unit writes codes instead of accumulator words
+      if (g.post.enabled) {  // the post-processing unit writes converted outputs instead of accumulator words
+        const int64_t ob = model::out_format_bytes(g.post.out_fmt);
         s.op = Opcode::PostProcess;
-        s.dram_addr = g.post.out_addr + static_cast<uint64_t>(m0 * g.n + n0);
-        s.dram_stride = u32(g.n, "N");
+        s.dram_addr = g.post.out_addr + static_cast<uint64_t>((m0 * g.n + n0) * ob);
+        s.dram_stride = u32(g.n * ob, "N");
         s.scale_addr = g.post.scale_addr + static_cast<uint64_t>(4 * n0);
-        s.bias_addr = g.post.bias_addr + static_cast<uint64_t>(4 * n0);
+        s.bias_addr = g.post.has_bias ? g.post.bias_addr + static_cast<uint64_t>(4 * n0) : 0;
+        if (g.post.has_bias) s.flags |= kFlagBias;
+        if (g.post.row_scales) {
+          s.flags |= kFlagRowScales;
+          s.row_scale_addr = g.post.row_scale_addr + static_cast<uint64_t>(4 * m0);
+        }
         s.out_fmt = g.post.out_fmt;
         uint32_t bits;
         std::memcpy(&bits, &g.post.out_scale, 4);

@@ -108,7 +108,8 @@ void validate_run(const FormatRun& r, const std::string& where) {
     if (v.checked_outputs > v.total_outputs) fail(w + ": more checked outputs than outputs");
   }
   for (double e : {r.totals.energy_pj.mac, r.totals.energy_pj.sram, r.totals.energy_pj.dram,
-                   r.totals.energy_pj.leakage, r.totals.area.array_um2, r.totals.area.buffers_um2})
+                   r.totals.energy_pj.leakage, r.totals.energy_pj.post_processing,
+                   r.totals.energy_pj.accumulator_adders, r.totals.area.array_um2, r.totals.area.buffers_um2})
     if (!(e >= 0) || !std::isfinite(e)) fail("totals: energies and areas must be finite and non-negative");
 }
 }  // namespace
@@ -141,6 +142,8 @@ oj energy_json(const Energy& e) {
   j["sram"] = num(e.sram);
   j["dram"] = num(e.dram);
   j["leakage"] = num(e.leakage);
+  j["post_processing"] = num(e.post_processing);
+  j["accumulator_adders"] = num(e.accumulator_adders);
   return j;
 }
 oj stalls_json(const Stalls& s) {
@@ -451,6 +454,8 @@ std::string to_text(const RunReport& r) {
   row("  SRAM (pJ)", [](const FormatRun& f) { return fmt_sig(f.totals.energy_pj.sram, 6); });
   row("  DRAM (pJ)", [](const FormatRun& f) { return fmt_sig(f.totals.energy_pj.dram, 6); });
   row("  leakage (pJ)", [](const FormatRun& f) { return fmt_sig(f.totals.energy_pj.leakage, 6); });
+  row("  post-processing (pJ)", [](const FormatRun& f) { return fmt_sig(f.totals.energy_pj.post_processing, 6); });
+  row("  accumulator adders (pJ)", [](const FormatRun& f) { return fmt_sig(f.totals.energy_pj.accumulator_adders, 6); });
   row("energy per MAC (pJ)", [](const FormatRun& f) { return fmt_sig(energy_per_mac_pj(f), 6); });
   row("TOPS/W", [](const FormatRun& f) { return fmt_sig(tops_per_w(f), 6); });
   row("TOPS/mm^2", [](const FormatRun& f) { return fmt_sig(tops_per_mm2(f), 6); });

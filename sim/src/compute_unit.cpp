@@ -130,7 +130,10 @@ void ComputeUnit::write_row(Ctx& x) {
   uint128* dst = &x.obuf[c.o_addr / x.wb + size_t(t.row) * C];
   for (int j = 0; j < C; ++j) dst[j] = arr_->add_words(acc ? dst[j] : 0, outrow_[j]);
   x.st.output.bytes_written += uint64_t(C) * x.wb;
-  if (acc) x.st.output.bytes_read += uint64_t(C) * x.wb;
+  if (acc) {
+    x.st.output.bytes_read += uint64_t(C) * x.wb;
+    x.st.buffer_adds += uint64_t(C);
+  }
   if (x.engine == Engine::Rtl && golden_tiles) {
     is.tile_out.resize(size_t(x.ws ? c.m : x.R) * C);
     std::copy(outrow_.begin(), outrow_.end(), is.tile_out.begin() + size_t(t.row) * C);

@@ -1,6 +1,7 @@
 // Controller: fetches one command per cycle, in order, into the queue of the unit that executes it (DMA:
 // loads and stores; compute unit: Compute) when that queue has room, and records in the scoreboard what the
 // command must wait for. Barrier waits until every unit is idle; End finishes the run once every unit is idle.
+#include "fp8sim/model/requant.h"
 #include "units.h"
 
 namespace fp8sim::sim::detail {
@@ -29,7 +30,7 @@ void Controller::tick(Ctx& x, Dma& dma, ComputeUnit& cu) {
       break;
     }
     case Opcode::PostProcess:
-      if (c.out_fmt > model::kFp8KindCount) x.error(is, "unknown output format " + std::to_string(c.out_fmt));
+      if (c.out_fmt >= model::kOutFormatCodeCount) x.error(is, "unknown output format " + std::to_string(c.out_fmt));
       [[fallthrough]];
     case Opcode::Store: {
       if (!dma.has_room(x)) return;

@@ -5,6 +5,7 @@
 // The data moves when the transfer completes.
 #include <algorithm>
 
+#include "fp8sim/model/requant.h"
 #include "units.h"
 
 namespace fp8sim::sim::detail {
@@ -24,9 +25,11 @@ void Dma::tick(Ctx& x) {
     is.started = true;
     x.cstats(is).start = x.now;
     is.latency_left = uint64_t(x.cfg.dram.latency) + (store ? x.cfg.output_buffer.latency : 0);
-    // PostProcess: the column parameters (8 bytes per column) in, one code per output out.
-    is.bytes_left = c.op == Opcode::PostProcess ? uint64_t(c.rows) * c.cols + 8ull * c.cols
-                                                : uint64_t(c.rows) * c.cols * (store ? x.wb : 1);
+    // PostProcess: the scales (and biases, row scales) in, one converted output per word out.
+    is.bytes_left = c.op == Opcode::PostProcess
+                        ? uint64_t(c.rows) * c.cols * model::out_format_bytes(c.out_fmt) +
+                              PostProcessingUnit::parameter_bytes(c)
+                        : uint64_t(c.rows) * c.cols * (store ? x.wb : 1);
     check_transfer(x, is, b);
   }
   ++x.st.dma_busy;
@@ -56,7 +59,7 @@ void Dma::check_transfer(const Ctx& x, const Issued& is, int b) const {
   const bool store = c.op == Opcode::Store || c.op == Opcode::PostProcess;
   const bool tr = c.flags & firmware::kFlagTranspose;
   const uint64_t esz = store ? x.wb : 1;                        // buffer side
-  const uint64_t dram_esz = c.op == Opcode::Store ? x.wb : 1;   // DRAM side (PostProcess writes codes)
+  const uint64_t dram_esz = c.op == Opcode::Store ? x.wb : model::out_format_bytes(c.out_fmt);  // DRAM side
   if (c.rows == 0 || c.cols == 0) x.error(is, "empty transfer");
   if ((tr ? c.cols : c.rows) > c.buf_rows || (tr ? c.rows : c.cols) > c.buf_cols)
     x.error(is, "tile larger than its buffer region");
@@ -68,7 +71,9 @@ void Dma::check_transfer(const Ctx& x, const Issued& is, int b) const {
   const uint64_t last = c.dram_addr + uint64_t(c.rows - 1) * c.dram_stride + uint64_t(c.cols) * dram_esz;
   if (last > x.dram->size()) x.error(is, "DRAM access beyond the end of DRAM");
   if (c.op == Opcode::PostProcess &&
-      (c.scale_addr + 4ull * c.cols > x.dram->size() || c.bias_addr + 4ull * c.cols > x.dram->size()))
+      (c.scale_addr + 4ull * c.cols > x.dram->size() ||
+       ((c.flags & firmware::kFlagBias) && c.bias_addr + 4ull * c.cols > x.dram->size()) ||
+       ((c.flags & firmware::kFlagRowScales) && c.row_scale_addr + 4ull * c.rows > x.dram->size())))
     x.error(is, "scales or biases beyond the end of DRAM");
 }
 
@@ -77,11 +82,14 @@ void Dma::complete_transfer(Ctx& x, Issued& is, int b) {
   LayerStats& L = x.layer(c.layer);
   if (c.op == Opcode::PostProcess) {
     PostProcessingUnit::process_tile(x, arith_, c);
+    const uint64_t params = PostProcessingUnit::parameter_bytes(c);
+    const uint64_t out = uint64_t(c.rows) * c.cols * model::out_format_bytes(c.out_fmt);
     x.st.output.bytes_read += uint64_t(c.rows) * c.cols * x.wb;
-    x.st.dram_read += 8ull * c.cols;
-    x.st.dram_written += uint64_t(c.rows) * c.cols;
-    L.dram_read += 8ull * c.cols;
-    L.dram_written += uint64_t(c.rows) * c.cols;
+    x.st.postprocessed += uint64_t(c.rows) * c.cols;
+    x.st.dram_read += params;
+    x.st.dram_written += out;
+    L.dram_read += params;
+    L.dram_written += out;
     x.sb.read_done(kOut, c.slot);
   } else if (c.op == Opcode::Store) {
     std::vector<uint8_t> row(size_t(c.cols) * x.wb);

@@ -2,7 +2,11 @@
 
 #include <algorithm>
 
+#include <cstring>
+#include <stdexcept>
+
 #include "fp8sim/model/fp8.h"
+#include "fp8sim/model/requant.h"
 
 namespace fp8sim::sim {
 
@@ -20,7 +24,7 @@ std::vector<uint8_t> random_codes(const model::GemmNumerics& num, bool b_operand
 }
 
 GemmJob make_gemm_job(const AcceleratorConfig& cfg, int64_t m, int64_t k, int64_t n, std::vector<uint8_t> a,
-                      std::vector<uint8_t> b, Engine engine) {
+                      std::vector<uint8_t> b, Engine engine, const GemmPostJob* post) {
   GemmJob j;
   j.m = m, j.k = k, j.n = n;
   j.a = std::move(a);
@@ -29,17 +33,50 @@ GemmJob make_gemm_job(const AcceleratorConfig& cfg, int64_t m, int64_t k, int64_
   j.a_addr = 0;
   j.b_addr = align(uint64_t(m * k));
   j.c_addr = align(j.b_addr + uint64_t(k * n));
-  const uint64_t dram = j.c_addr + uint64_t(m * n * cfg.word_bytes());
   firmware::GemmSpec g;
   g.m = m, g.k = k, g.n = n, g.a_addr = j.a_addr, g.b_addr = j.b_addr, g.c_addr = j.c_addr;
+  uint64_t dram = j.c_addr + uint64_t(m * n * cfg.word_bytes());
+  if (post) {
+    if (int64_t(post->col_scales.size()) != n || (!post->row_scales.empty() && int64_t(post->row_scales.size()) != m) ||
+        (!post->bias.empty() && int64_t(post->bias.size()) != n))
+      throw std::invalid_argument("make_gemm_job: post-processing parameters do not match the GEMM's shape");
+    // No accumulator words reach DRAM: the parameters and the outputs take C's place.
+    j.post = true;
+    j.out_fmt = post->out_fmt;
+    g.post.enabled = true;
+    g.post.scale_addr = j.c_addr;
+    g.post.bias_addr = align(g.post.scale_addr + 4 * uint64_t(n));
+    g.post.row_scale_addr = align(g.post.bias_addr + 4 * uint64_t(n));
+    g.post.out_addr = j.out_addr = align(g.post.row_scale_addr + 4 * uint64_t(m));
+    g.post.out_fmt = post->out_fmt;
+    g.post.out_scale = post->out_scale;
+    g.post.has_bias = !post->bias.empty();
+    g.post.row_scales = !post->row_scales.empty();
+    dram = j.out_addr + uint64_t(m * n * model::out_format_bytes(post->out_fmt));
+  }
   j.lowered = firmware::lower_gemm(cfg.target(), g);
   std::vector<firmware::Command> cmds = j.lowered.commands;
   firmware::finish_stream(cmds);
   j.acc = std::make_unique<Accelerator>(cfg, dram, engine);
   std::copy(j.a.begin(), j.a.end(), j.acc->dram().begin() + j.a_addr);
   std::copy(j.b.begin(), j.b.end(), j.acc->dram().begin() + j.b_addr);
+  if (post) {
+    auto put = [&](uint64_t addr, const std::vector<float>& v) {
+      if (!v.empty()) std::memcpy(j.acc->dram().data() + addr, v.data(), 4 * v.size());
+    };
+    put(g.post.scale_addr, post->col_scales);
+    put(g.post.bias_addr, post->bias);
+    put(g.post.row_scale_addr, post->row_scales);
+  }
   j.acc->load_program(std::move(cmds));
   return j;
+}
+
+std::vector<uint8_t> GemmJob::outputs() const {
+  if (!post) throw std::logic_error("GemmJob::outputs: the job has no post-processing");
+  std::vector<uint8_t> v(size_t(m * n * model::out_format_bytes(out_fmt)));
+  acc->dram_port().read(out_addr, v.data(), v.size());
+  return v;
 }
 
 std::vector<model::AccWord> GemmJob::output() const { return acc->read_output(c_addr, m, n); }

@@ -1,25 +1,37 @@
 // Post-processing unit, on the store path of a PostProcess command: each accumulator word of the tile is
-// dequantized with its column's scale, gets the column's bias and is requantized to the next layer's format
-// (arithmetic: sim/postprocess.h, from model/). The column parameters (N float32 scales, N float32 biases)
-// come from DRAM; one code per output goes to DRAM.
+// dequantized with its scale (the column's, times the row's with kFlagRowScales), gets the column's bias
+// (kFlagBias) and is converted to the consumer's format: an INT8/FP8 code, BF16 or F32. The arithmetic is
+// model/requant.h, the same functions the host reference path (quant::Executor) calls. The scales and
+// biases come from DRAM; the outputs go to DRAM.
 #include <cstring>
 
-#include "fp8sim/sim/postprocess.h"
+#include "fp8sim/model/requant.h"
 #include "units.h"
 
 namespace fp8sim::sim::detail {
 
+uint64_t PostProcessingUnit::parameter_bytes(const Command& c) {
+  return 4ull * c.cols * (1 + ((c.flags & firmware::kFlagBias) ? 1 : 0)) +
+         ((c.flags & firmware::kFlagRowScales) ? 4ull * c.rows : 0);
+}
+
 void PostProcessingUnit::process_tile(Ctx& x, const ArrayCore& arith, const Command& c) {
   float out_scale;
   std::memcpy(&out_scale, &c.out_scale, 4);
-  std::vector<float> scale(c.cols), bias(c.cols);
+  const bool has_bias = c.flags & firmware::kFlagBias, row_scales = c.flags & firmware::kFlagRowScales;
+  std::vector<float> scale(c.cols), bias(c.cols, 0.0f), rscale(row_scales ? c.rows : 0);
   x.dram->read(c.scale_addr, reinterpret_cast<uint8_t*>(scale.data()), 4ull * c.cols);
-  x.dram->read(c.bias_addr, reinterpret_cast<uint8_t*>(bias.data()), 4ull * c.cols);
-  std::vector<uint8_t> row(c.cols);
+  if (has_bias) x.dram->read(c.bias_addr, reinterpret_cast<uint8_t*>(bias.data()), 4ull * c.cols);
+  if (row_scales) x.dram->read(c.row_scale_addr, reinterpret_cast<uint8_t*>(rscale.data()), 4ull * c.rows);
+  const int ob = model::out_format_bytes(c.out_fmt);
+  std::vector<uint8_t> row(size_t(c.cols) * ob);
+  const model::GemmNumerics& num = arith.numerics();
   for (uint32_t r = 0; r < c.rows; ++r) {
     for (uint32_t q = 0; q < c.cols; ++q) {
       const uint128 w = x.obuf[c.buf_addr / x.wb + size_t(r) * c.buf_cols + q];
-      row[q] = postprocess_word(arith.numerics(), arith.to_acc_word(w), scale[q], bias[q], c.out_fmt, out_scale);
+      const float s = row_scales ? model::combined_scale(rscale[r], scale[q]) : scale[q];
+      const float y = model::dequantize_word_bias(num, arith.to_acc_word(w), s, bias[q], has_bias);
+      model::requantize_value(y, c.out_fmt, out_scale, row.data() + size_t(q) * ob);
     }
     x.dram->write(c.dram_addr + uint64_t(r) * c.dram_stride, row.data(), row.size());
   }

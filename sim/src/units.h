@@ -108,9 +108,10 @@ struct Ctx {
 
 class PostProcessingUnit {
  public:
-  // y = float(word) * scale[col] + bias[col], requantized (sim/postprocess.h); one code per word.
-  // Reads the column parameters from DRAM and writes the codes of a PostProcess command's tile.
+  // Reads the tile's scales (and biases, row scales) from DRAM and writes its converted outputs.
   static void process_tile(Ctx& x, const ArrayCore& arith, const Command& c);
+  // DRAM bytes of the parameters a PostProcess command reads.
+  static uint64_t parameter_bytes(const Command& c);
 };
 
 class Dma {

@@ -167,6 +167,27 @@ TEST_CASE("energy and area of a run, hand-computed (fixture)") {
   CHECK(r.peak_tops_per_mm2 == Approx(2.0 * 16 * 1e9 * 1e-12 / 0.591024));
 }
 
+TEST_CASE("post-processing unit and accumulator adders, hand-computed (fixture)") {
+  const EnergyTable t = fixture_energy();
+  const AreaTable a = fixture_area();
+  EventCounts e = example_int8();
+  const double base = evaluate(t, a, e).energy.total_pj;
+  e.postprocessed = 100;
+  e.buffer_adds = 40;
+  const CostResult r = evaluate(t, a, e);
+  // 100 outputs x (fp32 mul 4.0 + fp32 add 1.0 + 8-bit add 0.05) = 505 pJ
+  CHECK(r.energy.postproc_pj == Approx(505));
+  // int8 -> int32 adds: 40 x 0.2 x 32 / 32 = 8 pJ
+  CHECK(r.energy.adder_pj == Approx(8));
+  CHECK(r.energy.total_pj == Approx(base + 513));
+  // FP8 fixed-point accumulators of 40 and 64 bits (fixture): 40 x 0.2 x 40 / 32 = 10 pJ, 40 x 0.2 x 64 / 32 = 16.
+  e.pe = "e4m3";
+  e.accumulator = "fixed";
+  CHECK(evaluate(t, a, e).energy.adder_pj == Approx(10));
+  e.pe = "e5m2";
+  CHECK(evaluate(t, a, e).energy.adder_pj == Approx(16));
+}
+
 TEST_CASE("unmeasured toggles fall back to the reference activity and say so") {
   const EnergyTable t = fixture_energy();
   const AreaTable a = fixture_area();

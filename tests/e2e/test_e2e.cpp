@@ -8,6 +8,7 @@
 #include <random>
 #include <sstream>
 
+#include "fp8sim/model/requant.h"
 #include "fp8sim/report/report.h"
 #include "fp8sim/sim/config.h"
 #include "fp8sim/sim/gemm_run.h"
@@ -93,8 +94,10 @@ void check_format_run(const json& fr, const std::string& text, bool rtl) {
   CHECK(t.at("energy_pj").get<double>() > 0);
   const json& e = t.at("energy_breakdown_pj");
   CHECK(e.at("mac").get<double>() + e.at("sram").get<double>() + e.at("dram").get<double>() +
-            e.at("leakage").get<double>() ==
+            e.at("leakage").get<double>() + e.at("post_processing").get<double>() +
+            e.at("accumulator_adders").get<double>() ==
         Approx(t.at("energy_pj").get<double>()).epsilon(1e-6));
+  CHECK(e.at("post_processing").get<double>() > 0);  // every output left through the post-processing unit
   CHECK(fr.at("accuracy").contains("metric"));
   CHECK(fr.at("accuracy").contains("value"));
   CHECK(fr.at("accuracy").contains("fp32_value"));
@@ -115,13 +118,19 @@ const json& layer(const json& fr, const std::string& name) {
   throw std::logic_error("unreachable");
 }
 
-// Cycles of one GEMM run alone on `cfg` with random operands: the accelerator's timing does not depend on
-// the operand values (no zero skipping), so this must equal the layer's cycles in the report.
+// Cycles of one GEMM run alone on `cfg` with random operands, its outputs leaving through the post-processing
+// unit in BF16 with per-column scales and a bias (as simrun runs a linear layer or convolution of the default
+// recipe): the accelerator's timing does not depend on the operand values (no zero skipping), so this must
+// equal the layer's cycles in the report.
 uint64_t standalone_cycles(const sim::AcceleratorConfig& cfg, int64_t m, int64_t k, int64_t n) {
   std::mt19937_64 rng(7);
   const auto num = cfg.array.numerics();
+  sim::GemmPostJob post;
+  post.col_scales.assign(size_t(n), 0.5f);
+  post.bias.assign(size_t(n), 1.0f);
+  post.out_fmt = uint8_t(fp8sim::model::OutFormat::Bf16);
   sim::GemmJob job = sim::make_gemm_job(cfg, m, k, n, sim::random_codes(num, false, m * k, rng),
-                                        sim::random_codes(num, true, k * n, rng));
+                                        sim::random_codes(num, true, k * n, rng), sim::Engine::Model, &post);
   job.acc->run();
   // A stream's cycles run from the first command fetch (cycle 0) through the cycle End is retired in: the
   // layer's own span (first command to its closing Barrier) plus that one cycle.
@@ -215,6 +224,25 @@ TEST_CASE("e2e: resnet20 on two CIFAR-10 images on small8, E4M3 against INT8, ve
   CHECK(c1.at("cycles").get<uint64_t>() == 2 * standalone_cycles(sim::load_config(kSmall8), 1024, 27, 16));
 }
 
+// On-chip requantization against the host reference path: with --store accumulators the simulated array's raw
+// words go to DRAM and the host post-processes them (quant::postprocess_words); by default the accelerator's
+// post-processing unit does it. Both use model/requant.h, so the network's final outputs must be identical:
+// the accuracy figures computed from them (SQNR, cosine against FP32) agree exactly, not approximately.
+TEST_CASE("e2e: outputs post-processed on chip equal the host reference path bit for bit") {
+  const std::vector<std::string> args{"--workload", "minilm-l2", "--config", kSmall8, "--seq", "8", "--calib", "2",
+                                      "--samples", "1"};
+  std::vector<std::string> host = args;
+  host.insert(host.end(), {"--store", "accumulators"});
+  const Run chip = run_with_json(args), ref = run_with_json(host);
+  for (const char* f : {"sqnr_db", "cosine_similarity", "value"})
+    CHECK(chip.j.at("accuracy").at(f).get<double>() == ref.j.at("accuracy").at(f).get<double>());
+  CHECK(chip.j.at("totals").at("macs") == ref.j.at("totals").at("macs"));
+  // On chip, 2 bytes (BF16) per output leave the accelerator instead of a 4-byte float32 accumulator word.
+  CHECK(chip.j.at("totals").at("traffic_bytes").at("dram_written").get<uint64_t>() <
+        ref.j.at("totals").at("traffic_bytes").at("dram_written").get<uint64_t>());
+  CHECK_THAT(ref.r.out, Catch::Matchers::Contains("--store accumulators (debugging)"));
+}
+
 TEST_CASE("e2e: the same command and seed give byte-identical JSON, and the HTML is one self-contained page") {
   TempDir d;
   const std::vector<std::string> args{"--workload", "minilm-l2", "--config", kSmall8, "--seq", "8", "--calib", "2",
@@ -271,6 +299,7 @@ TEST_CASE("e2e: bad arguments and workloads that do not fit give one error line 
   check_error(simrun({"--workload", "minilm-l2", "--array", "8by8"}), 2, "--array '8by8'");
   check_error(simrun({"--workload", "minilm-l2", "--compare", "int8,int8"}), 2, "twice");
   check_error(simrun({"--workload", "minilm-l2", "--dataflow", "xs"}), 2, "--dataflow 'xs'");
+  check_error(simrun({"--workload", "minilm-l2", "--store", "words"}), 2, "--store 'words'");
   check_error(simrun({"--workload", "minilm-l2", "--samples", "0"}), 2, "--samples");
   check_error(simrun({"--workload", "minilm-l2", "--samples", "100000"}), 2, "evaluation items");
   check_error(simrun({"--workload", "minilm-l2", "--no-such-option"}), 2, "no-such-option");

@@ -15,8 +15,10 @@
 
 #include "fp8sim/firmware/commands.h"
 #include "fp8sim/firmware/lowering.h"
+#include "fp8sim/model/requant.h"
 
 using namespace fp8sim::firmware;
+namespace model = fp8sim::model;
 
 namespace {
 
@@ -111,16 +113,21 @@ struct Interp {
       for (uint32_t q = 0; q < c.cols; ++q) {
         const uint64_t baddr = c.buf_addr + (uint64_t{r} * c.buf_cols + q) * wb;
         if (baddr / wb >= obuf.size()) fail("store reads outside the output buffer");
-        // Store writes accumulator words to C; PostProcess writes one code per output to post.out_addr.
+        // Store writes accumulator words to C; PostProcess writes one output (a code, BF16 or F32) per word to
+        // post.out_addr.
         const bool pp = c.op == Opcode::PostProcess;
-        const int64_t esz = pp ? 1 : wb;
+        const int64_t esz = pp ? model::out_format_bytes(c.out_fmt) : wb;
         const uint64_t base = pp ? g.post.out_addr : g.c_addr;
         const uint64_t daddr = c.dram_addr + uint64_t{r} * c.dram_stride + q * esz;
         if (daddr < base || (daddr - base) % esz) fail("store outside C");
         const int64_t e = static_cast<int64_t>((daddr - base) / esz);
         if (pp && (c.scale_addr + 4 * q != g.post.scale_addr + 4 * uint64_t(e % g.n) ||
-                   c.bias_addr + 4 * q != g.post.bias_addr + 4 * uint64_t(e % g.n)))
+                   bool(c.flags & kFlagBias) != g.post.has_bias ||
+                   (g.post.has_bias && c.bias_addr + 4 * q != g.post.bias_addr + 4 * uint64_t(e % g.n))))
           fail("post-processing parameters of another column");
+        if (pp && (bool(c.flags & kFlagRowScales) != g.post.row_scales ||
+                   (g.post.row_scales && c.row_scale_addr + 4 * r != g.post.row_scale_addr + 4 * uint64_t(e / g.n))))
+          fail("post-processing row scale of another row");
         if (e >= g.m * g.n) fail("store outside C");
         const OutWord& w = obuf[baddr / wb];
         if (w.m != e / g.n || w.n != e % g.n) fail("stored word belongs to another output");
@@ -169,11 +176,16 @@ TEST_CASE("lowering covers every output exactly once without overfilling a buffe
     g.a_addr = 0;
     g.b_addr = static_cast<uint64_t>(g.m * g.k) + 64;
     g.c_addr = g.b_addr + static_cast<uint64_t>(g.k * g.n) + 128;
-    if (trial % 3 == 0) {  // post-processed outputs (codes) instead of accumulator words
+    if (trial % 3 == 0) {  // post-processed outputs (codes, BF16 or F32) instead of accumulator words
       g.post.enabled = true;
       g.post.scale_addr = g.c_addr + uint64_t(g.m * g.n * t.word_bytes);
       g.post.bias_addr = g.post.scale_addr + uint64_t(4 * g.n);
-      g.post.out_addr = g.post.bias_addr + uint64_t(4 * g.n);
+      g.post.row_scale_addr = g.post.bias_addr + uint64_t(4 * g.n);
+      g.post.out_addr = g.post.row_scale_addr + uint64_t(4 * g.m);
+      const uint8_t fmts[3] = {0, uint8_t(model::OutFormat::Bf16), uint8_t(model::OutFormat::F32)};
+      g.post.out_fmt = fmts[(trial / 3) % 3];
+      g.post.has_bias = (trial / 9) % 2 == 0;
+      g.post.row_scales = (trial / 18) % 2 == 1;
     }
     const LoweredGemm L = lower_gemm(t, g);
     Interp in(t, g);

@@ -200,6 +200,7 @@ LinearParams diag_layer(float d) {
 TEST_CASE("executor: calibrate, fake-quant and bit-exact on a hand-checked layer", "[quant][executor]") {
   Recipe r;
   r.format = Format::INT8;
+  r.nongemm_bf16 = false;  // GEMM outputs in float32 (the BF16 delivery is checked at the end)
   Executor ex(r);
   ex.warnings().quiet = true;
   const LinearParams p = diag_layer(127.0f);  // weight amax 127 -> scale 1
@@ -223,6 +224,22 @@ TEST_CASE("executor: calibrate, fake-quant and bit-exact on a hand-checked layer
   CHECK(ex.golden_gemm_calls() == 1);
   REQUIRE(ex.quantized_weight("fc") != nullptr);
   CHECK(ex.quantized_weight("fc")->codes == std::vector<uint8_t>{127, 0, 0, 127});
+  // With nongemm_bf16 (the default recipe) GEMM outputs are delivered in BF16, in both quantized modes:
+  // 508.5 = 1.111111001b x 2^8 rounds down to 1.1111110b x 2^8 = 508 (7 fraction bits), and
+  // 507.5 = 1.111110111b x 2^8 rounds up to the same 508.
+  Recipe rb = r;
+  rb.nongemm_bf16 = true;
+  Executor eb(rb);
+  eb.warnings().quiet = true;
+  eb.set_mode(ExecMode::Calibrate);
+  eb.linear(p, calib, 1, y);
+  eb.finish_calibration();
+  for (ExecMode mode : {ExecMode::FakeQuant, ExecMode::BitExact}) {
+    eb.set_mode(mode);
+    eb.linear(p, x, 1, y);
+    CHECK(y[0] == 508.0f);
+    CHECK(y[1] == 508.0f);
+  }
 }
 
 TEST_CASE("executor: bit-exact golden GEMM agrees with fake-quant up to float32 summation", "[quant][executor]") {
@@ -242,6 +259,7 @@ TEST_CASE("executor: bit-exact golden GEMM agrees with fake-quant up to float32 
         r.format = f;
         r.weight_granularity = wg;
         r.act_granularity = ag;
+        r.nongemm_bf16 = false;  // compare the sums, not a BF16 delivery that can round them apart
         Executor ex(r);
         ex.warnings().quiet = true;
         ex.set_mode(ExecMode::Calibrate);

@@ -2,6 +2,8 @@
 // case is one SystemC simulation (run_systemc runs all its jobs back to back).
 #include <catch2/catch.hpp>
 
+#include "fp8sim/model/requant.h"
+
 #include <unistd.h>
 
 #include <cstring>
@@ -456,23 +458,28 @@ TEST_CASE("bad command streams are rejected with the command and the reason", "[
   CHECK(error_of({load, end}) == "ran");
 }
 
-// Post-processing: per output column, y = float(C[m][n]) * scale[n] + bias[n] (float32), requantized to the
-// next layer's format. Checked against that formula applied here, with model/'s functions, to the golden
-// GEMM's words (sim/include/fp8sim/sim/postprocess.h states the same formula).
+// Post-processing: s = float32(row_scale[m] * scale[n]) (or scale[n]), y = value(C[m][n]) * s rounded once,
+// + bias[n] when flagged, converted to the consumer's format (INT8/FP8 code, BF16, F32). The expected outputs
+// apply model/requant.h (the one definition; tests/model/test_requant.cpp checks it against an independent
+// nearest-value search) to the golden GEMM's words: the unit must produce exactly those bytes.
 TEST_CASE("post-processing: dequantize, bias, requantize", "[sim]") {
   struct Case {
     std::string df, pe, acc;
-    uint8_t out_fmt;  // 0 INT8, 1 + Fp8Kind
+    uint8_t out_fmt;  // model::OutFormat code
+    bool bias, row_scales;
   };
-  const Case cases[] = {{"ws", "e4m3", "fp32", 1}, {"os", "e4m3", "fixed", 2}, {"ws", "int8", "int32", 0},
-                        {"os", "e5m2", "fp32", 0}, {"ws", "e5m2", "fixed", 1}};
+  const uint8_t bf16 = uint8_t(model::OutFormat::Bf16), f32 = uint8_t(model::OutFormat::F32);
+  const Case cases[] = {{"ws", "e4m3", "fp32", 1, true, false}, {"os", "e4m3", "fixed", 2, true, true},
+                        {"ws", "int8", "int32", 0, true, false},  {"os", "e5m2", "fp32", 0, false, true},
+                        {"ws", "e5m2", "fixed", 1, true, false},  {"ws", "e4m3", "fixed", bf16, true, true},
+                        {"os", "int8", "int32", f32, false, false}, {"ws", "int8", "int32", bf16, false, true}};
   std::mt19937_64 rng(23);
   struct Job {
     GemmJob g;
-    std::vector<float> scale, bias;
+    std::vector<float> scale, bias, rscale;
     float out_scale;
-    uint64_t out_addr, scale_addr, bias_addr;
-    uint8_t fmt;
+    uint64_t out_addr;
+    Case c;
   };
   std::vector<Job> jobs;
   for (const Case& c : cases) {
@@ -482,25 +489,31 @@ TEST_CASE("post-processing: dequantize, bias, requantize", "[sim]") {
     const auto num = cfg.array.numerics();
     const int64_t M = 1 + int64_t(rng() % 13), K = 1 + int64_t(rng() % 20), N = 1 + int64_t(rng() % 11);
     GemmJob g = make_gemm_job(cfg, M, K, N, random_codes(num, false, M * K, rng), random_codes(num, true, K * N, rng));
-    Job j{std::move(g), {}, {}, 0.0f, 0, 0, 0, c.out_fmt};
+    Job j{std::move(g), {}, {}, {}, 0.0f, 0, c};
     // Re-lower with post-processing into fresh DRAM space after C.
     const uint64_t base = j.g.c_addr + uint64_t(M * N * cfg.word_bytes());
-    j.scale_addr = base, j.bias_addr = base + 4 * N, j.out_addr = base + 8 * N;
+    const uint64_t scale_addr = base, bias_addr = base + 4 * N, rs_addr = base + 8 * N;
+    j.out_addr = rs_addr + 4 * M;
     for (int64_t n = 0; n < N; ++n) {
       j.scale.push_back(std::ldexp(1.0f + float(rng() % 100) / 100.0f, -int(rng() % 8)));
       j.bias.push_back(float(int(rng() % 21) - 10) / 4.0f);
     }
+    for (int64_t m = 0; m < M; ++m) j.rscale.push_back(std::ldexp(1.0f + float(rng() % 100) / 100.0f, -int(rng() % 4)));
     j.out_scale = c.out_fmt == 0 ? 0.25f : 1.0f;
     firmware::GemmSpec spec;
     spec.m = M, spec.k = K, spec.n = N, spec.a_addr = j.g.a_addr, spec.b_addr = j.g.b_addr, spec.c_addr = j.g.c_addr;
-    spec.post = {true, j.scale_addr, j.bias_addr, j.out_addr, c.out_fmt, j.out_scale};
+    spec.post.enabled = true;
+    spec.post.scale_addr = scale_addr, spec.post.bias_addr = bias_addr, spec.post.out_addr = j.out_addr;
+    spec.post.out_fmt = c.out_fmt, spec.post.out_scale = j.out_scale;
+    spec.post.has_bias = c.bias, spec.post.row_scales = c.row_scales, spec.post.row_scale_addr = rs_addr;
     j.g.lowered = firmware::lower_gemm(cfg.target(), spec);
     auto cmds = j.g.lowered.commands;
     firmware::finish_stream(cmds);
     auto& dram = j.g.acc->dram();
-    dram.resize(j.out_addr + uint64_t(M * N));
-    std::memcpy(dram.data() + j.scale_addr, j.scale.data(), 4 * N);
-    std::memcpy(dram.data() + j.bias_addr, j.bias.data(), 4 * N);
+    dram.resize(j.out_addr + uint64_t(M * N * model::out_format_bytes(c.out_fmt)));
+    std::memcpy(dram.data() + scale_addr, j.scale.data(), 4 * N);
+    std::memcpy(dram.data() + bias_addr, j.bias.data(), 4 * N);
+    std::memcpy(dram.data() + rs_addr, j.rscale.data(), 4 * M);
     j.g.acc->load_program(cmds);
     jobs.push_back(std::move(j));
   }
@@ -511,21 +524,26 @@ TEST_CASE("post-processing: dequantize, bias, requantize", "[sim]") {
     const auto& num = j.g.acc->array().numerics();
     const auto gold = j.g.golden();
     const auto& dram = j.g.acc->dram();
-    INFO(num.describe() << " -> format " << int(j.fmt));
+    const int ob = model::out_format_bytes(j.c.out_fmt);
+    INFO(num.describe() << " -> " << model::out_format_name(j.c.out_fmt) << " bias " << j.c.bias << " row scales "
+                        << j.c.row_scales);
     long nonzero = 0;
     for (int64_t m = 0; m < j.g.m; ++m)
       for (int64_t n = 0; n < j.g.n; ++n) {
-        const float v = model::acc_word_to_float(num, gold[size_t(m * j.g.n + n)]);
-        const float y = v * j.scale[size_t(n)] + j.bias[size_t(n)];
-        const uint8_t want = j.fmt == 0 ? uint8_t(model::int8_quantize(y, j.out_scale))
-                                        : model::fp8_encode(model::fp8_format(model::Fp8Kind(j.fmt - 1)),
-                                                            y / j.out_scale, model::Overflow::Saturate);
-        REQUIRE(dram[j.out_addr + uint64_t(m * j.g.n + n)] == want);
-        nonzero += want != 0;
+        const float s = j.c.row_scales ? model::combined_scale(j.rscale[size_t(m)], j.scale[size_t(n)]) : j.scale[size_t(n)];
+        const float y = model::dequantize_word_bias(num, gold[size_t(m * j.g.n + n)], s, j.bias[size_t(n)], j.c.bias);
+        uint8_t want[4] = {};
+        model::requantize_value(y, j.c.out_fmt, j.out_scale, want);
+        for (int b = 0; b < ob; ++b) {
+          REQUIRE(dram[j.out_addr + uint64_t((m * j.g.n + n) * ob + b)] == want[b]);
+          nonzero += want[b] != 0;
+        }
       }
     CHECK(nonzero > 0);
     const Stats& st = j.g.acc->stats();
-    CHECK(int64_t(st.dram_written) == j.g.m * j.g.n);  // codes only, no accumulator words
+    // Outputs only, no accumulator words.
+    CHECK(int64_t(st.dram_written) == j.g.m * j.g.n * ob);
+    CHECK(int64_t(st.postprocessed) == j.g.m * j.g.n);
   }
 }
 

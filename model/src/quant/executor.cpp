@@ -1,6 +1,8 @@
 #pragma GCC optimize("fp-contract=off")  // the same bits with or without FMA hardware
 #include "fp8sim/model/quant/executor.h"
 
+#include "fp8sim/model/requant.h"
+
 #include <cmath>
 #include <stdexcept>
 
@@ -31,6 +33,27 @@ void Executor::set_mode(ExecMode m) {
 
 bool Executor::nongemm_bf16_active() const {
   return recipe_.nongemm_bf16 && (mode_ == ExecMode::FakeQuant || mode_ == ExecMode::BitExact);
+}
+
+uint8_t Executor::gemm_output_code() const {
+  return static_cast<uint8_t>(nongemm_bf16_active() ? model::OutFormat::Bf16 : model::OutFormat::F32);
+}
+
+float GemmPost::scale(int64_t i, int64_t j) const {
+  return model::combined_scale(row_scales[row_scale_count == 1 ? 0 : i], col_scales[col_scale_count == 1 ? 0 : j]);
+}
+
+std::vector<float> postprocess_words(const model::GemmNumerics& num, const GemmPost& post, int64_t m, int64_t n,
+                                     const std::vector<model::AccWord>& words) {
+  std::vector<float> y(static_cast<size_t>(m * n));
+  const bool bf16 = post.out_code == static_cast<uint8_t>(model::OutFormat::Bf16);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      const float v = model::dequantize_word_bias(num, words[static_cast<size_t>(i * n + j)], post.scale(i, j),
+                                                  post.bias ? post.bias[j] : 0.0f, post.bias != nullptr);
+      y[static_cast<size_t>(i * n + j)] = bf16 ? model::round_to_bf16(v) : v;
+    }
+  return y;
 }
 
 void Executor::round_nongemm(float* x, size_t n) const {
@@ -121,27 +144,31 @@ void Executor::run_golden(const std::string& name, bool act_act, Format f, int64
   model::AccumulationOrder order;
   order.k_chunk = bitexact_.k_chunk;
   std::vector<model::AccWord> words;
+  ++golden_calls_;
+  golden_macs_ += static_cast<uint64_t>(m * k * n);
+  GemmPost post;
+  post.row_scales = a_scales.data();
+  post.row_scale_count = static_cast<int64_t>(a_scales.size());
+  post.col_scales = b_scales.data();
+  post.col_scale_count = static_cast<int64_t>(b_scales.size());
+  post.bias = bias;
+  post.out_code = gemm_output_code();
+  std::vector<float> out;
   if (backend_) {
-    words = backend_(GemmCall{name, act_act, num, m, k, n, a_codes, b_kn});
+    words = backend_(GemmCall{name, act_act, num, m, k, n, a_codes, b_kn, post, &out});
+    if (words.empty() && static_cast<int64_t>(out.size()) == m * n) {
+      std::copy(out.begin(), out.end(), y);
+      return;
+    }
     if (static_cast<int64_t>(words.size()) != m * n)
-      throw std::logic_error("Executor: the GEMM backend returned " + std::to_string(words.size()) + " words for '" +
-                             name + "', expected " + std::to_string(m * n));
+      throw std::logic_error("Executor: the GEMM backend returned " + std::to_string(words.size()) + " words and " +
+                             std::to_string(out.size()) + " outputs for '" + name + "', expected " +
+                             std::to_string(m * n));
   } else {
     words = model::golden_gemm(num, order, m, k, n, a_codes, b_kn);
   }
-  ++golden_calls_;
-  golden_macs_ += static_cast<uint64_t>(m * k * n);
-  for (int64_t i = 0; i < m; ++i) {
-    const double sa = a_scales.size() == 1 ? a_scales[0] : a_scales[static_cast<size_t>(i)];
-    for (int64_t j = 0; j < n; ++j) {
-      const double sb = b_scales.size() == 1 ? b_scales[0] : b_scales[static_cast<size_t>(j)];
-      // The accumulator's value times both scales, rounded once to float32 (the post-processing unit's
-      // dequantization), then the float32 bias.
-      float v = static_cast<float>(model::acc_word_value(num, words[static_cast<size_t>(i * n + j)]) * sa * sb);
-      if (bias) v += bias[j];
-      y[i * n + j] = v;
-    }
-  }
+  out = postprocess_words(num, post, m, n, words);
+  std::copy(out.begin(), out.end(), y);
 }
 
 bool Executor::prepare_input(const LinearParams& p, const float* x, size_t n, std::vector<float>* quantized) {
@@ -191,11 +218,12 @@ void Executor::linear(const LinearParams& p, const float* x, int64_t m, float* y
     }
     if (input_prepared) {
       nn::sgemm_nt_packed(m, x, p.k, wc.deq, y, p.n, bias);
-      return;
+    } else {
+      std::vector<float> xq;
+      quantize_act(f, p.name + ".input", x, m, p.k, gi.a_scale, &xq, nullptr, &row_scales);
+      nn::sgemm_nt_packed(m, xq.data(), p.k, wc.deq, y, p.n, bias);
     }
-    std::vector<float> xq;
-    quantize_act(f, p.name + ".input", x, m, p.k, gi.a_scale, &xq, nullptr, &row_scales);
-    nn::sgemm_nt_packed(m, xq.data(), p.k, wc.deq, y, p.n, bias);
+    round_nongemm(y, static_cast<size_t>(m * p.n));  // delivered in BF16 as the bit-exact path does
     return;
   }
   // BitExact
@@ -230,6 +258,7 @@ void Executor::matmul(const std::string& name, const float* a, const float* b, i
     quantize_act(f, name + ".a", a, m, k, gi.a_scale, &aq, nullptr, &sa);
     quantize_act(f, name + ".b", b, n, k, gi.b_scale, &bq, nullptr, &sb);
     nn::sgemm_nt(m, n, k, aq.data(), k, bq.data(), k, y, n);
+    round_nongemm(y, static_cast<size_t>(m * n));  // delivered in BF16 as the bit-exact path does
     return;
   }
   std::vector<uint8_t> ac, bc;

@@ -119,6 +119,8 @@ struct EventCounts {
   std::vector<BufferTraffic> buffers;
   uint64_t dram_bytes_read = 0;
   uint64_t dram_bytes_written = 0;
+  uint64_t postprocessed = 0;  // outputs through the post-processing unit
+  uint64_t buffer_adds = 0;    // words added into the accumulating output buffer (K tiles after the first)
   uint32_t rows = 0, cols = 0;
   double clock_mhz = 0;
 };
@@ -132,6 +134,8 @@ struct EnergyBreakdown {
   double sram_pj = 0;
   double dram_pj = 0;
   double leakage_pj = 0;
+  double postproc_pj = 0;  // post-processing unit
+  double adder_pj = 0;     // accumulating output buffer's adders
   double total_pj = 0;
   // detail of mac_pj
   double multiplier_pj = 0, accumulator_pj = 0, operand_register_pj = 0;

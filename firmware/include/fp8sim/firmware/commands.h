@@ -18,7 +18,8 @@ enum class Opcode : uint8_t {
   LoadActivations = 2,  // DRAM -> input buffer, one 2-D tile (optionally transposed, zero-padded)
   Compute = 3,          // stream a tile through the array into the accumulator buffer (flag Accumulate)
   PostProcess = 4,      // accumulator buffer -> DRAM through the post-processing unit: dequantize with
-                        // per-column scales, add bias, requantize to the next layer's format (1 byte per output)
+                        // per-column (and per-row) scales, add bias, requantize to the consumer's format
+                        // (INT8/FP8 code, BF16 or F32: model/requant.h)
   Store = 5,            // accumulator buffer -> DRAM, one 2-D tile of accumulator words
   Barrier = 6,          // waits until every unit is idle and every earlier command has completed
   End = 7,              // end of the stream
@@ -29,6 +30,8 @@ inline constexpr int kOpcodeCount = 8;
 enum : uint8_t {
   kFlagTranspose = 1u << 0,   // loads: the buffer tile is the transpose of the DRAM tile
   kFlagAccumulate = 1u << 1,  // Compute: add the tile's results into the output words (else start from +0)
+  kFlagBias = 1u << 2,        // PostProcess: add the column biases at bias_addr
+  kFlagRowScales = 1u << 3,   // PostProcess: scale = float32(row_scale[r] * scale[c]) (row scales at row_scale_addr)
 };
 
 // Which on-chip buffer a field refers to.
@@ -60,10 +63,12 @@ struct Command {
   uint32_t k = 0;  // valid reduction length of this tile (WS: <= array rows; OS: beats streamed)
   uint32_t n = 0;  // valid output columns (<= array cols)
 
-  // PostProcess (besides the Store fields, with dram_addr/dram_stride addressing the 1-byte output codes):
+  // PostProcess (besides the Store fields, with dram_addr/dram_stride addressing the outputs, of
+  // model::out_format_bytes(out_fmt) bytes each):
   uint64_t scale_addr = 0, bias_addr = 0;  // DRAM: cols float32 scales, cols float32 biases (this tile's columns)
-  uint8_t out_fmt = 0;                     // 0: INT8; 1 + model::Fp8Kind: that FP8 format
+  uint8_t out_fmt = 0;                     // model::OutFormat code: 0 INT8; 1 + model::Fp8Kind; BF16; F32
   uint32_t out_scale = 0;                  // float32 bits of the output scale (code = quantize(y / out_scale))
+  uint64_t row_scale_addr = 0;             // kFlagRowScales: rows float32 scales (this tile's rows)
 
   friend bool operator==(const Command& x, const Command& y);
   friend bool operator!=(const Command& x, const Command& y) { return !(x == y); }

@@ -26,14 +26,19 @@
 
 namespace fp8sim::firmware {
 
-// Optional post-processing of a GEMM's outputs (instead of storing accumulator words): per output column n,
-// y = float(C[m][n]) * scale[n] + bias[n] in float32, then requantized to out_fmt with out_scale; one byte per
-// output at out_addr, row stride N.
+// Optional post-processing of a GEMM's outputs (instead of storing accumulator words), with the arithmetic of
+// model/requant.h: s = float32(row_scale[m] * scale[n]) (row scales only when row_scales, else s = scale[n]),
+// y = value(C[m][n]) * s rounded once to float32, + bias[n] when has_bias, then converted to out_fmt
+// (model::OutFormat code; INT8/FP8 with out_scale). Outputs of model::out_format_bytes(out_fmt) bytes at
+// out_addr, row stride N outputs.
 struct PostProcessSpec {
   bool enabled = false;
-  uint64_t scale_addr = 0, bias_addr = 0, out_addr = 0;  // N float32 scales, N float32 biases, M x N codes
-  uint8_t out_fmt = 0;                                    // 0 INT8, 1 + model::Fp8Kind
+  uint64_t scale_addr = 0, bias_addr = 0, out_addr = 0;  // N float32 scales, N float32 biases, M x N outputs
+  uint8_t out_fmt = 0;
   float out_scale = 1.0f;
+  bool has_bias = false;
+  bool row_scales = false;
+  uint64_t row_scale_addr = 0;  // M float32 row scales
 };
 
 struct GemmSpec {

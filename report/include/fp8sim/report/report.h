@@ -41,9 +41,11 @@ struct Stalls {  // cycles lost, by cause
   uint64_t total() const { return dram_wait + buffer_conflict + fill_drain; }
 };
 
-struct Energy {  // pJ
+struct Energy {  // pJ, by unit
   double mac = 0, sram = 0, dram = 0, leakage = 0;
-  double total() const { return mac + sram + dram + leakage; }
+  double post_processing = 0;     // post-processing unit: dequantize, bias, convert
+  double accumulator_adders = 0;  // the accumulating output buffer's adders (K tiles summed)
+  double total() const { return mac + sram + dram + leakage + post_processing + accumulator_adders; }
 };
 
 struct Traffic {  // bytes

@@ -68,6 +68,8 @@ struct Stats {
   uint64_t array_idle = 0;         // no Compute to run
   uint64_t dma_busy = 0, dma_stall_conflict = 0, dma_wait_deps = 0;
   uint64_t macs = 0;               // useful multiply-accumulates (valid m * k * n of every tile)
+  uint64_t postprocessed = 0;      // outputs converted by the post-processing unit
+  uint64_t buffer_adds = 0;        // words added into earlier sums in the accumulator buffer (Accumulate)
   uint64_t first_beat_cycle = 0, last_output_cycle = 0;  // of the whole run (array-level span)
   BufferStats input, weight, output;
   uint64_t dram_read = 0, dram_written = 0;

@@ -18,10 +18,23 @@ namespace fp8sim::sim {
 std::vector<uint8_t> random_codes(const model::GemmNumerics& num, bool b_operand, int64_t count, std::mt19937_64& rng,
                                   unsigned special_per_mille = 0);
 
+// On-chip post-processing of a GEMM's outputs (firmware::PostProcessSpec): the parameters the job places in
+// DRAM and the output format.
+struct GemmPostJob {
+  std::vector<float> col_scales;  // n values
+  std::vector<float> row_scales;  // m values, or empty (then the column scales are the whole scale)
+  std::vector<float> bias;        // n values, or empty
+  uint8_t out_fmt = 0;            // model::OutFormat code
+  float out_scale = 1.0f;         // INT8/FP8 outputs
+};
+
 struct GemmJob {
   int64_t m = 0, k = 0, n = 0;
   std::vector<uint8_t> a, b;
   uint64_t a_addr = 0, b_addr = 0, c_addr = 0;
+  bool post = false;       // outputs leave through the post-processing unit (out_addr) instead of as words
+  uint64_t out_addr = 0;
+  uint8_t out_fmt = 0;
   firmware::LoweredGemm lowered;
   std::unique_ptr<Accelerator> acc;
 
@@ -30,9 +43,13 @@ struct GemmJob {
   std::vector<model::AccWord> golden() const;
   // Number of differing words; the first few described in *report.
   size_t compare(std::string* report = nullptr) const;
+  // post: the M x N post-processed outputs as bytes (model::out_format_bytes(out_fmt) each).
+  std::vector<uint8_t> outputs() const;
 };
 
+// Places A and B (and, with post, the scales, biases and room for the outputs) in a fresh accelerator's DRAM
+// and loads the lowered stream. Throws std::invalid_argument when the GEMM does not fit the configuration.
 GemmJob make_gemm_job(const AcceleratorConfig& cfg, int64_t m, int64_t k, int64_t n, std::vector<uint8_t> a,
-                      std::vector<uint8_t> b, Engine engine = Engine::Model);
+                      std::vector<uint8_t> b, Engine engine = Engine::Model, const GemmPostJob* post = nullptr);
 
 }  // namespace fp8sim::sim

@@ -4,8 +4,10 @@
 //   FakeQuant  weights and activations go through quantize -> dequantize, the GEMM itself in float32;
 //   BitExact   operands are encoded to FP8/INT8 codes and multiplied by model/'s golden GEMM with the
 //              chosen accumulator (the numbers the array produces), then scaled back to float32:
-//              y[m][n] = acc[m][n] * s_a[m] * s_w[n] + bias[n] (s_a per tensor or per token, s_w per tensor
-//              or per channel).
+//              y[m][n] = acc[m][n] * float32(s_a[m] * s_w[n]) rounded once, + bias[n] (s_a per tensor or per
+//              token, s_w per tensor or per channel): model/requant.h, the post-processing unit's arithmetic.
+// In the quantized modes GEMM outputs are delivered in BF16 when recipe.nongemm_bf16 (the non-GEMM operations
+// that read them run in BF16), else in float32.
 // In the quantized modes the non-GEMM operations the network marks with round_nongemm() are rounded to BF16
 // (recipe.nongemm_bf16).
 //
@@ -44,9 +46,27 @@ struct BitExactOptions {
   int64_t k_chunk = 0;  // Float32 accumulation order (model::AccumulationOrder)
 };
 
+// How a GEMM's accumulator words become the float outputs the network continues with: the post-processing
+// arithmetic of model/requant.h. s = float32(row_scale * col_scale) per output, y = value(word) * s rounded
+// once, + bias, then BF16 (recipe.nongemm_bf16: the non-GEMM operations that read it run in BF16) or F32.
+struct GemmPost {
+  const float* row_scales = nullptr;  // activation scale: 1 (per tensor) or m (per token) values
+  int64_t row_scale_count = 1;
+  const float* col_scales = nullptr;  // weight scale: 1 (per tensor) or n (per channel) values
+  int64_t col_scale_count = 1;
+  const float* bias = nullptr;        // n values, or none
+  uint8_t out_code = 0;               // model::OutFormat::Bf16 or F32
+  float scale(int64_t i, int64_t j) const;  // the combined scale of output (i, j)
+};
+// The host's post-processing of m x n words (what the accelerator's post-processing unit computes).
+std::vector<float> postprocess_words(const model::GemmNumerics& num, const GemmPost& post, int64_t m, int64_t n,
+                                     const std::vector<model::AccWord>& words);
+
 // One bit-exact GEMM handed to a GemmBackend: A (m x k) and B (k x n) operand codes, row-major, and the
 // numerics of the array that must compute it. The backend returns the m x n accumulator words and the
 // AccumulationOrder it summed in (its k_chunk; the caller's BitExactOptions::k_chunk does not apply).
+// A backend that runs the post-processing itself (on-chip requantization) instead fills *post_out with the
+// m x n outputs `post` describes and returns no words.
 struct GemmCall {
   const std::string& name;  // the layer (linear) or matmul name
   bool act_act = false;
@@ -54,9 +74,11 @@ struct GemmCall {
   int64_t m = 0, k = 0, n = 0;
   const uint8_t* a = nullptr;
   const uint8_t* b_kn = nullptr;
+  GemmPost post = {};
+  std::vector<float>* post_out = nullptr;
 };
 // Where BitExact GEMMs run: unset, model::golden_gemm on the host; set (simrun), e.g. the simulated
-// accelerator. It must return exactly m * n words.
+// accelerator. It must return exactly m * n words, or none with *post_out filled.
 using GemmBackend = std::function<std::vector<model::AccWord>(const GemmCall&)>;
 
 // What the quantizer decided for one GEMM.
@@ -110,6 +132,9 @@ class Executor {
   // BF16 rounding of non-GEMM results in the quantized modes (no-op otherwise).
   void round_nongemm(float* x, size_t n) const;
   bool nongemm_bf16_active() const;
+  // The format quantized GEMMs deliver their outputs in: BF16 when nongemm_bf16_active(), else F32
+  // (model::OutFormat code).
+  uint8_t gemm_output_code() const;
 
   // Turns the observers into static activation scales (and warns about empty / degenerate ones).
   void finish_calibration();
