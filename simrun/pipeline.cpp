@@ -15,6 +15,7 @@
 #include "fp8sim/model/format.h"
 #include "fp8sim/model/requant.h"
 #include "fp8sim/sim/gemm_run.h"
+#include "fp8sim/sim/vector_unit.h"
 
 namespace fp8sim::simrun {
 
@@ -357,6 +358,22 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
     return words;
   };
 
+  // The vector unit: every non-GEMM operation of the bit-exact run, costed by sim/vector_unit.h.
+  struct VecAgg {
+    uint64_t calls = 0, elements = 0, cycles = 0, adds = 0, muls = 0, funcs = 0;
+  };
+  std::vector<VecAgg> vec(quant::kVectorOpCount);
+  opt.vector_hook = [&](const quant::VectorCall& v) {
+    const sim::VectorCost c = sim::vector_op_cost(cfg.vector, v.op, v.rows, v.cols);
+    VecAgg& a = vec[static_cast<size_t>(v.op)];
+    ++a.calls;
+    a.elements += c.elements;
+    a.cycles += c.cycles;
+    a.adds += c.adds;
+    a.muls += c.muls;
+    a.funcs += c.funcs;
+  };
+
   const workloads::RunResult res = setup.workload->compare_with_fp32(opt);
 
   report::FormatRun& run = out.run;
@@ -387,6 +404,24 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
   cost::EventCounts ec = event_counts(cfg, sim::Stats{});
   std::vector<std::string> an;
   const cost::AreaBreakdown area = cost::area(*setup.energy, *setup.area, ec, &an);
+  // The vector unit's operations run after the GEMM that feeds them (no overlap): their cycles add to the
+  // network's latency, their energy is the vector unit's plus the accelerator's leakage over those cycles.
+  for (int op = 0; op < quant::kVectorOpCount; ++op) {
+    const VecAgg& a = vec[size_t(op)];
+    if (!a.calls) continue;
+    report::VectorOpRow row;
+    row.op = quant::vector_op_name(static_cast<quant::VectorOp>(op));
+    row.calls = a.calls, row.elements = a.elements, row.cycles = a.cycles;
+    std::vector<std::string> vn;
+    const double dyn = cost::vector_energy_pj(*setup.energy, a.adds, a.muls, a.funcs, &vn);
+    notes.insert(vn.begin(), vn.end());
+    const double leak = cost::leakage_pj(*setup.energy, area.total_um2, a.cycles, cfg.clock_mhz);
+    row.energy_pj = dyn + leak;
+    run.totals.cycles += a.cycles;
+    run.totals.energy_pj.vector_unit += dyn;
+    run.totals.energy_pj.leakage += leak;
+    run.vector_ops.push_back(row);
+  }
   notes.insert(an.begin(), an.end());
   run.totals.area.array_um2 = area.array_um2;
   run.totals.area.buffers_um2 = area.buffers_um2;

@@ -209,6 +209,25 @@ AreaBreakdown area(const EnergyTable& t, const AreaTable& a, const EventCounts& 
   return r;
 }
 
+double vector_energy_pj(const EnergyTable& t, uint64_t adds, uint64_t muls, uint64_t funcs,
+                        std::vector<std::string>* notes) {
+  const auto prim = [&](const char* k) {
+    const auto it = t.primitives_pj.find(k);
+    if (it == t.primitives_pj.end()) throw CostError(t.path + ": primitives_pj." + k + ": missing");
+    return it->second.value;
+  };
+  const double add = prim("fp16_add"), mul = prim("fp16_mul");
+  if (notes)
+    notes->push_back("vector unit: a BF16 add/multiply costs Horowitz's FP16 figure (assumption); exp, erf, tanh, "
+                     "reciprocal and rsqrt cost four multiply-adds each (assumption)");
+  return static_cast<double>(adds) * add + static_cast<double>(muls) * mul + static_cast<double>(funcs) * 4.0 * (add + mul);
+}
+
+double leakage_pj(const EnergyTable& t, double area_um2, uint64_t cycles, double clock_mhz) {
+  if (!(clock_mhz > 0)) throw CostError("leakage: clock_mhz must be greater than zero");
+  return t.leakage_nw_per_um2.value * area_um2 * (static_cast<double>(cycles) / (clock_mhz * 1e6)) * 1e3;
+}
+
 CostResult evaluate(const EnergyTable& t, const AreaTable& a, const EventCounts& e) {
   CostResult r;
   r.energy = energy(t, a, e, &r.notes);

@@ -404,6 +404,7 @@ std::string to_html(const RunReport& r) {
   trow("SRAM energy (pJ)", [](const FormatRun& f) { return fmt_sig(f.totals.energy_pj.sram, 6); });
   trow("post-processing energy (pJ)", [](const FormatRun& f) { return fmt_sig(f.totals.energy_pj.post_processing, 6); });
   trow("accumulator adder energy (pJ)", [](const FormatRun& f) { return fmt_sig(f.totals.energy_pj.accumulator_adders, 6); });
+  trow("vector unit energy (pJ)", [](const FormatRun& f) { return fmt_sig(f.totals.energy_pj.vector_unit, 6); });
   trow("DRAM energy (pJ)", [](const FormatRun& f) { return fmt_sig(f.totals.energy_pj.dram, 6); });
   trow("leakage energy (pJ)", [](const FormatRun& f) { return fmt_sig(f.totals.energy_pj.leakage, 6); });
   trow("energy per MAC (pJ)", [](const FormatRun& f) { return fmt_sig(energy_per_mac_pj(f), 6); });

@@ -109,7 +109,8 @@ void validate_run(const FormatRun& r, const std::string& where) {
   }
   for (double e : {r.totals.energy_pj.mac, r.totals.energy_pj.sram, r.totals.energy_pj.dram,
                    r.totals.energy_pj.leakage, r.totals.energy_pj.post_processing,
-                   r.totals.energy_pj.accumulator_adders, r.totals.area.array_um2, r.totals.area.buffers_um2})
+                   r.totals.energy_pj.accumulator_adders, r.totals.energy_pj.vector_unit, r.totals.area.array_um2,
+                   r.totals.area.buffers_um2})
     if (!(e >= 0) || !std::isfinite(e)) fail("totals: energies and areas must be finite and non-negative");
 }
 }  // namespace
@@ -144,6 +145,7 @@ oj energy_json(const Energy& e) {
   j["leakage"] = num(e.leakage);
   j["post_processing"] = num(e.post_processing);
   j["accumulator_adders"] = num(e.accumulator_adders);
+  j["vector_unit"] = num(e.vector_unit);
   return j;
 }
 oj stalls_json(const Stalls& s) {
@@ -205,6 +207,16 @@ oj run_json(const FormatRun& r) {
     x["energy_pj"] = num(l.energy_pj.total());
     x["energy_breakdown_pj"] = energy_json(l.energy_pj);
     j["layers"].push_back(x);
+  }
+  j["vector_ops"] = oj::array();
+  for (const auto& v : r.vector_ops) {
+    oj x;
+    x["op"] = v.op;
+    x["calls"] = v.calls;
+    x["elements"] = v.elements;
+    x["cycles"] = v.cycles;
+    x["energy_pj"] = num(v.energy_pj);
+    j["vector_ops"].push_back(x);
   }
   const Totals& t = r.totals;
   oj tj;
@@ -420,6 +432,13 @@ std::string to_text(const RunReport& r) {
                         fmt_count(l.traffic.sram_read + l.traffic.sram_written),
                         fmt_count(l.traffic.dram_read + l.traffic.dram_written), fmt_sig(l.energy_pj.total(), 6)});
     os << t.render();
+    if (!f->vector_ops.empty()) {
+      os << "Vector unit (non-GEMM operations), " << f->format << ":\n";
+      Table v{{"operation", "calls", "elements", "cycles", "energy pJ"}, {false, true, true, true, true}, {}};
+      for (const auto& o : f->vector_ops)
+        v.rows.push_back({o.op, fmt_count(o.calls), fmt_count(o.elements), fmt_count(o.cycles), fmt_sig(o.energy_pj, 6)});
+      os << v.render();
+    }
   }
 
   if (r.samples <= 1)
@@ -456,6 +475,7 @@ std::string to_text(const RunReport& r) {
   row("  leakage (pJ)", [](const FormatRun& f) { return fmt_sig(f.totals.energy_pj.leakage, 6); });
   row("  post-processing (pJ)", [](const FormatRun& f) { return fmt_sig(f.totals.energy_pj.post_processing, 6); });
   row("  accumulator adders (pJ)", [](const FormatRun& f) { return fmt_sig(f.totals.energy_pj.accumulator_adders, 6); });
+  row("  vector unit (pJ)", [](const FormatRun& f) { return fmt_sig(f.totals.energy_pj.vector_unit, 6); });
   row("energy per MAC (pJ)", [](const FormatRun& f) { return fmt_sig(energy_per_mac_pj(f), 6); });
   row("TOPS/W", [](const FormatRun& f) { return fmt_sig(tops_per_w(f), 6); });
   row("TOPS/mm^2", [](const FormatRun& f) { return fmt_sig(tops_per_mm2(f), 6); });

@@ -82,6 +82,12 @@ void check_format_run(const json& fr, const std::string& text, bool rtl) {
     CHECK(l.at("pe_utilization").get<double>() <= 1);
     CHECK(l.at("cycles").get<uint64_t>() * 64 >= l.at("macs").get<uint64_t>());  // at most 64 MACs per cycle
   }
+  // ... plus the vector unit's non-GEMM operations, which run after the GEMMs that feed them.
+  for (const json& v : fr.at("vector_ops")) {
+    cycles += v.at("cycles").get<uint64_t>();
+    energy += v.at("energy_pj").get<double>();
+    CHECK(v.at("cycles").get<uint64_t>() > 0);
+  }
   const json& t = fr.at("totals");
   CHECK(t.at("cycles").get<uint64_t>() == cycles);
   CHECK(t.at("macs").get<uint64_t>() == macs);
@@ -95,7 +101,7 @@ void check_format_run(const json& fr, const std::string& text, bool rtl) {
   const json& e = t.at("energy_breakdown_pj");
   CHECK(e.at("mac").get<double>() + e.at("sram").get<double>() + e.at("dram").get<double>() +
             e.at("leakage").get<double>() + e.at("post_processing").get<double>() +
-            e.at("accumulator_adders").get<double>() ==
+            e.at("accumulator_adders").get<double>() + e.at("vector_unit").get<double>() ==
         Approx(t.at("energy_pj").get<double>()).epsilon(1e-6));
   CHECK(e.at("post_processing").get<double>() > 0);  // every output left through the post-processing unit
   CHECK(fr.at("accuracy").contains("metric"));

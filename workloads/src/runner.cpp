@@ -528,6 +528,7 @@ RunResult Workload::compare_with_fp32(const RunOptions& opt) const {
   m.prepare(ex, opt, calib, res);
   res.calibration_seconds = since(tc);
   if (opt.gemm_backend) ex.set_gemm_backend(opt.gemm_backend);
+  if (opt.vector_hook) ex.set_vector_hook(opt.vector_hook);
   std::vector<float> all_ref, all_q;
   double cos_sum = 0.0;
   size_t cos_n = 0, ok_q = 0, ok_ref = 0;

@@ -35,6 +35,17 @@ bool Executor::nongemm_bf16_active() const {
   return recipe_.nongemm_bf16 && (mode_ == ExecMode::FakeQuant || mode_ == ExecMode::BitExact);
 }
 
+const char* vector_op_name(VectorOp op) {
+  static const char* const names[kVectorOpCount] = {"layer_norm", "softmax", "gelu", "add", "relu", "pool", "tanh"};
+  const auto i = static_cast<unsigned>(op);
+  return i < static_cast<unsigned>(kVectorOpCount) ? names[i] : "?";
+}
+
+void Executor::vector_op(VectorOp op, int64_t rows, int64_t cols, float* x) const {
+  round_nongemm(x, static_cast<size_t>(op == VectorOp::Pool ? cols : rows * cols));
+  if (mode_ == ExecMode::BitExact && vector_hook_) vector_hook_(VectorCall{op, rows, cols});
+}
+
 uint8_t Executor::gemm_output_code() const {
   return static_cast<uint8_t>(nongemm_bf16_active() ? model::OutFormat::Bf16 : model::OutFormat::F32);
 }

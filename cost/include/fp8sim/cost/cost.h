@@ -188,6 +188,15 @@ AreaBreakdown area(const EnergyTable& t, const AreaTable& a, const EventCounts& 
                    std::vector<std::string>* notes = nullptr);
 CostResult evaluate(const EnergyTable& t, const AreaTable& a, const EventCounts& e);
 
+// The vector unit's dynamic energy (BF16 element operations, sim/vector_unit.h): adds x E(FP16 add) + muls x
+// E(FP16 mult) + funcs x (4 E(FP16 mult) + 4 E(FP16 add)). Assumptions (said in *notes): a BF16 operation costs
+// what Horowitz's FP16 one does; exp, erf, tanh, reciprocal and reciprocal square root cost four
+// multiply-adds each (a short polynomial or Newton iteration).
+double vector_energy_pj(const EnergyTable& t, uint64_t adds, uint64_t muls, uint64_t funcs,
+                        std::vector<std::string>* notes = nullptr);
+// Leakage of `area_um2` (at the energy table's node) over `cycles` at clock_mhz, in pJ.
+double leakage_pj(const EnergyTable& t, double area_um2, uint64_t cycles, double clock_mhz);
+
 // One row per figure the model uses, with value, unit, source and whether it is an assumption, including the
 // derived per-kind PE energies: for the reports' "cost model" table.
 struct ModelFigureRow {

@@ -44,8 +44,9 @@ struct Stalls {  // cycles lost, by cause
 struct Energy {  // pJ, by unit
   double mac = 0, sram = 0, dram = 0, leakage = 0;
   double post_processing = 0;     // post-processing unit: dequantize, bias, convert
+  double vector_unit = 0;         // vector unit: the non-GEMM operations
   double accumulator_adders = 0;  // the accumulating output buffer's adders (K tiles summed)
-  double total() const { return mac + sram + dram + leakage + post_processing + accumulator_adders; }
+  double total() const { return mac + sram + dram + leakage + post_processing + accumulator_adders + vector_unit; }
 };
 
 struct Traffic {  // bytes
@@ -99,10 +100,18 @@ struct VerificationCheck {
 };
 
 // One format's run: the chosen format, and each compared one.
+// The vector unit's work of a run, per operation kind (sim/vector_unit.h).
+struct VectorOpRow {
+  std::string op;  // "softmax", "layer_norm", ...
+  uint64_t calls = 0, elements = 0, cycles = 0;
+  double energy_pj = 0;
+};
+
 struct FormatRun {
   std::string format;  // "e4m3", "int8", ...
   ConfigSummary config;
   std::vector<LayerRow> layers;
+  std::vector<VectorOpRow> vector_ops;  // Totals::cycles and energy include them
   Totals totals;
   Accuracy accuracy;
   std::vector<VerificationCheck> verification;  // the first is the primary reference

@@ -8,6 +8,7 @@
 
 #include "fp8sim/firmware/hardware.h"
 #include "fp8sim/sim/systolic_array.h"
+#include "fp8sim/sim/vector_unit.h"
 
 namespace fp8sim::sim {
 
@@ -31,6 +32,7 @@ struct AcceleratorConfig {
   ArrayParams array;
   SramConfig input_buffer, weight_buffer, output_buffer;
   DramConfig dram;
+  VectorUnitConfig vector;   // [vector]: the BF16 vector unit of the non-GEMM operations
   int64_t os_k_tile = 0;     // lowering: OS K tile (0: as large as the buffers allow)
   int queue_depth = 4;       // commands each unit may hold beyond the one executing
 

@@ -40,6 +40,7 @@ struct RunOptions {
   bool quiet_warnings = true;
   // compare_with_fp32 (simrun --workload):
   quant::GemmBackend gemm_backend;         // BitExact GEMMs run here (empty: the host golden GEMM)
+  quant::VectorHook vector_hook;           // BitExact non-GEMM operations are reported here (simrun: vector unit)
   std::vector<size_t> items;               // explicit item indices to evaluate (empty: the range above)
   // Called before each quantized item (and once at the end): items done, items in all, and the GEMM MACs and
   // GEMM calls of the FP32 pass over all items (known once the FP32 reference ran: for progress displays).

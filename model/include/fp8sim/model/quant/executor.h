@@ -38,6 +38,20 @@ struct LinearParams {
 };
 
 enum class ExecMode : uint8_t { Fp32, Calibrate, FakeQuant, BitExact };
+
+// The non-GEMM operations of the networks, as the accelerator's vector unit executes them. A network reports
+// each one through Executor::vector_op() with its shape: `rows` independent rows of `cols` elements (softmax
+// and LayerNorm reduce along a row; Pool averages `rows` pixels per channel, `cols` channels).
+enum class VectorOp : uint8_t { LayerNorm = 0, Softmax = 1, Gelu = 2, Add = 3, Relu = 4, Pool = 5, Tanh = 6 };
+inline constexpr int kVectorOpCount = 7;
+const char* vector_op_name(VectorOp op);  // "layer_norm", "softmax", "gelu", "add", "relu", "pool", "tanh"
+struct VectorCall {
+  VectorOp op;
+  int64_t rows = 0, cols = 0;
+};
+// Where BitExact non-GEMM operations are accounted (simrun: the vector unit's cycles and energy). Their values
+// are computed by the network's reference code (model/, BF16 in the quantized modes) either way.
+using VectorHook = std::function<void(const VectorCall&)>;
 std::string to_string(ExecMode m);
 
 // Accumulator of the bit-exact path for FP8 (INT8 always uses Int32).
@@ -116,6 +130,8 @@ class Executor {
   void set_bit_exact_options(const BitExactOptions& o) { bitexact_ = o; }
   // BitExact GEMMs go to `b` instead of the host golden GEMM (empty function: back to the golden GEMM).
   void set_gemm_backend(GemmBackend b) { backend_ = std::move(b); }
+  // BitExact non-GEMM operations are reported to `h` (empty: not reported).
+  void set_vector_hook(VectorHook h) { vector_hook_ = std::move(h); }
   Warnings& warnings() { return warnings_; }
 
   // y[m][n] = x[m][k] . W^T + b. y must not alias x. input_prepared: x already went through prepare_input()
@@ -131,6 +147,9 @@ class Executor {
   void matmul(const std::string& name, const float* a, const float* b, int64_t m, int64_t k, int64_t n, float* y);
   // BF16 rounding of non-GEMM results in the quantized modes (no-op otherwise).
   void round_nongemm(float* x, size_t n) const;
+  // A non-GEMM operation's result x (rows x cols values; Pool: cols values): rounded as round_nongemm() does,
+  // and in BitExact mode reported to the vector hook.
+  void vector_op(VectorOp op, int64_t rows, int64_t cols, float* x) const;
   bool nongemm_bf16_active() const;
   // The format quantized GEMMs deliver their outputs in: BF16 when nongemm_bf16_active(), else F32
   // (model::OutFormat code).
@@ -176,6 +195,7 @@ class Executor {
   ExecMode mode_ = ExecMode::Fp32;
   BitExactOptions bitexact_;
   GemmBackend backend_;
+  VectorHook vector_hook_;
   Warnings warnings_;
   bool calibrated_ = false;
   std::vector<std::string> order_;
