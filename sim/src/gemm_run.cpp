@@ -24,7 +24,8 @@ std::vector<uint8_t> random_codes(const model::GemmNumerics& num, bool b_operand
 }
 
 GemmJob make_gemm_job(const AcceleratorConfig& cfg, int64_t m, int64_t k, int64_t n, std::vector<uint8_t> a,
-                      std::vector<uint8_t> b, Engine engine, const GemmPostJob* post) {
+                      std::vector<uint8_t> b, Engine engine, const GemmPostJob* post,
+                      const firmware::Mapping* mapping) {
   GemmJob j;
   j.m = m, j.k = k, j.n = n;
   j.a = std::move(a);
@@ -54,7 +55,7 @@ GemmJob make_gemm_job(const AcceleratorConfig& cfg, int64_t m, int64_t k, int64_
     g.post.row_scales = !post->row_scales.empty();
     dram = j.out_addr + uint64_t(m * n * model::out_format_bytes(post->out_fmt));
   }
-  j.lowered = firmware::lower_gemm(cfg.target(), g);
+  j.lowered = mapping ? firmware::lower_gemm(cfg.target(), g, *mapping) : firmware::lower_gemm(cfg.target(), g);
   std::vector<firmware::Command> cmds = j.lowered.commands;
   firmware::finish_stream(cmds);
   j.acc = std::make_unique<Accelerator>(cfg, dram, engine);

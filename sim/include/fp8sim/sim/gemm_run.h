@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "fp8sim/firmware/lowering.h"
+#include "fp8sim/firmware/mapper.h"
 #include "fp8sim/sim/accelerator.h"
 
 namespace fp8sim::sim {
@@ -49,7 +50,10 @@ struct GemmJob {
 
 // Places A and B (and, with post, the scales, biases and room for the outputs) in a fresh accelerator's DRAM
 // and loads the lowered stream. Throws std::invalid_argument when the GEMM does not fit the configuration.
+// mapping: lower with this mapping (firmware/mapper.h; e.g. choose_mapping(cfg.target(), spec, objective), with
+// spec's post fields as here); null: today's fixed order, lower_gemm(t, g).
 GemmJob make_gemm_job(const AcceleratorConfig& cfg, int64_t m, int64_t k, int64_t n, std::vector<uint8_t> a,
-                      std::vector<uint8_t> b, Engine engine = Engine::Model, const GemmPostJob* post = nullptr);
+                      std::vector<uint8_t> b, Engine engine = Engine::Model, const GemmPostJob* post = nullptr,
+                      const firmware::Mapping* mapping = nullptr);
 
 }  // namespace fp8sim::sim
