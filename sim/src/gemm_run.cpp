@@ -73,6 +73,31 @@ GemmJob make_gemm_job(const AcceleratorConfig& cfg, int64_t m, int64_t k, int64_
   return j;
 }
 
+GemmJob make_conv_job(const AcceleratorConfig& cfg, const firmware::ConvSpec& c, const std::vector<uint8_t>& input_nhwc,
+                      std::vector<uint8_t> b, Engine engine, const firmware::Mapping* mapping, uint8_t pad_code) {
+  if (input_nhwc.size() != size_t(c.batch * c.in_h * c.in_w * c.in_c))
+    throw std::invalid_argument("make_conv_job: input size differs from batch * in_h * in_w * in_c");
+  GemmJob j;
+  j.a = firmware::im2col(c, input_nhwc.data(), pad_code);  // host side only, for golden()
+  j.m = c.batch * c.out_h() * c.out_w(), j.k = c.kh * c.kw * c.in_c, j.n = c.out_c;
+  if (b.size() != size_t(j.k * j.n)) throw std::invalid_argument("make_conv_job: weights are not K x out_c");
+  j.b = std::move(b);
+  const auto align = [](uint64_t x) { return (x + 63) / 64 * 64; };
+  j.a_addr = 0;
+  j.b_addr = align(input_nhwc.size());
+  j.c_addr = align(j.b_addr + j.b.size());
+  const uint64_t dram = j.c_addr + uint64_t(j.m * j.n * cfg.word_bytes());
+  const firmware::GemmSpec g = firmware::conv_as_gemm(c, j.a_addr, j.b_addr, j.c_addr, 0, true, pad_code);
+  j.lowered = mapping ? firmware::lower_gemm(cfg.target(), g, *mapping) : firmware::lower_gemm(cfg.target(), g);
+  std::vector<firmware::Command> cmds = j.lowered.commands;
+  firmware::finish_stream(cmds);
+  j.acc = std::make_unique<Accelerator>(cfg, dram, engine);
+  std::copy(input_nhwc.begin(), input_nhwc.end(), j.acc->dram().begin() + j.a_addr);
+  std::copy(j.b.begin(), j.b.end(), j.acc->dram().begin() + j.b_addr);
+  j.acc->load_program(std::move(cmds));
+  return j;
+}
+
 std::vector<uint8_t> GemmJob::outputs() const {
   if (!post) throw std::logic_error("GemmJob::outputs: the job has no post-processing");
   std::vector<uint8_t> v(size_t(m * n * model::out_format_bytes(out_fmt)));

@@ -35,11 +35,13 @@ void check_mapping(const ArrayTarget& t, const GemmSpec& g, const Mapping& m) {
 
 }  // namespace
 
-TEST_CASE("every mapping the mapper can emit covers each output exactly once; DRAM estimate is exact",
+TEST_CASE("every mapping the mapper can emit covers each output exactly once, DRAM estimate exact",
           "[firmware][mapper]") {
   std::mt19937_64 rng(20261129);
   auto pick = [&](int64_t lo, int64_t hi) { return lo + static_cast<int64_t>(rng() % uint64_t(hi - lo + 1)); };
   std::set<std::string> kinds;
+  std::set<int> buffering;         // a_double | w_double << 1 | o_double << 2 of the mappings run
+  bool os_multi_row_block = false;  // an OS block of several R-row tiles
   int mappings = 0;
   for (int trial = 0; trial < 160; ++trial) {
     ArrayTarget t;
@@ -87,6 +89,8 @@ TEST_CASE("every mapping the mapper can emit covers each output exactly once; DR
     for (const Mapping& m : run) {
       check_mapping(t, g, m);
       kinds.insert(m.kind(g));
+      if (!m.fixed) buffering.insert(int(m.a_double) | int(m.w_double) << 1 | int(m.o_double) << 2);
+      os_multi_row_block |= !m.fixed && t.dataflow == Dataflow::OutputStationary && m.m_block > t.rows && g.m > t.rows;
       ++mappings;
     }
     // The mapper never does worse than the fixed order on its own objective.
@@ -96,6 +100,8 @@ TEST_CASE("every mapping the mapper can emit covers each output exactly once; DR
   }
   CHECK(mappings == 160 * 16);
   CHECK(kinds == std::set<std::string>{"fixed", "act-resident", "weight-resident", "k-blocked"});
+  CHECK(buffering.size() == 8);
+  CHECK(os_multi_row_block);
 }
 
 TEST_CASE("the fixed mapping lowers exactly like lower_gemm(t, g)", "[firmware][mapper]") {

@@ -56,4 +56,13 @@ GemmJob make_gemm_job(const AcceleratorConfig& cfg, int64_t m, int64_t k, int64_
                       std::vector<uint8_t> b, Engine engine = Engine::Model, const GemmPostJob* post = nullptr,
                       const firmware::Mapping* mapping = nullptr);
 
+// A convolution as one GEMM with implicit im2col: the NHWC input codes in DRAM, gathered by the activation
+// loads (no im2col matrix in DRAM). j.a is the explicit im2col matrix, kept on the host for golden(); b is the
+// K x out_c weight matrix (k = (dy * kw + dx) * in_c + ci). mapping: one chosen for
+// firmware::conv_as_gemm(c, ..., /*implicit=*/true) (addresses do not affect the choice); null: fixed order.
+// Throws std::invalid_argument when the input or weight sizes do not match the convolution.
+GemmJob make_conv_job(const AcceleratorConfig& cfg, const firmware::ConvSpec& c, const std::vector<uint8_t>& input_nhwc,
+                      std::vector<uint8_t> b, Engine engine = Engine::Model,
+                      const firmware::Mapping* mapping = nullptr, uint8_t pad_code = 0);
+
 }  // namespace fp8sim::sim
