@@ -168,17 +168,45 @@ MappingEstimate estimate_mapping(const ArrayTarget& t, const GemmSpec& g, const 
   const double dma = double(a_loads + w_loads + int64_t(e.stores)) * lat + double(pa * a_bytes) / bin +
                      double(pw * K * N) / bwt + double(store_bytes) / bout;
   e.dma_cycles = uint64_t(std::ceil(dma));
-  // Exposed transfers: the first step's loads, the last block's stores, single-buffered reloads.
-  const double a_blk = double(G.mb * G.kb) * lat + double(std::min(M, G.Mb) * std::min(K, G.kb * G.kt)) / bin;
-  const double w_blk = double(G.kb * G.nb) * lat + double(std::min(K, G.kb * G.kt) * std::min(N, G.nb * C)) / bwt;
-  const double o_blk = double(G.mb * G.nb) * lat + double(std::min(M, G.Mb) * std::min(N, G.nb * C) * (post ? 1 : wb)) / bout;
-  const int64_t steps = m.fixed ? int64_t(e.computes) : G.BM * G.BN * G.BK;
-  const int64_t a_blocks = pa == 1 && !m.fixed ? G.BM : steps, w_blocks = pw == 1 && !m.fixed ? G.BN : steps;
-  double exposed = a_blk + w_blk + o_blk;
-  if (G.a_halves == 1) exposed += double(a_blocks - 1) * a_blk;
-  if (G.w_halves == 1) exposed += double(w_blocks - 1) * w_blk;
-  if (G.o_halves == 1) exposed += double(G.BM * G.BN - 1) * o_blk;
-  e.cycles = std::max(e.array_cycles, e.dma_cycles) + uint64_t(std::ceil(exposed));
+  // Per step (mapper.h): max(array, overlapped transfers) + transfers that cannot overlap (into a
+  // single-buffered region the previous step still reads; stores of a single-buffered output block). Steps
+  // differ only at the first and last index of each block dimension, so the sum runs over those classes.
+  auto classes = [](int64_t B) {
+    std::vector<std::pair<int64_t, int64_t>> v{{0, 1}};  // (representative index, count)
+    if (B >= 3) v.push_back({1, B - 2});
+    if (B >= 2) v.push_back({B - 1, 1});
+    return v;
+  };
+  const double a_density = double(a_bytes) / double(M * K);  // implicit im2col: the non-padding share
+  const bool mouter = mm.order == LoopOrder::MOuter;
+  double total = 0, first_loads = 0;
+  for (const auto& [ib, ci] : classes(G.BM))
+    for (const auto& [jb, cj] : classes(G.BN))
+      for (const auto& [kbi, ck] : classes(G.BK)) {
+        const int64_t rows = std::min(G.Mb, M - ib * G.Mb);
+        const int64_t ntv = std::min(G.nb, G.NT - jb * G.nb), ktv = std::min(G.kb, G.KT - kbi * G.kb);
+        const int64_t cols = std::min(ntv * C, N - jb * G.nb * C), kr = std::min(ktv * G.kt, K - kbi * G.kb * G.kt);
+        const int64_t row_tiles_here = ws ? 1 : (rows + R - 1) / R;
+        const double array = ws ? double(ntv * ktv * (2 * R + C - 2 + rows))
+                                : double(ntv * row_tiles_here * (kr + ktv * (2 * R + C - 1)));
+        // The very first step (ib = jb = kbi = 0 in either order) always loads; later steps reuse as above.
+        const bool first_of_order = mouter ? jb == 0 : ib == 0;
+        const bool a_load = !one_k || (mouter ? first_of_order : (G.BM > 1 || jb == 0));
+        const bool w_load = !one_k || (mouter ? (G.BN > 1 || ib == 0) : first_of_order);
+        const double a_t = a_load ? double(row_tiles_here * ktv) * lat + double(rows * kr) * a_density / bin : 0;
+        const double w_t = w_load ? double(ktv * ntv) * lat + double(kr * cols) / bwt : 0;
+        const double o_t = kbi == G.BK - 1 ? double(row_tiles_here * ntv) * lat +
+                                                 double(rows * cols * (post ? 1 : wb)) / bout
+                                           : 0;
+        double overlap = 0, serial = 0;
+        (G.a_halves == 1 ? serial : overlap) += a_t;
+        (G.w_halves == 1 ? serial : overlap) += w_t;
+        (G.o_halves == 1 ? serial : overlap) += o_t;
+        total += double(ci * cj * ck) * (std::max(array, overlap) + serial);
+        if (ib == 0 && jb == 0 && kbi == 0) first_loads = a_t + w_t;
+      }
+  // The first step's loads precede every compute.
+  e.cycles = uint64_t(std::ceil(total + first_loads));
   finish_estimate(e, costs);
   return e;
 }
@@ -254,9 +282,23 @@ Mapping choose_mapping(const ArrayTarget& t, const GemmSpec& g, MappingObjective
     }
     return std::make_tuple(double(e.dram_bytes()), double(e.cycles), e.energy_pj);
   };
-  size_t best = 0;
-  for (size_t i = 1; i < all.size(); ++i)
-    if (key(all[i]) < key(all[best])) best = i;  // strict: the earliest of equals wins
+  // Cycles: the model is a model (mapper.h); among the candidates within kCyclesTolerance of the fastest
+  // estimate, the one with the least DRAM bytes wins (then cycles, energy, the earliest).
+  double cycles_cap = 0;
+  if (obj == MappingObjective::Cycles) {
+    uint64_t best_cycles = all[0].est.cycles;
+    for (const Mapping& m : all) best_cycles = std::min(best_cycles, m.est.cycles);
+    cycles_cap = double(best_cycles) * (1.0 + kCyclesTolerance);
+  }
+  auto eligible = [&](const Mapping& m) { return obj != MappingObjective::Cycles || double(m.est.cycles) <= cycles_cap; };
+  auto key2 = [&](const Mapping& m) {
+    return obj == MappingObjective::Cycles
+               ? std::make_tuple(double(m.est.dram_bytes()), double(m.est.cycles), m.est.energy_pj)
+               : key(m);
+  };
+  size_t best = all.size();
+  for (size_t i = 0; i < all.size(); ++i)
+    if (eligible(all[i]) && (best == all.size() || key2(all[i]) < key2(all[best]))) best = i;  // strict: earliest of equals
   return all[best];
 }
 

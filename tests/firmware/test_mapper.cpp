@@ -95,7 +95,7 @@ TEST_CASE("every mapping the mapper can emit covers each output exactly once, DR
     }
     // The mapper never does worse than the fixed order on its own objective.
     CHECK(run[1].est.dram_bytes() <= all[0].est.dram_bytes());
-    CHECK(run[2].est.cycles <= all[0].est.cycles);
+    CHECK(double(run[2].est.cycles) <= (1 + kCyclesTolerance) * double(all[0].est.cycles));
     CHECK(run[3].est.energy_pj <= all[0].est.energy_pj);
   }
   CHECK(mappings == 160 * 16);

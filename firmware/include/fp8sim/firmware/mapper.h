@@ -25,8 +25,10 @@
 //   array  = sum over Computes of the fold cost: WS 2R + C + m - 2 (R weight rows, m activation rows, the
 //            drain), OS k + R + C - 1 + R (k beats, the drain, R output rows);
 //   dma    = sum over transfers of dram_latency + bytes / min(dram_bytes_per_cycle, buffer access width);
-//   cycles = max(array, dma) + the exposed transfers: the first step's loads, the last block's stores, and
-//            every reload of a single-buffered operand block (it waits for the block's last reader).
+//   cycles = the first step's loads + sum over steps of max(step's array cycles, its transfers) + the
+//            transfers that cannot overlap (loads into a single-buffered region, stores of a single-buffered
+//            output block); a step's transfers are its A and W block loads and, at its last K block, the
+//            output block's stores.
 // The energy model: DRAM bytes x dram_pj_per_byte + buffer bytes moved (loads, array beats, output rows,
 // stores) x sram_pj_per_byte (MappingCosts; MACs are the same under every mapping and left out).
 #pragma once
@@ -87,8 +89,11 @@ Mapping fixed_mapping(const ArrayTarget& t, const GemmSpec& g, const MappingCost
 // Every candidate the mapper considers (fixed first), feasible within the buffers, with estimates; in a
 // fixed, deterministic order.
 std::vector<Mapping> enumerate_mappings(const ArrayTarget& t, const GemmSpec& g, const MappingCosts& costs = {});
-// The candidate with the least objective; ties: the next criterion (DRAM bytes -> cycles -> energy, cycles ->
-// DRAM bytes, energy -> cycles), then the earliest candidate (fixed first).
+// The candidate with the least objective; ties: the next criterion (DRAM bytes -> cycles -> energy, energy ->
+// cycles), then the earliest candidate (fixed first). Cycles: the candidates whose estimate is within
+// kCyclesTolerance of the least count as equally fast (the model's accuracy against the simulator is about
+// that, see firmware/README.md), and among them the least DRAM bytes wins (then cycles, the earliest).
+inline constexpr double kCyclesTolerance = 0.02;
 Mapping choose_mapping(const ArrayTarget& t, const GemmSpec& g, MappingObjective obj = MappingObjective::DramBytes,
                        const MappingCosts& costs = {});
 // The estimate of a mapping (throws std::invalid_argument if it does not fit the buffers).
