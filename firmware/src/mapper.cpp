@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <tuple>
 
+#include "fp8sim/model/requant.h"
 #include "lowering_internal.h"
 
 namespace fp8sim::firmware {
@@ -151,8 +152,12 @@ MappingEstimate estimate_mapping(const ArrayTarget& t, const GemmSpec& g, const 
   e.stores = uint64_t(G.row_tiles * G.NT);
   e.computes = uint64_t(G.row_tiles * G.NT * G.KT);
   const bool post = g.post.enabled;
-  e.dram_read = uint64_t(pa * a_bytes + pw * K * N + (post ? 8 * N * G.row_tiles : 0));
-  e.dram_written = uint64_t(M * N * (post ? 1 : wb));
+  // Post-processing: each store reads its columns' scales (and biases) and its rows' scales.
+  const int64_t out_bytes = post ? model::out_format_bytes(g.post.out_fmt) : wb;
+  const int64_t post_reads =
+      post ? 4 * N * G.row_tiles * (g.post.has_bias ? 2 : 1) + (g.post.row_scales ? 4 * M * G.NT : 0) : 0;
+  e.dram_read = uint64_t(pa * a_bytes + pw * K * N + post_reads);
+  e.dram_written = uint64_t(M * N * out_bytes);
   // Buffer traffic (model): load regions written (zero fill included), array beats read, output rows
   // written (and read back when accumulating), stored words read.
   int64_t sram = a_loads * G.a_tile + w_loads * G.w_tile + M * N * wb;
@@ -162,7 +167,7 @@ MappingEstimate estimate_mapping(const ArrayTarget& t, const GemmSpec& g, const 
   // Cycle model (mapper.h).
   const double lat = t.dram_latency, bin = bw(t, t.input_width_bytes), bwt = bw(t, t.weight_width_bytes),
                bout = bw(t, t.output_width_bytes);
-  const int64_t store_bytes = M * N * (post ? 1 : wb);
+  const int64_t store_bytes = M * N * out_bytes;
   e.array_cycles = ws ? uint64_t(G.NT * G.KT * (G.BM * (2 * R + C - 2) + M))
                       : uint64_t(G.row_tiles * G.NT * (K + G.KT * (2 * R + C - 1)));
   const double dma = double(a_loads + w_loads + int64_t(e.stores)) * lat + double(pa * a_bytes) / bin +
@@ -196,7 +201,7 @@ MappingEstimate estimate_mapping(const ArrayTarget& t, const GemmSpec& g, const 
         const double a_t = a_load ? double(row_tiles_here * ktv) * lat + double(rows * kr) * a_density / bin : 0;
         const double w_t = w_load ? double(ktv * ntv) * lat + double(kr * cols) / bwt : 0;
         const double o_t = kbi == G.BK - 1 ? double(row_tiles_here * ntv) * lat +
-                                                 double(rows * cols * (post ? 1 : wb)) / bout
+                                                 double(rows * cols * out_bytes) / bout
                                            : 0;
         double overlap = 0, serial = 0;
         (G.a_halves == 1 ? serial : overlap) += a_t;
@@ -430,12 +435,18 @@ LoweredGemm lower_gemm(const ArrayTarget& t, const GemmSpec& g, const Mapping& m
             st.buf_cols = u32(C, "cols");
             st.slot = slot_of(o_half, opos);
             st.buf_addr = u32(o_half * G.o_half + opos * G.o_tile, "output address");
-            if (g.post.enabled) {
+            if (g.post.enabled) {  // as in lower_gemm(t, g): converted outputs instead of accumulator words
+              const int64_t ob = model::out_format_bytes(g.post.out_fmt);
               st.op = Opcode::PostProcess;
-              st.dram_addr = g.post.out_addr + static_cast<uint64_t>(r0 * g.n + n0);
-              st.dram_stride = u32(g.n, "N");
+              st.dram_addr = g.post.out_addr + static_cast<uint64_t>((r0 * g.n + n0) * ob);
+              st.dram_stride = u32(g.n * ob, "N");
               st.scale_addr = g.post.scale_addr + static_cast<uint64_t>(4 * n0);
-              st.bias_addr = g.post.bias_addr + static_cast<uint64_t>(4 * n0);
+              st.bias_addr = g.post.has_bias ? g.post.bias_addr + static_cast<uint64_t>(4 * n0) : 0;
+              if (g.post.has_bias) st.flags |= kFlagBias;
+              if (g.post.row_scales) {
+                st.flags |= kFlagRowScales;
+                st.row_scale_addr = g.post.row_scale_addr + static_cast<uint64_t>(4 * r0);
+              }
               st.out_fmt = g.post.out_fmt;
               uint32_t bits;
               std::memcpy(&bits, &g.post.out_scale, 4);

@@ -17,10 +17,12 @@
 
 #include "fp8sim/firmware/commands.h"
 #include "fp8sim/firmware/lowering.h"
+#include "fp8sim/model/requant.h"
 
 namespace fp8sim::testing {
 
 using namespace fp8sim::firmware;
+namespace model = fp8sim::model;
 
 
 struct Tag {  // one operand byte: A[i][j] or B[i][j]; i < 0 is padding (zero)
@@ -154,16 +156,21 @@ struct Interp {
       for (uint32_t q = 0; q < c.cols; ++q) {
         const uint64_t baddr = c.buf_addr + (uint64_t{r} * c.buf_cols + q) * wb;
         if (baddr / wb >= obuf.size()) fail("store reads outside the output buffer");
-        // Store writes accumulator words to C; PostProcess writes one code per output to post.out_addr.
+        // Store writes accumulator words to C; PostProcess writes one output (a code, BF16 or F32) per word to
+        // post.out_addr.
         const bool pp = c.op == Opcode::PostProcess;
-        const int64_t esz = pp ? 1 : wb;
+        const int64_t esz = pp ? model::out_format_bytes(c.out_fmt) : wb;
         const uint64_t base = pp ? g.post.out_addr : g.c_addr;
         const uint64_t daddr = c.dram_addr + uint64_t{r} * c.dram_stride + q * esz;
         if (daddr < base || (daddr - base) % esz) fail("store outside C");
         const int64_t e = static_cast<int64_t>((daddr - base) / esz);
         if (pp && (c.scale_addr + 4 * q != g.post.scale_addr + 4 * uint64_t(e % g.n) ||
-                   c.bias_addr + 4 * q != g.post.bias_addr + 4 * uint64_t(e % g.n)))
+                   bool(c.flags & kFlagBias) != g.post.has_bias ||
+                   (g.post.has_bias && c.bias_addr + 4 * q != g.post.bias_addr + 4 * uint64_t(e % g.n))))
           fail("post-processing parameters of another column");
+        if (pp && (bool(c.flags & kFlagRowScales) != g.post.row_scales ||
+                   (g.post.row_scales && c.row_scale_addr + 4 * r != g.post.row_scale_addr + 4 * uint64_t(e / g.n))))
+          fail("post-processing row scale of another row");
         if (e >= g.m * g.n) fail("store outside C");
         const OutWord& w = obuf[baddr / wb];
         dram_written += uint64_t(esz);
@@ -179,7 +186,8 @@ struct Interp {
                                  std::to_string(k) + " " + std::to_string(seen[k]) + " times");
         stored[e]++;
       }
-    if (c.op == Opcode::PostProcess) dram_read += 8ull * c.cols;  // the columns' float32 scale and bias
+    if (c.op == Opcode::PostProcess)  // the columns' float32 scales (and biases), the rows' scales
+      dram_read += 4ull * c.cols * ((c.flags & kFlagBias) ? 2 : 1) + ((c.flags & kFlagRowScales) ? 4ull * c.rows : 0);
   }
 
   void run(const std::vector<Command>& cmds) {

@@ -14,6 +14,7 @@
 #include "abstract_interp.h"
 #include "fp8sim/firmware/lowering.h"
 #include "fp8sim/firmware/mapper.h"
+#include "fp8sim/model/requant.h"
 
 using namespace fp8sim::firmware;
 using fp8sim::testing::Interp;
@@ -71,10 +72,16 @@ TEST_CASE("every mapping the mapper can emit covers each output exactly once, DR
     g.b_addr = a_bytes + 64;
     g.c_addr = g.b_addr + static_cast<uint64_t>(g.k * g.n) + 128;
     if (trial % 3 == 0) {
+      // post-processed outputs (codes, BF16 or F32), with or without biases and row scales
       g.post.enabled = true;
       g.post.scale_addr = g.c_addr + uint64_t(g.m * g.n * t.word_bytes);
       g.post.bias_addr = g.post.scale_addr + uint64_t(4 * g.n);
-      g.post.out_addr = g.post.bias_addr + uint64_t(4 * g.n);
+      g.post.row_scale_addr = g.post.bias_addr + uint64_t(4 * g.n);
+      g.post.out_addr = g.post.row_scale_addr + uint64_t(4 * g.m);
+      const uint8_t fmts[3] = {0, uint8_t(fp8sim::model::OutFormat::Bf16), uint8_t(fp8sim::model::OutFormat::F32)};
+      g.post.out_fmt = fmts[(trial / 3) % 3];
+      g.post.has_bias = (trial / 9) % 2 == 0;
+      g.post.row_scales = (trial / 6) % 2 == 1;
     }
     INFO("trial " << trial << " array " << t.rows << "x" << t.cols << (trial % 2 ? " os" : " ws") << " M=" << g.m
                   << " K=" << g.k << " N=" << g.n << (conv ? " implicit im2col" : ""));
