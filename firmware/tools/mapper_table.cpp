@@ -1,7 +1,10 @@
 // mapper_table: prints, for GEMM shapes (and convolutions, implicit im2col) on one array target, the fixed
 // order's and the mapper's estimates (DRAM bytes exact, cycles from the mapper's model) for each objective.
 //   mapper_table [--rows R --cols C --dataflow ws|os --in BYTES --w BYTES --out BYTES --word BYTES
-//                 --dram-bpc B --dram-latency L] [MxKxN ...] [conv:HxWxCIN:COUT:KHxKW:STRIDE:PAD ...]
+//                 --dram-bpc B --dram-latency L --post int8|bf16|f32] [MxKxN ...]
+//                [conv:HxWxCIN:COUT:KHxKW:STRIDE:PAD ...]
+// --post: the outputs leave through the post-processing unit (column scales and biases read, one output of
+// that format written per element) instead of as accumulator words.
 // Defaults: default32 (sim/configs/default32.toml) and bert-base's GEMM shapes plus resnet20's convolutions.
 #include <cstdio>
 #include <cstdlib>
@@ -11,6 +14,7 @@
 #include <vector>
 
 #include "fp8sim/firmware/mapper.h"
+#include "fp8sim/model/requant.h"
 
 using namespace fp8sim::firmware;
 
@@ -19,6 +23,7 @@ int main(int argc, char** argv) {
   t.dram_bytes_per_cycle = 64, t.dram_latency = 100;
   t.input_width_bytes = 64, t.weight_width_bytes = 64, t.output_width_bytes = 256;
   std::vector<std::string> shapes;
+  int post_fmt = -1;
   try {
     for (int i = 1; i < argc; ++i) {
       const std::string a = argv[i];
@@ -28,7 +33,9 @@ int main(int argc, char** argv) {
       };
       if (a == "--help" || a == "-h") {
         std::cout << "usage: mapper_table [--rows R --cols C --dataflow ws|os --in B --w B --out B --word B "
-                     "--dram-bpc B --dram-latency L] [MxKxN ...] [conv:HxWxCIN:COUT:KHxKW:STRIDE:PAD ...]\n";
+                     "--dram-bpc B --dram-latency L --post int8|bf16|f32] [MxKxN ...] [conv:HxWxCIN:COUT:KHxKW:STRIDE:PAD ...]\n"
+                     "Prints the fixed order's and the mapper's estimates (DRAM bytes exact, cycles from the mapper's "
+                     "model)\nper objective; defaults: default32, bert-base's GEMM shapes and resnet20's convolutions.\n";
         return 0;
       } else if (a == "--rows") t.rows = std::stoi(next());
       else if (a == "--cols") t.cols = std::stoi(next());
@@ -39,6 +46,13 @@ int main(int argc, char** argv) {
       else if (a == "--word") t.word_bytes = std::stoi(next());
       else if (a == "--dram-bpc") t.dram_bytes_per_cycle = std::stoi(next());
       else if (a == "--dram-latency") t.dram_latency = std::stoi(next());
+      else if (a == "--post") {
+        const std::string f = next();
+        if (f == "int8") post_fmt = 0;
+        else if (f == "bf16") post_fmt = int(fp8sim::model::OutFormat::Bf16);
+        else if (f == "f32") post_fmt = int(fp8sim::model::OutFormat::F32);
+        else throw std::invalid_argument("--post must be int8, bf16 or f32");
+      }
       else if (!a.empty() && a[0] == '-') throw std::invalid_argument("unknown option " + a);
       else shapes.push_back(a);
     }
@@ -62,6 +76,11 @@ int main(int argc, char** argv) {
         long m, k, n;
         if (std::sscanf(s.c_str(), "%ldx%ldx%ld", &m, &k, &n) != 3) throw std::invalid_argument("bad shape '" + s + "'");
         g.m = m, g.k = k, g.n = n;
+      }
+      if (post_fmt >= 0) {
+        g.post.enabled = true;
+        g.post.out_fmt = uint8_t(post_fmt);
+        g.post.has_bias = true;
       }
       auto row = [&](const char* name, const Mapping& m) {
         std::printf("%-28s %-8s %14llu %14llu %12llu  %s\n", s.c_str(), name, (unsigned long long)m.est.dram_read,
