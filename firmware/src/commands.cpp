@@ -20,14 +20,16 @@ void for_each_field(Command& c, F&& f) {
   FIELD(flags) FIELD(layer) FIELD(tile) FIELD(dram_addr) FIELD(dram_stride) FIELD(rows) FIELD(cols)
   FIELD(buf_rows) FIELD(buf_cols) FIELD(buf_addr) FIELD(slot) FIELD(a_slot) FIELD(w_slot) FIELD(o_slot)
   FIELD(a_addr) FIELD(w_addr) FIELD(o_addr) FIELD(m) FIELD(k) FIELD(n) FIELD(scale_addr) FIELD(bias_addr)
-  FIELD(out_fmt) FIELD(out_scale) FIELD(row_scale_addr)
+  FIELD(out_fmt) FIELD(out_scale) FIELD(row_scale_addr) FIELD(conv_in_h) FIELD(conv_in_w) FIELD(conv_in_c)
+  FIELD(conv_kh) FIELD(conv_kw) FIELD(conv_stride) FIELD(conv_pad) FIELD(gather_m0) FIELD(gather_k0) FIELD(pad_code)
 #undef FIELD
 }
 
 // Field widths (uint8 flags/slots, uint16 layer, uint64 dram_addr, else uint32), to reject values that
 // would be truncated.
 uint64_t field_max(const std::string& s) {
-  if (s == "flags" || s == "slot" || s == "a_slot" || s == "w_slot" || s == "o_slot" || s == "out_fmt") return 0xFF;
+  if (s == "flags" || s == "slot" || s == "a_slot" || s == "w_slot" || s == "o_slot" || s == "out_fmt" ||
+      s == "pad_code") return 0xFF;
   if (s == "layer") return 0xFFFF;
   if (s == "dram_addr" || s == "scale_addr" || s == "bias_addr" || s == "row_scale_addr") return ~uint64_t{0};
   return 0xFFFFFFFFu;
@@ -49,6 +51,27 @@ bool operator==(const Command& x, const Command& y) {
 const char* opcode_name(Opcode op) {
   const auto i = static_cast<unsigned>(op);
   return i < kOpcodeCount ? kNames[i] : "?";
+}
+
+std::string gather_geometry_error(const Command& c) {
+  if (c.conv_in_h < 1 || c.conv_in_w < 1 || c.conv_in_c < 1 || c.conv_kh < 1 || c.conv_kw < 1 || c.conv_stride < 1)
+    return "gather: conv_in_h/w/c, conv_kh/kw and conv_stride must be >= 1";
+  const int64_t ph = int64_t{c.conv_in_h} + 2 * int64_t{c.conv_pad}, pw = int64_t{c.conv_in_w} + 2 * int64_t{c.conv_pad};
+  if (ph < c.conv_kh || pw < c.conv_kw) return "gather: kernel larger than the padded input";
+  if (uint64_t{c.gather_k0} + c.cols > uint64_t{c.conv_kh} * c.conv_kw * c.conv_in_c)
+    return "gather: k range beyond kh * kw * in_c";
+  return "";
+}
+
+int64_t gather_offset(const Command& c, uint32_t r, uint32_t q) {
+  const int64_t oh = (int64_t{c.conv_in_h} + 2 * c.conv_pad - c.conv_kh) / c.conv_stride + 1;
+  const int64_t ow = (int64_t{c.conv_in_w} + 2 * c.conv_pad - c.conv_kw) / c.conv_stride + 1;
+  const int64_t p = int64_t{c.gather_m0} + r, k = int64_t{c.gather_k0} + q;
+  const int64_t b = p / (oh * ow), y = p / ow % oh, x = p % ow;
+  const int64_t ci = k % c.conv_in_c, tap = k / c.conv_in_c, dy = tap / c.conv_kw, dx = tap % c.conv_kw;
+  const int64_t iy = y * c.conv_stride + dy - c.conv_pad, ix = x * c.conv_stride + dx - c.conv_pad;
+  if (iy < 0 || iy >= c.conv_in_h || ix < 0 || ix >= c.conv_in_w) return -1;
+  return ((b * c.conv_in_h + iy) * c.conv_in_w + ix) * c.conv_in_c + ci;
 }
 
 std::string command_to_text(const Command& c) {

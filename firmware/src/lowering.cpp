@@ -1,7 +1,5 @@
 #include "fp8sim/firmware/lowering.h"
 
-#include "fp8sim/model/requant.h"
-
 #include <algorithm>
 #include <cstring>
 #include <optional>
@@ -10,25 +8,59 @@
 
 #include "fp8sim/model/requant.h"
 
+#include "lowering_internal.h"
+
 namespace fp8sim::firmware {
-namespace {
 
-std::string shape_str(const GemmSpec& g) {
-  return "M=" + std::to_string(g.m) + " K=" + std::to_string(g.k) + " N=" + std::to_string(g.n);
+using detail::shape_str;
+using detail::u32;
+
+namespace detail {
+
+void validate_gemm(const GemmSpec& g) {
+  if (g.m < 1 || g.k < 1 || g.n < 1) throw std::invalid_argument("lower_gemm: empty GEMM " + shape_str(g));
+  if (!g.gather.enabled) return;
+  const ConvSpec& c = g.gather.conv;
+  if (c.batch < 1 || c.in_h < 1 || c.in_w < 1 || c.in_c < 1 || c.kh < 1 || c.kw < 1 || c.stride < 1 || c.pad < 0 ||
+      c.out_h() < 1 || c.out_w() < 1)
+    throw std::invalid_argument("lower_gemm: implicit im2col: bad convolution shape");
+  if (g.m != c.batch * c.out_h() * c.out_w() || g.k != c.kh * c.kw * c.in_c)
+    throw std::invalid_argument("lower_gemm: implicit im2col: " + shape_str(g) +
+                                " is not the convolution's M = batch*out_h*out_w, K = kh*kw*in_c");
 }
 
-uint32_t u32(int64_t v, const char* what) {
-  if (v < 0 || v > 0xFFFFFFFFll) throw std::invalid_argument(std::string("lowering: ") + what + " out of range");
-  return static_cast<uint32_t>(v);
+void set_a_source(Command& a, const GemmSpec& g, int64_t m0, int64_t mv, int64_t k0, int64_t kv) {
+  a.rows = u32(mv, "m");
+  a.cols = u32(kv, "k");
+  if (!g.gather.enabled) {
+    const int64_t a_stride = g.a_stride ? g.a_stride : g.k;
+    a.dram_addr = g.a_addr + static_cast<uint64_t>(m0 * a_stride + k0);
+    a.dram_stride = u32(a_stride, "A stride");
+    return;
+  }
+  const ConvSpec& c = g.gather.conv;
+  a.flags |= kFlagGather;
+  a.dram_addr = g.a_addr;
+  a.dram_stride = 0;
+  a.conv_in_h = u32(c.in_h, "in_h");
+  a.conv_in_w = u32(c.in_w, "in_w");
+  a.conv_in_c = u32(c.in_c, "in_c");
+  a.conv_kh = u32(c.kh, "kh");
+  a.conv_kw = u32(c.kw, "kw");
+  a.conv_stride = u32(c.stride, "stride");
+  a.conv_pad = u32(c.pad, "pad");
+  a.gather_m0 = u32(m0, "gather m0");
+  a.gather_k0 = u32(k0, "gather k0");
+  a.pad_code = g.gather.pad_code;
 }
 
-}  // namespace
+}  // namespace detail
 
 LoweredGemm lower_gemm(const ArrayTarget& t, const GemmSpec& g) {
   t.validate();
-  if (g.m < 1 || g.k < 1 || g.n < 1) throw std::invalid_argument("lower_gemm: empty GEMM " + shape_str(g));
+  detail::validate_gemm(g);
   const int64_t R = t.rows, C = t.cols, wb = t.word_bytes;
-  const int64_t a_stride = g.a_stride ? g.a_stride : g.k, b_stride = g.b_stride ? g.b_stride : g.n;
+  const int64_t b_stride = g.b_stride ? g.b_stride : g.n;
   const int64_t c_stride = g.n * wb;
   LoweredGemm L;
   // Two slots (double buffering) per buffer: each slot must hold one tile.
@@ -83,15 +115,12 @@ LoweredGemm lower_gemm(const ArrayTarget& t, const GemmSpec& g) {
         a.op = Opcode::LoadActivations;
         a.layer = g.layer;
         a.tile = tile;
-        a.dram_addr = g.a_addr + static_cast<uint64_t>(m0 * a_stride + k0);
-        a.dram_stride = u32(a_stride, "A stride");
-        a.rows = u32(mv, "m");
-        a.cols = u32(kv, "k");
+        detail::set_a_source(a, g, m0, mv, k0, kv);
         if (ws) {  // mt x R, row m = A[m0 + m][k0 .. k0 + R)
           a.buf_rows = u32(L.m_tile, "rows");
           a.buf_cols = u32(R, "cols");
         } else {   // transposed: kt x R, row j = A[m0 .. m0 + R)[k0 + j], one OS beat
-          a.flags = kFlagTranspose;
+          a.flags |= kFlagTranspose;
           a.buf_rows = u32(L.k_tile, "rows");
           a.buf_cols = u32(R, "cols");
         }
@@ -209,8 +238,14 @@ std::vector<uint8_t> im2col(const ConvSpec& c, const uint8_t* in, uint8_t zero_c
   return a;
 }
 
-GemmSpec conv_as_gemm(const ConvSpec& c, uint64_t a_addr, uint64_t b_addr, uint64_t c_addr, uint16_t layer) {
+GemmSpec conv_as_gemm(const ConvSpec& c, uint64_t a_addr, uint64_t b_addr, uint64_t c_addr, uint16_t layer,
+                      bool implicit, uint8_t pad_code) {
   GemmSpec g;
+  if (implicit) {
+    g.gather.enabled = true;
+    g.gather.conv = c;
+    g.gather.pad_code = pad_code;
+  }
   g.m = c.batch * c.out_h() * c.out_w();
   g.k = c.kh * c.kw * c.in_c;
   g.n = c.out_c;
@@ -219,6 +254,23 @@ GemmSpec conv_as_gemm(const ConvSpec& c, uint64_t a_addr, uint64_t b_addr, uint6
   g.c_addr = c_addr;
   g.layer = layer;
   return g;
+}
+
+int64_t a_pass_bytes(const GemmSpec& g) {
+  if (!g.gather.enabled) return g.m * g.k;
+  // Taps inside the input, per output row y: the dy whose iy is in range, times per column x the dx whose ix
+  // is; each valid (dy, dx) tap reads in_c bytes.
+  const ConvSpec& c = g.gather.conv;
+  auto valid_taps = [&](int64_t out, int64_t in, int64_t kern) {
+    int64_t n = 0;
+    for (int64_t y = 0; y < out; ++y)
+      for (int64_t d = 0; d < kern; ++d) {
+        const int64_t i = y * c.stride + d - c.pad;
+        n += (i >= 0 && i < in);
+      }
+    return n;
+  };
+  return c.batch * valid_taps(c.out_h(), c.in_h, c.kh) * valid_taps(c.out_w(), c.in_w, c.kw) * c.in_c;
 }
 
 std::vector<GemmSpec> attention_gemms(const AttentionSpec& a, int word_bytes) {

@@ -175,6 +175,12 @@ firmware::ArrayTarget AcceleratorConfig::target() const {
   t.output_buffer_bytes = output_buffer.size_bytes;
   t.word_bytes = word_bytes();
   t.os_k_tile = os_k_tile;
+  // The mapper's cycle model (firmware/mapper.h).
+  t.dram_bytes_per_cycle = dram.bytes_per_cycle;
+  t.dram_latency = dram.latency;
+  t.input_width_bytes = input_buffer.width_bytes();
+  t.weight_width_bytes = weight_buffer.width_bytes();
+  t.output_width_bytes = output_buffer.width_bytes();
   return t;
 }
 

@@ -3,6 +3,11 @@
 // store also the output buffer's read latency), then moves min(bytes_per_cycle, buffer access width) bytes
 // per cycle while it wins a buffer port (the array has priority; a lost port is a conflict stall cycle).
 // The data moves when the transfer completes.
+// Implicit im2col (LoadActivations with kFlagGather): the address generator computes each element's input
+// address (firmware::gather_offset); padding taps are filled with pad_code and not fetched. Cost assumption:
+// as for a strided 2-D load, dram.latency once per command, then the fetched (non-padding) bytes at
+// min(bytes_per_cycle, buffer access width) per cycle: the DRAM bursts (one per contiguous run of in_c bytes of
+// a tap) are taken to stream back to back, like the rows of a strided load.
 #include <algorithm>
 
 #include "fp8sim/model/requant.h"
@@ -31,6 +36,7 @@ void Dma::tick(Ctx& x) {
                               PostProcessingUnit::parameter_bytes(c)
                         : uint64_t(c.rows) * c.cols * (store ? x.wb : 1);
     check_transfer(x, is, b);
+    if (gather(c)) is.bytes_left = gathered_bytes(x, is);
   }
   ++x.st.dma_busy;
   if (is.latency_left > 0) {
@@ -68,13 +74,32 @@ void Dma::check_transfer(const Ctx& x, const Issued& is, int b) const {
   if (c.buf_addr + region > cap)
     x.error(is, "buffer region [" + std::to_string(c.buf_addr) + ", " + std::to_string(c.buf_addr + region) +
                     ") overfills the " + std::to_string(cap) + "-byte buffer");
-  const uint64_t last = c.dram_addr + uint64_t(c.rows - 1) * c.dram_stride + uint64_t(c.cols) * dram_esz;
-  if (last > x.dram->size()) x.error(is, "DRAM access beyond the end of DRAM");
+  if (gather(c)) {
+    if (c.op != Opcode::LoadActivations) x.error(is, "gather flag on a transfer other than load_activations");
+    const std::string why = firmware::gather_geometry_error(c);
+    if (!why.empty()) x.error(is, why);
+  } else {
+    const uint64_t last = c.dram_addr + uint64_t(c.rows - 1) * c.dram_stride + uint64_t(c.cols) * dram_esz;
+    if (last > x.dram->size()) x.error(is, "DRAM access beyond the end of DRAM");
+  }
   if (c.op == Opcode::PostProcess &&
       (c.scale_addr + 4ull * c.cols > x.dram->size() ||
        ((c.flags & firmware::kFlagBias) && c.bias_addr + 4ull * c.cols > x.dram->size()) ||
        ((c.flags & firmware::kFlagRowScales) && c.row_scale_addr + 4ull * c.rows > x.dram->size())))
     x.error(is, "scales or biases beyond the end of DRAM");
+}
+
+uint64_t Dma::gathered_bytes(const Ctx& x, const Issued& is) const {
+  const Command& c = is.c;
+  uint64_t n = 0;
+  for (uint32_t r = 0; r < c.rows; ++r)
+    for (uint32_t q = 0; q < c.cols; ++q) {
+      const int64_t off = firmware::gather_offset(c, r, q);
+      if (off < 0) continue;
+      if (c.dram_addr + uint64_t(off) >= x.dram->size()) x.error(is, "gather beyond the end of DRAM");
+      ++n;
+    }
+  return n;
 }
 
 void Dma::complete_transfer(Ctx& x, Issued& is, int b) {
@@ -110,14 +135,27 @@ void Dma::complete_transfer(Ctx& x, Issued& is, int b) {
     const bool tr = c.flags & firmware::kFlagTranspose;
     std::fill_n(buf.begin() + c.buf_addr, size_t(c.buf_rows) * c.buf_cols, uint8_t{0});  // zero padding
     std::vector<uint8_t> row(c.cols);
+    uint64_t bytes = 0;
     for (uint32_t r = 0; r < c.rows; ++r) {
-      x.dram->read(c.dram_addr + uint64_t(r) * c.dram_stride, row.data(), row.size());
+      if (gather(c)) {  // implicit im2col: one element at a time from its input address
+        for (uint32_t q = 0; q < c.cols; ++q) {
+          const int64_t off = firmware::gather_offset(c, r, q);
+          if (off < 0) {
+            row[q] = c.pad_code;
+          } else {
+            x.dram->read(c.dram_addr + uint64_t(off), &row[q], 1);
+            ++bytes;
+          }
+        }
+      } else {
+        x.dram->read(c.dram_addr + uint64_t(r) * c.dram_stride, row.data(), row.size());
+        bytes += c.cols;
+      }
       for (uint32_t q = 0; q < c.cols; ++q) {
         const size_t at = tr ? size_t(q) * c.buf_cols + r : size_t(r) * c.buf_cols + q;
         buf[c.buf_addr + at] = row[q];
       }
     }
-    const uint64_t bytes = uint64_t(c.rows) * c.cols;
     x.sram[b].st->bytes_written += uint64_t(c.buf_rows) * c.buf_cols;
     x.st.dram_read += bytes;
     L.dram_read += bytes;

@@ -24,7 +24,8 @@ std::vector<uint8_t> random_codes(const model::GemmNumerics& num, bool b_operand
 }
 
 GemmJob make_gemm_job(const AcceleratorConfig& cfg, int64_t m, int64_t k, int64_t n, std::vector<uint8_t> a,
-                      std::vector<uint8_t> b, Engine engine, const GemmPostJob* post) {
+                      std::vector<uint8_t> b, Engine engine, const GemmPostJob* post,
+                      const firmware::Mapping* mapping) {
   GemmJob j;
   j.m = m, j.k = k, j.n = n;
   j.a = std::move(a);
@@ -54,7 +55,7 @@ GemmJob make_gemm_job(const AcceleratorConfig& cfg, int64_t m, int64_t k, int64_
     g.post.row_scales = !post->row_scales.empty();
     dram = j.out_addr + uint64_t(m * n * model::out_format_bytes(post->out_fmt));
   }
-  j.lowered = firmware::lower_gemm(cfg.target(), g);
+  j.lowered = mapping ? firmware::lower_gemm(cfg.target(), g, *mapping) : firmware::lower_gemm(cfg.target(), g);
   std::vector<firmware::Command> cmds = j.lowered.commands;
   firmware::finish_stream(cmds);
   j.acc = std::make_unique<Accelerator>(cfg, dram, engine);
@@ -68,6 +69,31 @@ GemmJob make_gemm_job(const AcceleratorConfig& cfg, int64_t m, int64_t k, int64_
     put(g.post.bias_addr, post->bias);
     put(g.post.row_scale_addr, post->row_scales);
   }
+  j.acc->load_program(std::move(cmds));
+  return j;
+}
+
+GemmJob make_conv_job(const AcceleratorConfig& cfg, const firmware::ConvSpec& c, const std::vector<uint8_t>& input_nhwc,
+                      std::vector<uint8_t> b, Engine engine, const firmware::Mapping* mapping, uint8_t pad_code) {
+  if (input_nhwc.size() != size_t(c.batch * c.in_h * c.in_w * c.in_c))
+    throw std::invalid_argument("make_conv_job: input size differs from batch * in_h * in_w * in_c");
+  GemmJob j;
+  j.a = firmware::im2col(c, input_nhwc.data(), pad_code);  // host side only, for golden()
+  j.m = c.batch * c.out_h() * c.out_w(), j.k = c.kh * c.kw * c.in_c, j.n = c.out_c;
+  if (b.size() != size_t(j.k * j.n)) throw std::invalid_argument("make_conv_job: weights are not K x out_c");
+  j.b = std::move(b);
+  const auto align = [](uint64_t x) { return (x + 63) / 64 * 64; };
+  j.a_addr = 0;
+  j.b_addr = align(input_nhwc.size());
+  j.c_addr = align(j.b_addr + j.b.size());
+  const uint64_t dram = j.c_addr + uint64_t(j.m * j.n * cfg.word_bytes());
+  const firmware::GemmSpec g = firmware::conv_as_gemm(c, j.a_addr, j.b_addr, j.c_addr, 0, true, pad_code);
+  j.lowered = mapping ? firmware::lower_gemm(cfg.target(), g, *mapping) : firmware::lower_gemm(cfg.target(), g);
+  std::vector<firmware::Command> cmds = j.lowered.commands;
+  firmware::finish_stream(cmds);
+  j.acc = std::make_unique<Accelerator>(cfg, dram, engine);
+  std::copy(input_nhwc.begin(), input_nhwc.end(), j.acc->dram().begin() + j.a_addr);
+  std::copy(j.b.begin(), j.b.end(), j.acc->dram().begin() + j.b_addr);
   j.acc->load_program(std::move(cmds));
   return j;
 }

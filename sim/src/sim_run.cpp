@@ -2,7 +2,7 @@
 // against model::golden_gemm, prints statistics, and writes or checks a reference-output file.
 //   fp8sim_sim_run --config sim/configs/small8.toml [--m 20 --k 37 --n 11] [--seed 1] [--engine model|rtl]
 //                  [--vcd out.vcd --vcd-from 0 --vcd-to 500] [--write-ref FILE] [--dump-commands FILE]
-//                  [--command-stats]
+//                  [--command-stats] [--mapping fixed|auto] [--mapping-objective dram|cycles|energy]
 // Exit status: 0 ok, 1 mismatch or simulation error, 2 bad arguments or configuration.
 #include <systemc>
 
@@ -32,13 +32,16 @@ const char* const kHelp =
     "  --write-ref FILE       write the reference-output file (sim/configs/ref/)\n"
     "  --dump-commands FILE   write the lowered command stream as text\n"
     "  --command-stats        print statistics per command\n"
+    "  --mapping fixed|auto   loop order and tiles: today's fixed order, or the mapper's choice\n"
+    "                         (firmware/mapper.h) for --mapping-objective [fixed]\n"
+    "  --mapping-objective dram|cycles|energy  what the mapper minimises [dram]\n"
     "  --help                 this text\n"
     "exit status: 0 ok, 1 mismatch or simulation error, 2 bad arguments or configuration\n";
 
 }  // namespace
 
 int sc_main(int argc, char** argv) {
-  std::string config, engine = "model", write_ref, dump, vcd;
+  std::string config, engine = "model", write_ref, dump, vcd, mapping = "fixed", objective = "dram";
   bool command_stats = false;
   int64_t m = 20, k = 37, n = 11;
   uint64_t seed = 1, vcd_from = 0, vcd_to = 1000;
@@ -65,6 +68,8 @@ int sc_main(int argc, char** argv) {
       else if (a == "--write-ref") write_ref = next();
       else if (a == "--dump-commands") dump = next();
       else if (a == "--command-stats") command_stats = true;
+      else if (a == "--mapping") mapping = next();
+      else if (a == "--mapping-objective") objective = next();
       else if (a == "--vcd") vcd = next();
       else if (a == "--vcd-from") vcd_from = std::stoull(next());
       else if (a == "--vcd-to") vcd_to = std::stoull(next());
@@ -76,6 +81,14 @@ int sc_main(int argc, char** argv) {
       std::cerr << "fp8sim_sim_run: bad value for " << a << "\n";
       return 2;
     }
+  }
+  if (mapping != "fixed" && mapping != "auto") {
+    std::cerr << "fp8sim_sim_run: --mapping must be fixed or auto\n";
+    return 2;
+  }
+  if (objective != "dram" && objective != "cycles" && objective != "energy") {
+    std::cerr << "fp8sim_sim_run: --mapping-objective must be dram, cycles or energy\n";
+    return 2;
   }
   if (config.empty() || (engine != "model" && engine != "rtl") || m < 1 || k < 1 || n < 1) {
     std::cerr << "usage: fp8sim_sim_run --config FILE [--m M --k K --n N] [--seed S] [--engine model|rtl] "
@@ -94,8 +107,13 @@ int sc_main(int argc, char** argv) {
     const auto num = cfg.array.numerics();
     auto A = sim::random_codes(num, false, m * k, rng);
     auto B = sim::random_codes(num, true, k * n, rng);
+    firmware::GemmSpec spec;
+    spec.m = m, spec.k = k, spec.n = n;
+    const firmware::Mapping map =
+        mapping == "auto" ? firmware::choose_mapping(cfg.target(), spec, firmware::parse_mapping_objective(objective))
+                          : firmware::fixed_mapping(cfg.target(), spec);
     sim::GemmJob job = sim::make_gemm_job(cfg, m, k, n, std::move(A), std::move(B),
-                                          engine == "rtl" ? sim::Engine::Rtl : sim::Engine::Model);
+                                          engine == "rtl" ? sim::Engine::Rtl : sim::Engine::Model, nullptr, &map);
     if (!dump.empty()) {
       std::vector<firmware::Command> cmds = job.lowered.commands;
       firmware::finish_stream(cmds);
@@ -108,6 +126,7 @@ int sc_main(int argc, char** argv) {
     std::cout << cfg.name << ": " << num.describe() << ", " << cfg.array.rows << "x" << cfg.array.cols << " "
               << (cfg.array.dataflow == sim::Dataflow::WeightStationary ? "ws" : "os") << ", GEMM M=" << m
               << " K=" << k << " N=" << n << ", engine " << engine << "\n"
+              << "mapping: " << map.describe(spec) << "\n"
               << st.to_text(cfg) << "golden mismatches " << bad << " of " << m * n << "\n"
               << report;
     if (command_stats)

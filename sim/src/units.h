@@ -126,6 +126,8 @@ class Dma {
  private:
   void check_transfer(const Ctx& x, const Issued& is, int b) const;
   void complete_transfer(Ctx& x, Issued& is, int b);
+  static bool gather(const Command& c) { return c.flags & firmware::kFlagGather; }
+  uint64_t gathered_bytes(const Ctx& x, const Issued& is) const;  // non-padding bytes of a gather (checked)
   const ArrayCore& arith_;
   std::deque<Issued> q_;
 };

@@ -32,6 +32,7 @@ enum : uint8_t {
   kFlagAccumulate = 1u << 1,  // Compute: add the tile's results into the output words (else start from +0)
   kFlagBias = 1u << 2,        // PostProcess: add the column biases at bias_addr
   kFlagRowScales = 1u << 3,   // PostProcess: scale = float32(row_scale[r] * scale[c]) (row scales at row_scale_addr)
+  kFlagGather = 1u << 4,      // LoadActivations: implicit im2col, the tile is gathered from an NHWC input
 };
 
 // Which on-chip buffer a field refers to.
@@ -70,11 +71,29 @@ struct Command {
   uint32_t out_scale = 0;                  // float32 bits of the output scale (code = quantize(y / out_scale))
   uint64_t row_scale_addr = 0;             // kFlagRowScales: rows float32 scales (this tile's rows)
 
+  // LoadActivations with kFlagGather (implicit im2col): the DRAM tile is rows x cols elements of the im2col
+  // matrix of the NHWC input at dram_addr (dram_stride unused): element (r, q) is im2col[gather_m0 + r]
+  // [gather_k0 + q], i.e. output pixel p = gather_m0 + r (p = (b * out_h + y) * out_w + x) and tap
+  // k = gather_k0 + q (k = (dy * conv_kw + dx) * conv_in_c + ci); it reads input byte
+  // ((b * conv_in_h + iy) * conv_in_w + ix) * conv_in_c + ci with iy = y * conv_stride + dy - conv_pad (ix alike),
+  // or is pad_code (the format's +0) where the tap falls into the padding. out_h/out_w follow from the geometry.
+  uint32_t conv_in_h = 0, conv_in_w = 0, conv_in_c = 0;
+  uint32_t conv_kh = 0, conv_kw = 0, conv_stride = 0, conv_pad = 0;
+  uint32_t gather_m0 = 0, gather_k0 = 0;
+  uint8_t pad_code = 0;
+
   friend bool operator==(const Command& x, const Command& y);
   friend bool operator!=(const Command& x, const Command& y) { return !(x == y); }
 };
 
 const char* opcode_name(Opcode op);
+
+// Implicit im2col (kFlagGather): checks the geometry fields (one line naming the problem, empty when fine),
+// and gives the byte offset from dram_addr that element (r, q) of the gathered tile reads, or -1 where the
+// tap falls into the padding (the element is pad_code). The one definition used by the lowering (to count
+// DRAM bytes) and by sim/'s DMA.
+std::string gather_geometry_error(const Command& c);
+int64_t gather_offset(const Command& c, uint32_t r, uint32_t q);
 
 // Text form: one command per line, "opcode key=value ...", every field written. parse_commands() accepts
 // exactly that (blank lines and '#' comments allowed) and throws std::runtime_error naming the line.

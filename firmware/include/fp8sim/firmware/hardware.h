@@ -16,6 +16,9 @@ struct ArrayTarget {
   int64_t input_buffer_bytes = 0, weight_buffer_bytes = 0, output_buffer_bytes = 0;
   int word_bytes = 4;   // bytes per accumulator word in the output buffer and in DRAM
   int64_t os_k_tile = 0; // OS: preferred K tile (0: as large as the buffers allow)
+  // For the mapper's cycle model only (firmware/mapper.h); the lowering itself does not use them.
+  int dram_bytes_per_cycle = 64, dram_latency = 100;
+  int64_t input_width_bytes = 0, weight_width_bytes = 0, output_width_bytes = 0;  // per access; 0: unlimited
   void validate() const;  // throws std::invalid_argument
 };
 

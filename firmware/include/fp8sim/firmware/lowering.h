@@ -41,12 +41,29 @@ struct PostProcessSpec {
   uint64_t row_scale_addr = 0;  // M float32 row scales
 };
 
+// ---- convolution through im2col ----
+struct ConvSpec {
+  int64_t batch = 1, in_h = 0, in_w = 0, in_c = 0;  // input NHWC codes
+  int64_t out_c = 0, kh = 1, kw = 1, stride = 1, pad = 0;
+  int64_t out_h() const { return (in_h + 2 * pad - kh) / stride + 1; }
+  int64_t out_w() const { return (in_w + 2 * pad - kw) / stride + 1; }
+};
+// Implicit im2col: A is not a matrix in DRAM but the im2col matrix of the NHWC input codes at a_addr;
+// every activation load gathers its tile from the input (LoadActivations with kFlagGather), padding taps
+// filled with pad_code. M must be batch * out_h * out_w and K kh * kw * in_c; a_stride is unused.
+struct ConvGather {
+  bool enabled = false;
+  ConvSpec conv;
+  uint8_t pad_code = 0;  // the format's +0 code
+};
+
 struct GemmSpec {
   int64_t m = 0, k = 0, n = 0;
   uint64_t a_addr = 0, b_addr = 0, c_addr = 0;
   int64_t a_stride = 0, b_stride = 0;  // bytes between rows; 0: K and N
   uint16_t layer = 0;
   PostProcessSpec post;
+  ConvGather gather;  // implicit im2col (A gathered from an NHWC input)
 };
 
 struct LoweredGemm {
@@ -61,18 +78,16 @@ LoweredGemm lower_gemm(const ArrayTarget& t, const GemmSpec& g);
 // Appends End.
 void finish_stream(std::vector<Command>& cmds);
 
-// ---- convolution through im2col ----
-struct ConvSpec {
-  int64_t batch = 1, in_h = 0, in_w = 0, in_c = 0;  // input NHWC codes
-  int64_t out_c = 0, kh = 1, kw = 1, stride = 1, pad = 0;
-  int64_t out_h() const { return (in_h + 2 * pad - kh) / stride + 1; }
-  int64_t out_w() const { return (in_w + 2 * pad - kw) / stride + 1; }
-};
 // The im2col matrix (M = batch*out_h*out_w rows, K = kh*kw*in_c columns, k = (dy*kw + dx)*in_c + ci),
 // padding taps filled with `zero_code` (the format's +0). Weights are K x out_c in the same k order.
 std::vector<uint8_t> im2col(const ConvSpec& c, const uint8_t* input_nhwc, uint8_t zero_code = 0);
-// The GEMM a convolution becomes once im2col'd (A at a_addr is the im2col matrix).
-GemmSpec conv_as_gemm(const ConvSpec& c, uint64_t a_addr, uint64_t b_addr, uint64_t c_addr, uint16_t layer);
+// The GEMM a convolution becomes once im2col'd (A at a_addr is the im2col matrix). With `implicit`, a_addr
+// holds the NHWC input itself and the loads gather the im2col rows (GemmSpec::gather): no K-times-larger
+// matrix in DRAM.
+GemmSpec conv_as_gemm(const ConvSpec& c, uint64_t a_addr, uint64_t b_addr, uint64_t c_addr, uint16_t layer,
+                      bool implicit = false, uint8_t pad_code = 0);
+// DRAM bytes one full pass over A reads: M * K, or with implicit im2col the taps that are not padding.
+int64_t a_pass_bytes(const GemmSpec& g);
 
 // ---- attention: per head, S = Q K^T (seq x d by d x seq), then O = P V (seq x seq by seq x d) ----
 struct AttentionSpec {

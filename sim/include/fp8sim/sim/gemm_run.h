@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "fp8sim/firmware/lowering.h"
+#include "fp8sim/firmware/mapper.h"
 #include "fp8sim/sim/accelerator.h"
 
 namespace fp8sim::sim {
@@ -49,7 +50,19 @@ struct GemmJob {
 
 // Places A and B (and, with post, the scales, biases and room for the outputs) in a fresh accelerator's DRAM
 // and loads the lowered stream. Throws std::invalid_argument when the GEMM does not fit the configuration.
+// mapping: lower with this mapping (firmware/mapper.h; e.g. choose_mapping(cfg.target(), spec, objective), with
+// spec's post fields as here); null: today's fixed order, lower_gemm(t, g).
 GemmJob make_gemm_job(const AcceleratorConfig& cfg, int64_t m, int64_t k, int64_t n, std::vector<uint8_t> a,
-                      std::vector<uint8_t> b, Engine engine = Engine::Model, const GemmPostJob* post = nullptr);
+                      std::vector<uint8_t> b, Engine engine = Engine::Model, const GemmPostJob* post = nullptr,
+                      const firmware::Mapping* mapping = nullptr);
+
+// A convolution as one GEMM with implicit im2col: the NHWC input codes in DRAM, gathered by the activation
+// loads (no im2col matrix in DRAM). j.a is the explicit im2col matrix, kept on the host for golden(); b is the
+// K x out_c weight matrix (k = (dy * kw + dx) * in_c + ci). mapping: one chosen for
+// firmware::conv_as_gemm(c, ..., /*implicit=*/true) (addresses do not affect the choice); null: fixed order.
+// Throws std::invalid_argument when the input or weight sizes do not match the convolution.
+GemmJob make_conv_job(const AcceleratorConfig& cfg, const firmware::ConvSpec& c, const std::vector<uint8_t>& input_nhwc,
+                      std::vector<uint8_t> b, Engine engine = Engine::Model,
+                      const firmware::Mapping* mapping = nullptr, uint8_t pad_code = 0);
 
 }  // namespace fp8sim::sim
