@@ -248,6 +248,10 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
   opt.on_item = [&](size_t, size_t, uint64_t macs_all, uint64_t calls_all) {
     if (progress) progress->plan(slot, macs_all, calls_all);
   };
+  // The energy objective's per-byte figures from the cost model's own table.
+  firmware::MappingCosts mapping_costs;
+  mapping_costs.dram_pj_per_byte = setup.energy->dram_pj_per_64b.value / 8.0;
+  mapping_costs.sram_pj_per_byte = cost::sram_pj_per_byte(*setup.energy, double(cfg.input_buffer.size_bytes) / cfg.input_buffer.banks);
   opt.gemm_backend = [&](const quant::GemmCall& c) -> std::vector<model::AccWord> {
     if (c.num.int8 != array_num.int8 ||
         (!c.num.int8 && (c.num.a_kind != array_num.a_kind || c.num.b_kind != array_num.b_kind)))
@@ -268,9 +272,23 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
       if (c.post.row_scale_count != 1) pj.row_scales.assign(c.post.row_scales, c.post.row_scales + c.m);
       if (c.post.bias) pj.bias.assign(c.post.bias, c.post.bias + c.n);
     }
+    // The mapping: chosen for the GEMM as make_gemm_job lowers it (the post-processing fields count in the
+    // DRAM estimate), or the fixed order.
+    firmware::GemmSpec spec;
+    spec.m = c.m, spec.k = c.k, spec.n = c.n;
+    if (on_chip) {
+      spec.post.enabled = true;
+      spec.post.out_fmt = pj.out_fmt;
+      spec.post.has_bias = !pj.bias.empty();
+      spec.post.row_scales = !pj.row_scales.empty();
+    }
     sim::GemmJob job;
+    firmware::Mapping mapping;
     try {
-      job = sim::make_gemm_job(cfg, c.m, c.k, c.n, std::move(a), std::move(b), setup.engine, on_chip ? &pj : nullptr);
+      mapping = setup.mapping_auto ? firmware::choose_mapping(cfg.target(), spec, setup.mapping_objective, mapping_costs)
+                                   : firmware::fixed_mapping(cfg.target(), spec, mapping_costs);
+      job = sim::make_gemm_job(cfg, c.m, c.k, c.n, std::move(a), std::move(b), setup.engine, on_chip ? &pj : nullptr,
+                               setup.mapping_auto ? &mapping : nullptr);
     } catch (const std::invalid_argument& e) {
       throw std::invalid_argument("layer " + c.name + " (M=" + std::to_string(c.m) + " K=" + std::to_string(c.k) +
                                   " N=" + std::to_string(c.n) + ") does not fit " + cfg.name + ": " + e.what());
@@ -333,6 +351,8 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
       layers.emplace_back();
       layers.back().row.name = c.name;
       layers.back().row.calls = 0;
+      layers.back().row.mapping = mapping.describe(spec);
+      layers.back().row.mapping_kind = mapping.kind(spec);
     }
     report::LayerRow& r = layers[it->second].row;
     ++r.calls;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "fp8sim/cost/cost.h"
+#include "fp8sim/firmware/mapper.h"
 #include "fp8sim/report/report.h"
 #include "fp8sim/sim/accelerator.h"
 #include "fp8sim/sim/config.h"
@@ -72,6 +73,10 @@ struct PipelineSetup {
   // convert to the format its consumer reads: BF16 or F32), as the accelerator is built; true (--store
   // accumulators, for debugging): raw accumulator words go to DRAM and the host post-processes them.
   bool store_accumulators = false;
+  // --mapping: auto (default), the mapper's loop order and blocks per GEMM (firmware/mapper.h) for `objective`;
+  // fixed: the fixed order of lower_gemm (for comparison).
+  bool mapping_auto = true;
+  firmware::MappingObjective mapping_objective = firmware::MappingObjective::DramBytes;
   const cost::EnergyTable* energy = nullptr;
   const cost::AreaTable* area = nullptr;
 };

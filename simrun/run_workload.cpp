@@ -53,6 +53,8 @@ void add_run_options(po::options_description& d) {
     ("weight-granularity", po::value<std::string>()->default_value("per-channel"), "weight scales: per-channel or per-tensor")
     ("act-granularity", po::value<std::string>()->default_value("per-tensor"), "activation scales: per-tensor (static, min/max calibration) or per-token (dynamic)")
     ("store", po::value<std::string>()->default_value("outputs"), "outputs: every GEMM's outputs leave the array through the post-processing unit (dequantize, bias, convert to BF16 for the BF16 non-GEMM ops, or F32), 2 or 4 bytes each; accumulators: raw accumulator words go to DRAM and the host post-processes them (debugging; reports say so)")
+    ("mapping", po::value<std::string>()->default_value("auto"), "auto: per GEMM, the loop order and block sizes that minimise --mapping-objective within the buffers (firmware/mapper.h; shown per layer in the report); fixed: the fixed order (each activation tile re-read for every output-column tile), for comparison")
+    ("mapping-objective", po::value<std::string>()->default_value("dram"), "what the mapper minimises: dram (bytes), cycles (its cycle model) or energy (DRAM and SRAM bytes)")
     ("engine", po::value<std::string>()->default_value("cycle"), "cycle: the modelled array; rtl: the Verilated RTL array in the loop, each output row compared with the model array (only array configurations built in rtl/CMakeLists.txt)")
     ("jobs", po::value<unsigned>()->default_value(0), "formats simulated in parallel threads; 0: one per format, at most the CPU count")
     ("report-json", po::value<std::string>(), "write the JSON report here (deterministic: same command and seed, same bytes)")
@@ -134,6 +136,14 @@ RunRequest parse_run_request(const po::variables_map& vm, const std::string& cmd
   if (store != "outputs" && store != "accumulators")
     throw UsageError(pre + "--store '" + store + "' is not outputs or accumulators");
   q.store_accumulators = store == "accumulators";
+  const std::string mapping = vm["mapping"].as<std::string>();
+  if (mapping != "auto" && mapping != "fixed") throw UsageError(pre + "--mapping '" + mapping + "' is not auto or fixed");
+  q.mapping_auto = mapping == "auto";
+  try {
+    q.mapping_objective = firmware::parse_mapping_objective(vm["mapping-objective"].as<std::string>());
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(pre + "--mapping-objective: " + e.what());
+  }
   const std::string eng = vm["engine"].as<std::string>();
   if (eng == "cycle") q.engine = sim::Engine::Model;
   else if (eng == "rtl") q.engine = sim::Engine::Rtl;
@@ -217,6 +227,8 @@ PipelineSetup make_setup(const RunRequest& q, const PreparedRun& p) {
   setup.items = p.items;
   setup.engine = q.engine;
   setup.store_accumulators = q.store_accumulators;
+  setup.mapping_auto = q.mapping_auto;
+  setup.mapping_objective = q.mapping_objective;
   setup.energy = &p.energy;
   setup.area = &p.area;
   return setup;

@@ -24,6 +24,8 @@ struct RunRequest {
   quant::Recipe recipe;
   sim::Engine engine = sim::Engine::Model;
   bool store_accumulators = false;  // --store accumulators
+  bool mapping_auto = true;         // --mapping auto|fixed
+  firmware::MappingObjective mapping_objective = firmware::MappingObjective::DramBytes;
   unsigned jobs = 0;
   std::string json_path, html_path;
   uint64_t seed = 1;

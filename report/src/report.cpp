@@ -206,6 +206,7 @@ oj run_json(const FormatRun& r) {
     x["traffic_bytes"] = traffic_json(l.traffic);
     x["energy_pj"] = num(l.energy_pj.total());
     x["energy_breakdown_pj"] = energy_json(l.energy_pj);
+    x["mapping"] = l.mapping;
     j["layers"].push_back(x);
   }
   j["vector_ops"] = oj::array();
@@ -421,12 +422,13 @@ std::string to_text(const RunReport& r) {
 
   for (const FormatRun* f : runs) {
     os << "\nPer layer, " << f->format << (f == &r.run ? " (chosen)" : "") << ":\n";
-    Table t{{"layer", "calls", "M", "K", "N", "cycles", "stall DRAM", "stall buffer", "stall fill/drain", "PE util", "MACs",
-             "SRAM B", "DRAM B", "energy pJ"},
-            {false, true, true, true, true, true, true, true, true, true, true, true, true, true},
+    Table t{{"layer", "calls", "M", "K", "N", "mapping", "cycles", "stall DRAM", "stall buffer", "stall fill/drain",
+             "PE util", "MACs", "SRAM B", "DRAM B", "energy pJ"},
+            {false, true, true, true, true, false, true, true, true, true, true, true, true, true, true},
             {}};
     for (const auto& l : f->layers)
-      t.rows.push_back({l.name, fmt_count(l.calls), fmt_count(l.m), fmt_count(l.k), fmt_count(l.n), fmt_count(l.cycles),
+      t.rows.push_back({l.name, fmt_count(l.calls), fmt_count(l.m), fmt_count(l.k), fmt_count(l.n),
+                        l.mapping_kind.empty() ? "-" : l.mapping_kind, fmt_count(l.cycles),
                         fmt_count(l.stalls.dram_wait), fmt_count(l.stalls.buffer_conflict),
                         fmt_count(l.stalls.fill_drain), fmt_sig(l.pe_utilization * 100, 4) + "%", fmt_count(l.macs),
                         fmt_count(l.traffic.sram_read + l.traffic.sram_written),

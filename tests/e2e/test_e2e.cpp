@@ -8,6 +8,7 @@
 #include <random>
 #include <sstream>
 
+#include "fp8sim/firmware/mapper.h"
 #include "fp8sim/model/requant.h"
 #include "fp8sim/report/report.h"
 #include "fp8sim/sim/config.h"
@@ -125,9 +126,9 @@ const json& layer(const json& fr, const std::string& name) {
 }
 
 // Cycles of one GEMM run alone on `cfg` with random operands, its outputs leaving through the post-processing
-// unit in BF16 with per-column scales and a bias (as simrun runs a linear layer or convolution of the default
-// recipe): the accelerator's timing does not depend on the operand values (no zero skipping), so this must
-// equal the layer's cycles in the report.
+// unit in BF16 with per-column scales and a bias, lowered with the mapper's choice for DRAM bytes (as simrun
+// runs a linear layer or convolution of the default recipe): the accelerator's timing does not depend on the
+// operand values (no zero skipping), so this must equal the layer's cycles in the report.
 uint64_t standalone_cycles(const sim::AcceleratorConfig& cfg, int64_t m, int64_t k, int64_t n) {
   std::mt19937_64 rng(7);
   const auto num = cfg.array.numerics();
@@ -135,8 +136,12 @@ uint64_t standalone_cycles(const sim::AcceleratorConfig& cfg, int64_t m, int64_t
   post.col_scales.assign(size_t(n), 0.5f);
   post.bias.assign(size_t(n), 1.0f);
   post.out_fmt = uint8_t(fp8sim::model::OutFormat::Bf16);
+  fp8sim::firmware::GemmSpec spec;
+  spec.m = m, spec.k = k, spec.n = n;
+  spec.post.enabled = true, spec.post.out_fmt = post.out_fmt, spec.post.has_bias = true;
+  const fp8sim::firmware::Mapping mapping = fp8sim::firmware::choose_mapping(cfg.target(), spec);
   sim::GemmJob job = sim::make_gemm_job(cfg, m, k, n, sim::random_codes(num, false, m * k, rng),
-                                        sim::random_codes(num, true, k * n, rng), sim::Engine::Model, &post);
+                                        sim::random_codes(num, true, k * n, rng), sim::Engine::Model, &post, &mapping);
   job.acc->run();
   // A stream's cycles run from the first command fetch (cycle 0) through the cycle End is retired in: the
   // layer's own span (first command to its closing Barrier) plus that one cycle.
@@ -249,6 +254,27 @@ TEST_CASE("e2e: outputs post-processed on chip equal the host reference path bit
   CHECK_THAT(ref.r.out, Catch::Matchers::Contains("--store accumulators (debugging)"));
 }
 
+// The mapper against the fixed order on the same run: the same numbers (each output still sums its K tiles
+// in increasing k, so even float32 accumulation is unchanged), no more DRAM traffic, and each layer's mapping
+// named in the report.
+TEST_CASE("e2e: --mapping auto moves no more DRAM bytes than --mapping fixed and computes the same outputs") {
+  const std::vector<std::string> args{"--workload", "minilm-l2", "--config", kSmall8, "--seq", "8", "--calib", "2",
+                                      "--samples", "1"};
+  std::vector<std::string> fixed = args;
+  fixed.insert(fixed.end(), {"--mapping", "fixed"});
+  const Run a = run_with_json(args), f = run_with_json(fixed);
+  CHECK(a.j.at("accuracy").at("sqnr_db").get<double>() == f.j.at("accuracy").at("sqnr_db").get<double>());
+  const auto dram = [](const json& j) {
+    return j.at("totals").at("traffic_bytes").at("dram_read").get<uint64_t>() +
+           j.at("totals").at("traffic_bytes").at("dram_written").get<uint64_t>();
+  };
+  CHECK(dram(a.j) <= dram(f.j));
+  bool mapped = false;
+  for (const json& l : a.j.at("layers")) mapped = mapped || l.at("mapping").get<std::string>().rfind("fixed", 0) != 0;
+  CHECK(mapped);  // at least one layer left the fixed order
+  for (const json& l : f.j.at("layers")) CHECK(l.at("mapping").get<std::string>().rfind("fixed", 0) == 0);
+}
+
 TEST_CASE("e2e: the same command and seed give byte-identical JSON, and the HTML is one self-contained page") {
   TempDir d;
   const std::vector<std::string> args{"--workload", "minilm-l2", "--config", kSmall8, "--seq", "8", "--calib", "2",
@@ -306,6 +332,8 @@ TEST_CASE("e2e: bad arguments and workloads that do not fit give one error line 
   check_error(simrun({"--workload", "minilm-l2", "--compare", "int8,int8"}), 2, "twice");
   check_error(simrun({"--workload", "minilm-l2", "--dataflow", "xs"}), 2, "--dataflow 'xs'");
   check_error(simrun({"--workload", "minilm-l2", "--store", "words"}), 2, "--store 'words'");
+  check_error(simrun({"--workload", "minilm-l2", "--mapping", "best"}), 2, "--mapping 'best'");
+  check_error(simrun({"--workload", "minilm-l2", "--mapping-objective", "area"}), 2, "--mapping-objective");
   check_error(simrun({"--workload", "minilm-l2", "--samples", "0"}), 2, "--samples");
   check_error(simrun({"--workload", "minilm-l2", "--samples", "100000"}), 2, "evaluation items");
   check_error(simrun({"--workload", "minilm-l2", "--no-such-option"}), 2, "no-such-option");

@@ -64,6 +64,8 @@ struct LayerRow {
   uint64_t macs = 0;
   Traffic traffic;
   Energy energy_pj;
+  std::string mapping;       // the loop order and blocks the mapper chose (first call), e.g. "act-resident ..."
+  std::string mapping_kind;  // "fixed", "act-resident", "weight-resident" or "k-blocked"
 };
 
 struct Area {
