@@ -56,10 +56,17 @@ const char* opcode_name(Opcode op) {
 std::string gather_geometry_error(const Command& c) {
   if (c.conv_in_h < 1 || c.conv_in_w < 1 || c.conv_in_c < 1 || c.conv_kh < 1 || c.conv_kw < 1 || c.conv_stride < 1)
     return "gather: conv_in_h/w/c, conv_kh/kw and conv_stride must be >= 1";
+  for (uint32_t v : {c.conv_in_h, c.conv_in_w, c.conv_in_c, c.conv_kh, c.conv_kw, c.conv_stride, c.conv_pad})
+    if (v > 65535) return "gather: convolution geometry fields must be <= 65535";
   const int64_t ph = int64_t{c.conv_in_h} + 2 * int64_t{c.conv_pad}, pw = int64_t{c.conv_in_w} + 2 * int64_t{c.conv_pad};
   if (ph < c.conv_kh || pw < c.conv_kw) return "gather: kernel larger than the padded input";
   if (uint64_t{c.gather_k0} + c.cols > uint64_t{c.conv_kh} * c.conv_kw * c.conv_in_c)
     return "gather: k range beyond kh * kw * in_c";
+  // The input offsets of the last image the pixel range reaches must fit in 62 bits.
+  const uint64_t oh = (uint64_t(ph) - c.conv_kh) / c.conv_stride + 1, ow = (uint64_t(pw) - c.conv_kw) / c.conv_stride + 1;
+  const uint64_t image = uint64_t{c.conv_in_h} * c.conv_in_w * c.conv_in_c;
+  const uint64_t last_image = (uint64_t{c.gather_m0} + (c.rows ? c.rows - 1 : 0)) / (oh * ow);
+  if (last_image + 1 > (uint64_t{1} << 62) / image) return "gather: input offsets beyond 2^62";
   return "";
 }
 

@@ -24,6 +24,8 @@ void validate_gemm(const GemmSpec& g) {
   if (c.batch < 1 || c.in_h < 1 || c.in_w < 1 || c.in_c < 1 || c.kh < 1 || c.kw < 1 || c.stride < 1 || c.pad < 0 ||
       c.out_h() < 1 || c.out_w() < 1)
     throw std::invalid_argument("lower_gemm: implicit im2col: bad convolution shape");
+  for (int64_t v : {c.in_h, c.in_w, c.in_c, c.kh, c.kw, c.stride, c.pad})
+    if (v > 65535) throw std::invalid_argument("lower_gemm: implicit im2col: geometry values must be <= 65535");
   if (g.m != c.batch * c.out_h() * c.out_w() || g.k != c.kh * c.kw * c.in_c)
     throw std::invalid_argument("lower_gemm: implicit im2col: " + shape_str(g) +
                                 " is not the convolution's M = batch*out_h*out_w, K = kh*kw*in_c");

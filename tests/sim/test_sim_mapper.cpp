@@ -193,3 +193,37 @@ TEST_CASE("implicit im2col on the accelerator equals golden_gemm of the explicit
       CHECK(j.acc->stats().dram_read == m.est.dram_read);
     }
 }
+
+TEST_CASE("a gather load with bad geometry is rejected with one line", "[sim][mapper][conv]") {
+  const AcceleratorConfig cfg = load_config(std::string(FP8SIM_SOURCE_DIR) + "/sim/configs/small8.toml");
+  auto run = [&](firmware::Command c) {
+    std::vector<firmware::Command> cmds = {c};
+    firmware::finish_stream(cmds);
+    Accelerator acc(cfg, 4096);
+    acc.load_program(cmds);
+    try {
+      acc.run(100000);
+    } catch (const std::exception& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  firmware::Command c;
+  c.op = firmware::Opcode::LoadActivations;
+  c.flags = firmware::kFlagGather;
+  c.rows = 4, c.cols = 8, c.buf_rows = 4, c.buf_cols = 8;
+  c.conv_in_h = 4, c.conv_in_w = 4, c.conv_in_c = 2, c.conv_kh = 3, c.conv_kw = 3, c.conv_stride = 1, c.conv_pad = 1;
+  CHECK(run(c) == "no error");
+  firmware::Command bad = c;
+  bad.conv_stride = 0;
+  CHECK_THAT(run(bad), Catch::Contains("gather: conv_in_h/w/c, conv_kh/kw and conv_stride must be >= 1"));
+  bad = c;
+  bad.conv_in_c = 1u << 20;
+  CHECK_THAT(run(bad), Catch::Contains("must be <= 65535"));
+  bad = c;
+  bad.gather_k0 = 12;  // 12 + 8 > 3 * 3 * 2
+  CHECK_THAT(run(bad), Catch::Contains("k range beyond"));
+  bad = c;
+  bad.gather_m0 = 10000;  // image 625 (16 pixels per image), offset 625 * 32 = 20,000 beyond the 4096-byte DRAM
+  CHECK_THAT(run(bad), Catch::Contains("gather beyond the end of DRAM"));
+}

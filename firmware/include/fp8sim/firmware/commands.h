@@ -88,9 +88,11 @@ struct Command {
 
 const char* opcode_name(Opcode op);
 
-// Implicit im2col (kFlagGather): checks the geometry fields (one line naming the problem, empty when fine),
-// and gives the byte offset from dram_addr that element (r, q) of the gathered tile reads, or -1 where the
-// tap falls into the padding (the element is pad_code). The one definition used by the lowering (to count
+// Implicit im2col (kFlagGather): checks the geometry fields (one line naming the problem, empty when fine:
+// each geometry field <= 65535, the kernel within the padded input, the k range within kh * kw * in_c, the
+// offsets within 62 bits), and gives the byte offset from dram_addr that element (r, q) of the gathered tile
+// reads, or -1 where the tap falls into the padding (the element is pad_code); call gather_offset only on a
+// command whose geometry checked fine. The one definition used by the lowering (to count
 // DRAM bytes) and by sim/'s DMA.
 std::string gather_geometry_error(const Command& c);
 int64_t gather_offset(const Command& c, uint32_t r, uint32_t q);
