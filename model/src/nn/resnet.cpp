@@ -101,15 +101,24 @@ std::vector<const quant::LinearParams*> ResNet::gemm_layers() const {
   return v;
 }
 
+// The non-GEMM operations go through Executor::vector_op (BF16 rounding in the quantized modes, and the
+// vector unit's accounting in a simulated run): ReLU, residual add, global average pooling.
+namespace {
+void relu_op(const quant::Executor& ex, Image& img) {
+  relu_inplace(img.data);
+  ex.vector_op(quant::VectorOp::Relu, img.h * img.w, img.c, img.data.data());
+}
+}  // namespace
+
 Image ResNet::block_forward(quant::Executor& ex, const Block& b, const Image& x) const {
   Image out = conv2d(ex, convs_[b.conv1], x);
-  relu_inplace(out.data);
+  relu_op(ex, out);
   out = conv2d(ex, convs_[b.conv2], out);
   if (b.conv3 >= 0) {
-    relu_inplace(out.data);
+    relu_op(ex, out);
     out = conv2d(ex, convs_[b.conv3], out);
   }
-  // The residual add is a non-GEMM op: BF16 in the quantized modes (round_nongemm).
+  // The residual add is a non-GEMM op: BF16 in the quantized modes (vector_op).
   if (b.down >= 0) {
     const Image sc = conv2d(ex, convs_[b.down], x);
     for (size_t i = 0; i < out.data.size(); ++i) out.data[i] += sc.data[i];
@@ -125,8 +134,8 @@ Image ResNet::block_forward(quant::Executor& ex, const Block& b, const Image& x)
   } else {
     for (size_t i = 0; i < out.data.size(); ++i) out.data[i] += x.data[i];
   }
-  ex.round_nongemm(out.data.data(), out.data.size());
-  relu_inplace(out.data);
+  ex.vector_op(quant::VectorOp::Add, out.h * out.w, out.c, out.data.data());
+  relu_op(ex, out);
   return out;
 }
 
@@ -135,11 +144,11 @@ std::vector<float> ResNet::forward(quant::Executor& ex, const Image& x) const {
     throw std::invalid_argument(cfg_.name + ": expected a " + std::to_string(cfg_.input_size) + "x" +
                                 std::to_string(cfg_.input_size) + "x3 input");
   Image out = conv2d(ex, convs_[stem_], x);
-  relu_inplace(out.data);
+  relu_op(ex, out);
   if (!cfg_.cifar) out = maxpool2d(out, 3, 2, 1);
   for (const Block& b : blocks_) out = block_forward(ex, b, out);
   std::vector<float> pooled = global_avgpool(out);
-  ex.round_nongemm(pooled.data(), pooled.size());
+  ex.vector_op(quant::VectorOp::Pool, out.h * out.w, out.c, pooled.data());
   std::vector<float> logits(static_cast<size_t>(fc_.n));
   ex.linear(fc_, pooled.data(), 1, logits.data());
   return logits;
