@@ -6,6 +6,14 @@
 //            beside it for comparison, and each tile checked against golden_gemm (where an RTL array of
 //            that shape is built: rtl/CMakeLists.txt FP8SIM_RTL_ARRAYS).
 // Usage: fp8sim_bench [--quick]. Single-threaded; rates use this thread's CPU time (the machine is shared).
+// The speed rows use shadow_weights = false (the array is driven with weight beats on its compute channel).
+//
+// fp8sim_bench --gemm768 [--no-rtl]: hidden weight loads, the issue-10 must-show. A compute-bound
+// 128x768x768 GEMM (E4M3, random operands) on sim/configs/default32.toml (32x32 WS, exact fixed-point
+// accumulator) with stall-free memory (DRAM latency 0, 4096 bytes per cycle; the SRAMs as configured),
+// with shadow weights on and off, on the modelled array and on the Verilated RTL array (--engine rtl: each
+// output row compared with the model array, each tile with golden_gemm). Prints the cycles and the array
+// statistics of each run; every output is compared with golden_gemm.
 #include <systemc>
 
 #include <time.h>
@@ -27,7 +35,7 @@ AcceleratorConfig config(int n, const std::string& pe, const std::string& acc, b
   const int wb = acc != "fixed" ? 4 : pe == "e5m2" ? 16 : 8;
   std::string t = "name = \"bench" + std::to_string(n) + "\"\n[array]\nrows = " + std::to_string(n) +
                   "\ncols = " + std::to_string(n) + "\ndataflow = \"ws\"\npe = \"" + pe + "\"\naccumulator = \"" + acc +
-                  "\"\ntoggles = " + (toggles ? "true" : "false") + "\n";
+                  "\"\ntoggles = " + (toggles ? "true" : "false") + "\nshadow_weights = false\n";
   auto sram = [&](const char* name, int64_t size, int64_t width) {
     t += std::string("[") + name + "]\nsize_bytes = " + std::to_string(size) + "\nbanks = 1\nbank_width_bytes = " +
          std::to_string(width) + "\nports = 2\nlatency = 2\n";
@@ -68,9 +76,52 @@ double array_rate(const AcceleratorConfig& cfg, uint64_t cycles) {
   return double(R) * C * double(cycles) / (now() - t0);
 }
 
+// --gemm768: see the header.
+int gemm768(bool with_rtl) {
+  const std::string path = std::string(FP8SIM_SOURCE_DIR) + "/sim/configs/default32.toml";
+  AcceleratorConfig base = load_config(path);
+  base.dram.latency = 0;
+  base.dram.bytes_per_cycle = 4096;
+  const int64_t M = 128, K = 768, N = 768;
+  std::mt19937_64 rng(768);
+  const auto num = base.array.numerics();
+  const auto A = random_codes(num, false, M * K, rng), B = random_codes(num, true, K * N, rng);
+  std::vector<GemmJob> jobs;
+  std::vector<std::string> names;
+  for (bool sh : {true, false})
+    for (Engine e : {Engine::Model, Engine::Rtl}) {
+      AcceleratorConfig cfg = base;
+      cfg.array.shadow_weights = sh;
+      if (e == Engine::Rtl && (!with_rtl || !rtl_array_available(cfg.array))) continue;
+      jobs.push_back(make_gemm_job(cfg, M, K, N, A, B, e));
+      names.push_back(std::string("shadow_weights ") + (sh ? "on " : "off") + (e == Engine::Rtl ? "  rtl  " : "  model"));
+    }
+  std::vector<Accelerator*> ptrs;
+  for (auto& j : jobs) ptrs.push_back(j.acc.get());
+  std::vector<double> secs;
+  run_systemc(ptrs, {}, &secs);
+  std::printf("128x768x768 E4M3 GEMM on %s (32x32 WS, fixed-point accumulator), DRAM latency 0, 4096 B/cycle\n",
+              path.c_str());
+  int bad = 0;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    const Stats& st = jobs[i].acc->stats();
+    const size_t mism = jobs[i].compare();
+    bad += mism != 0;
+    std::printf("%s  tiles %lld  cycles %llu  array: compute %llu, weight_load %llu, fill_drain %llu, stall_dram %llu, "
+                "stall_conflict %llu, idle %llu  PE utilization %.3f  golden mismatches %zu  (%.1f s)\n",
+                names[i].c_str(), static_cast<long long>(jobs[i].lowered.tiles),
+                static_cast<unsigned long long>(st.cycles), static_cast<unsigned long long>(st.array_compute),
+                static_cast<unsigned long long>(st.array_weight_load), static_cast<unsigned long long>(st.array_fill_drain),
+                static_cast<unsigned long long>(st.array_stall_dram), static_cast<unsigned long long>(st.array_stall_conflict),
+                static_cast<unsigned long long>(st.array_idle), st.pe_utilization(32, 32), mism, secs[i]);
+  }
+  return bad ? 1 : 0;
+}
+
 }  // namespace
 
 int sc_main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "--gemm768") return gemm768(!(argc > 2 && std::string(argv[2]) == "--no-rtl"));
   const bool quick = argc > 1 && std::string(argv[1]) == "--quick";
   struct Row {
     int n;
@@ -104,7 +155,8 @@ int sc_main(int argc, char** argv) {
   std::vector<size_t> rtl_rows;
   std::vector<GemmJob> rtl_jobs;
   for (size_t i = 0; i < rows.size(); ++i) {
-    const AcceleratorConfig cfg = config(rows[i].n, rows[i].pe, rows[i].acc, rows[i].toggles);
+    AcceleratorConfig cfg = config(rows[i].n, rows[i].pe, rows[i].acc, rows[i].toggles);
+    if (!rtl_array_available(cfg.array)) cfg.array.shadow_weights = true;  // the 8x8 and 32x32 RTL arrays have them
     if (!rtl_array_available(cfg.array) || !rows[i].toggles) continue;
     // Verilator is ~20x slower: a tenth of the K tiles, and the same GEMM on the model engine for the
     // cycle comparison.

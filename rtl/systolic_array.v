@@ -30,6 +30,40 @@
 //   Cycles from the first input beat to the last output beat, both counted: ROWS (weight beats) + M
 //   (compute beats) + ROWS + COLS - 1 (latency of the last row) = 2 + 3 + 3 = 8 here.
 //
+// ---- DATAFLOW = 0 with SHADOW = 1: hidden weight loads (shadow weight registers) ----
+// Each cell has a second (shadow) weight register. Weights travel on their own channel: a weight beat moves
+// when in_wvalid && in_wready, payload in_b = one weight row, shifted down the columns' shadow registers
+// (ROWS beats, W[ROWS-1] first and W[0] last, as above). The compute channel (in_valid/in_ready) carries
+// only compute rows (in_wload is ignored); in_swap = 1 marks a tile's first row. The swap marker enters
+// with that row, skewed like its activations, and reaches cell (r, c) r + c edges after the row is
+// accepted, in the same cycle as the row's activation: the cell multiplies that row with its shadow weight
+// and makes it the active weight at that edge, while the previous tile's rows, one step ahead of the
+// marker everywhere, finish with the old weights. So consecutive tiles stream without draining the array.
+// Rules (the only handshake conditions besides back-pressure, which stalls both channels):
+//   - a compute row with in_swap = 1 is accepted only when ROWS weight rows have been shifted in since the
+//     last swap (the shadow registers hold a whole tile); rows with in_swap = 0 use the active weights;
+//   - in_wready = 0 while the shadow registers are full, and until the last swap marker has reached the
+//     last cell: a shift at edge e is allowed when no marker reads a shadow register after edge e, i.e.
+//     from ROWS + COLS - 2 edges after the swap row was accepted (the marker reads cell (ROWS-1, COLS-1)
+//     at that edge; registers read the old value).
+//   So after a swap in cycle s the next tile's weights shift in cycles s + R + C - 2 ... s + 2R + C - 3 and
+//   the next swap can be accepted from cycle s + 2R + C - 2 (ROWS = COLS = 1: the shadow is full until the
+//   swap edge, so s + 2): tiles of M rows start every P = max(M, 2R + C - 2) cycles (P = M = 128 for a 32x32 array, against 2R + C + M - 2 = 222 with
+//   SHADOW = 0). Outputs are as above: one output beat per compute row, ROWS + COLS - 1 cycles later.
+//
+//   cycle       0    1    2    3    4    5    6    7    8    9   10   11    (ROWS = COLS = 2, two tiles, M = 3)
+//   in_wvalid   1    1    1    1    1    1    0 ...
+//   in_wready   1    1    0    0    1    1    0          (2: shadow full; 3: marker still reads at edge 4)
+//   in_b        W1   W0   .    .    W1'  W0'             (tile 0's weights, then tile 1's)
+//   in_valid    1    1    1    1    1    1    1    1    1    0
+//   in_swap     1    1    1    0    0    1    1    0    0
+//   in_ready    0    0    1    1    1    0    1    1    1          (swap waits for a full shadow)
+//   in_a                  A0   A1   A2        A0'  A1'  A2'
+//   out_valid   0    0    0    0    0    1    1    1    0    1    1    1
+//   out_data                             C0   C1   C2        C0'  C1'  C2'
+//   Cycles from the first weight beat to the last output beat, both counted: R (first tile's weights)
+//   + (T - 1) * P + M + R + C - 1 = 2 + 4 + 3 + 3 = 12 here (P = max(3, 2R + C - 2 = 4) = 4).
+//
 // ---- DATAFLOW = 1, output stationary ----
 // Every beat is one step of the reduction: in_a[r] = A[m0 + r][k], in_b[c] = B[k][n0 + c]; in_last marks
 // the tile's last k. Cell (r, c) sums its products in increasing k from +0 (AccumulationOrder{k_chunk = 0}).
@@ -47,7 +81,10 @@
 //   = 3 + 2 + 2 = 7 here.
 //   The next tile's first beat may be accepted in the cycle after the last output beat.
 //
-// Unused ports: DATAFLOW = 0 ignores in_last; DATAFLOW = 1 ignores in_wload and in_psum.
+// Unused ports: DATAFLOW = 0 ignores in_last (and in_swap, in_wvalid with SHADOW = 0, in_wload with
+// SHADOW = 1: in_wready is then 0); DATAFLOW = 1 ignores in_wload, in_swap, in_wvalid and in_psum (in_wready
+// = 0). SHADOW applies to DATAFLOW = 0 only (output stationary has no stationary weights; double-buffered
+// accumulators for it are not built).
 module systolic_array #(
     parameter integer ROWS = 4,
     parameter integer COLS = 4,
@@ -55,7 +92,8 @@ module systolic_array #(
     parameter integer PE_KIND = 2,
     parameter integer FMT_A = 0,
     parameter integer FMT_B = 0,
-    parameter integer ACC_W = 0
+    parameter integer ACC_W = 0,
+    parameter integer SHADOW = 0
 ) (
     input  wire               clk,
     input  wire               rst,
@@ -63,6 +101,9 @@ module systolic_array #(
     output wire               in_ready,
     input  wire               in_wload,
     input  wire               in_last,
+    input  wire               in_swap,
+    input  wire               in_wvalid,
+    output wire               in_wready,
     input  wire [ROWS*8-1:0]  in_a,
     input  wire [COLS*8-1:0]  in_b,
     input  wire [COLS*AW-1:0] in_psum,
@@ -78,12 +119,15 @@ module systolic_array #(
   generate
     if (DATAFLOW == 0) begin : g_ws
       wire unused_ok = &{1'b0, in_last};   // no reduction boundary to mark: rows are independent
-      sa_ws #(.ROWS(ROWS), .COLS(COLS), .PE_KIND(PE_KIND), .FMT_A(FMT_A), .FMT_B(FMT_B), .ACC_W(ACC_W)) u_ws (
+      sa_ws #(.ROWS(ROWS), .COLS(COLS), .PE_KIND(PE_KIND), .FMT_A(FMT_A), .FMT_B(FMT_B), .ACC_W(ACC_W),
+              .SHADOW(SHADOW)) u_ws (
           .clk(clk), .rst(rst), .in_valid(in_valid), .in_ready(in_ready), .in_wload(in_wload),
+          .in_swap(in_swap), .in_wvalid(in_wvalid), .in_wready(in_wready),
           .in_a(in_a), .in_b(in_b), .in_psum(in_psum),
           .out_valid(out_valid), .out_ready(out_ready), .out_data(out_data));
     end else begin : g_os
-      wire unused_ok = &{1'b0, in_wload, in_psum};   // no weights to preload; sums start from +0
+      wire unused_ok = &{1'b0, in_wload, in_swap, in_wvalid, in_psum};   // no weights to preload; sums from +0
+      assign in_wready = 1'b0;
       sa_os #(.ROWS(ROWS), .COLS(COLS), .PE_KIND(PE_KIND), .FMT_A(FMT_A), .FMT_B(FMT_B), .ACC_W(ACC_W)) u_os (
           .clk(clk), .rst(rst), .in_valid(in_valid), .in_ready(in_ready), .in_last(in_last),
           .in_a(in_a), .in_b(in_b),

@@ -33,6 +33,8 @@ designs=(
   "ws4_int8|systolic_array|ROWS=4 COLS=4 DATAFLOW=0 PE_KIND=0|4x4 weight-stationary array, INT8 PEs"
   "ws4_e4m3_fixed|systolic_array|ROWS=4 COLS=4 DATAFLOW=0 PE_KIND=1 FMT_A=0 FMT_B=0|4x4 weight-stationary array, E4M3 fixed-point PEs"
   "ws4_e4m3_f32|systolic_array|ROWS=4 COLS=4 DATAFLOW=0 PE_KIND=2 FMT_A=0 FMT_B=0|4x4 weight-stationary array, E4M3 float32 PEs"
+  "ws4s_int8|systolic_array|ROWS=4 COLS=4 DATAFLOW=0 PE_KIND=0 SHADOW=1|4x4 WS array with shadow weights, INT8 PEs"
+  "ws4s_e4m3_fixed|systolic_array|ROWS=4 COLS=4 DATAFLOW=0 PE_KIND=1 FMT_A=0 FMT_B=0 SHADOW=1|4x4 WS array with shadow weights, E4M3 fixed-point PEs"
 )
 
 fetch_lib() {

@@ -2,6 +2,9 @@
 //   feeder  reads one beat (WS: a weight row or an activation row; OS: one A column and one B row) per cycle
 //           once the command's scoreboard dependencies hold, the data arriving `latency` cycles later; up to
 //           latency + 1 beats in flight.
+//           WS with shadow weights: two reads per cycle, one weight row (weight buffer) on the array's weight
+//           channel, typically for the next Compute while this one's activation rows stream, and one
+//           activation row (input buffer); a Compute's first row carries the swap (feeder_shadow).
 //   array   (systolic_array.h) takes a ready beat whenever in_ready.
 //   writer  writes each output row into the accumulator buffer (Accumulate: read, add with the PE's adder,
 //           write: two accesses) and back-pressures the array when the buffer has no free port. A Compute
@@ -21,6 +24,7 @@ ComputeUnit::ComputeUnit(Ctx& x, std::unique_ptr<ArrayCore> array, std::unique_p
   outrow_.resize(size_t(x.C));
   twin_row_.resize(size_t(x.C));
   max_latency_ = std::max(x.cfg.input_buffer.latency, x.cfg.weight_buffer.latency);
+  shadow_w_ = x.ws && x.cfg.array.shadow_weights;
 }
 
 void ComputeUnit::check(const Ctx& x, const Issued& is) const {
@@ -69,22 +73,43 @@ void ComputeUnit::tick(Ctx& x) {
   if (twin_) compare_twin(x, ov);
   // Input beat.
   Beat* head = (!fifo_.empty() && fifo_.front().ready_at <= x.now) ? &fifo_.front() : nullptr;
+  Beat* whead = (!wfifo_.empty() && wfifo_.front().ready_at <= x.now) ? &wfifo_.front() : nullptr;
   in.out_ready = out_ready;
-  bool fired = false;
-  if (head && arr_->in_ready(head->wload, out_ready)) {
+  bool fired = false, wfired = false;
+  if (head && arr_->in_ready(head->wload, out_ready, head->swap)) {
     in.valid = true;
     in.wload = head->wload;
     in.last = head->last;
+    in.swap = head->swap;
     in.a = head->a.empty() ? nullptr : head->a.data();
     in.b = head->b.empty() ? nullptr : head->b.data();
     fired = true;
   }
+  if (whead && arr_->w_ready(out_ready)) {  // shadow weights: the weight channel, beside the compute row
+    in.wvalid = true;
+    in.b = whead->b.data();
+    wfired = true;
+  }
   arr_->edge(in);
   if (twin_) twin_->edge(in);
-  x.probe.in_valid = head != nullptr;
-  x.probe.in_wload = head && head->wload;
-  x.probe.in_ready = fired;
+  x.probe.in_valid = head != nullptr || whead != nullptr;
+  x.probe.in_wload = wfired || (head && head->wload);
+  x.probe.in_ready = fired || wfired;
   x.probe.out_ready = out_ready;
+  if (wfired) {
+    const Beat& bt = wfifo_.front();
+    Issued& is = by_seq(bt.cmd);
+    if (!any_beat_) {
+      any_beat_ = true;
+      x.st.first_beat_cycle = x.now;
+    }
+    if (x.engine == Engine::Rtl && golden_tiles) {
+      is.tile_b.resize(size_t(x.R) * x.C);
+      std::copy(bt.b.begin(), bt.b.end(), is.tile_b.begin() + size_t(x.R - 1 - is.wrows_fired) * x.C);
+    }
+    ++is.wrows_fired;
+    wfifo_.pop_front();
+  }
   if (fired) {
     const Beat& bt = fifo_.front();
     Issued& is = by_seq(bt.cmd);
@@ -96,6 +121,7 @@ void ComputeUnit::tick(Ctx& x) {
     if (bt.wload) {
       ++x.st.array_weight_load;
     } else {
+      if (x.st.array_compute == 0) x.st.first_compute_cycle = x.now;
       ++x.st.array_compute;
       if (x.ws) {
         tags_.push_back({bt.cmd, is.rows_fired++});
@@ -106,15 +132,19 @@ void ComputeUnit::tick(Ctx& x) {
     fifo_.pop_front();
   }
   if (ov && out_ready) write_row(x);
-  const bool feeder_lost_port = feeder(x);
+  const bool feeder_lost_port = shadow_w_ ? feeder_shadow(x) : feeder(x);
   if (fired) return;  // counted above as compute / weight_load
+  if (wfired) {        // shadow weights: a weight row entered while no compute row did
+    ++x.st.array_weight_load;
+    return;
+  }
   if (ov && out_ready) ++x.st.array_fill_drain;  // an output row leaves while no beat enters: draining
-  else classify_idle(x, conflict || feeder_lost_port, head != nullptr);
+  else classify_idle(x, conflict || feeder_lost_port, head != nullptr || whead != nullptr);
 }
 
 void ComputeUnit::classify_idle(Ctx& x, bool conflict, bool head_ready) {
   if (conflict) ++x.st.array_stall_conflict;
-  else if (counting_array().active() || head_ready || !fifo_.empty()) ++x.st.array_fill_drain;
+  else if (counting_array().active() || head_ready || !fifo_.empty() || !wfifo_.empty()) ++x.st.array_fill_drain;
   else if (feed_ < q_.size()) ++x.st.array_stall_dram;  // the next Compute waits for its loads
   else ++x.st.array_idle;
 }
@@ -155,6 +185,7 @@ void ComputeUnit::finish_compute(Ctx& x, Issued& is) {
   q_.pop_front();
   ++seq_base_;
   --feed_;
+  if (wfeed_ > 0) --wfeed_;
 }
 
 // Issues at most one beat read; returns true when a read was due but lost its buffer port.
@@ -206,6 +237,61 @@ bool ComputeUnit::feeder(Ctx& x) {
   return false;
 }
 
+// Shadow weights: per cycle at most one weight row read (weight buffer) for the oldest Compute whose weights
+// are not all read (typically the next tile's, while the current tile's rows stream) and one activation row
+// read (input buffer) for the oldest Compute whose rows are not all read; the array's two channels take them
+// independently (a swap row waits in the array's handshake until the shadow registers are full). The weight
+// slot is released when its R rows are read, the input slot when its m rows are. Returns true when a due
+// read lost its buffer port.
+bool ComputeUnit::feeder_shadow(Ctx& x) {
+  bool lost = false;
+  const int R = x.R, C = x.C;
+  const size_t depth = size_t(max_latency_ + 1);
+  while (wfeed_ < q_.size() && q_[wfeed_].wrows_issued == uint32_t(R)) ++wfeed_;
+  if (wfeed_ < q_.size() && wfifo_.size() < depth) {
+    Issued& is = q_[wfeed_];
+    const Command& c = is.c;
+    if (x.sb.w_done[kW][c.w_slot] >= is.wait[1]) {
+      if (!x.sram[kW].take()) {
+        lost = true;
+      } else {
+        Beat bt;
+        bt.cmd = wfeed_ + seq_base_;
+        bt.wload = true;
+        const size_t row = size_t(R - 1 - is.wrows_issued);  // last weight row first: it ends in array row R-1
+        bt.b.assign(x.wbuf.begin() + c.w_addr + row * C, x.wbuf.begin() + c.w_addr + (row + 1) * C);
+        bt.ready_at = x.now + x.cfg.weight_buffer.latency;
+        x.st.weight.bytes_read += C;
+        if (is.wrows_issued == 0 && is.beats_issued == 0) x.cstats(is).start = x.now;
+        if (++is.wrows_issued == uint32_t(R)) x.sb.read_done(kW, c.w_slot);
+        wfifo_.push_back(std::move(bt));
+      }
+    }
+  }
+  while (feed_ < q_.size() && q_[feed_].beats_issued == q_[feed_].c.m) ++feed_;
+  if (feed_ < q_.size() && fifo_.size() < depth) {
+    Issued& is = q_[feed_];
+    const Command& c = is.c;
+    if (deps_ok(x, is)) {
+      if (!x.sram[kIn].take()) {
+        lost = true;
+      } else {
+        const size_t m = is.beats_issued;
+        Beat bt;
+        bt.cmd = feed_ + seq_base_;
+        bt.swap = m == 0;
+        bt.a.assign(x.inbuf.begin() + c.a_addr + m * R, x.inbuf.begin() + c.a_addr + (m + 1) * R);
+        bt.ready_at = x.now + x.cfg.input_buffer.latency;
+        x.st.input.bytes_read += R;
+        if (is.wrows_issued == 0 && is.beats_issued == 0) x.cstats(is).start = x.now;
+        if (++is.beats_issued == c.m) x.sb.read_done(kIn, c.a_slot);
+        fifo_.push_back(std::move(bt));
+      }
+    }
+  }
+  return lost;
+}
+
 // ---------------- RTL in the loop ----------------
 
 void ComputeUnit::compare_twin(Ctx& x, bool ov) {
@@ -234,7 +320,10 @@ void ComputeUnit::record_operands(Ctx& x, Issued& is, const Beat& bt) {
   const Command& c = is.c;
   const int R = x.R, C = x.C;
   const uint32_t j = is.beats_fired++;
-  if (x.ws) {
+  if (x.ws && shadow_w_) {  // compute rows only (weight rows are recorded when the weight channel takes them)
+    is.tile_a.resize(size_t(c.m) * R);
+    std::copy(bt.a.begin(), bt.a.end(), is.tile_a.begin() + size_t(j) * R);
+  } else if (x.ws) {
     is.tile_a.resize(size_t(c.m) * R);
     is.tile_b.resize(size_t(R) * C);
     if (bt.wload) std::copy(bt.b.begin(), bt.b.end(), is.tile_b.begin() + size_t(R - 1 - j) * C);

@@ -251,6 +251,11 @@ AcceleratorConfig parse_config(const std::string& text, const std::string& origi
   if (c.array.acc_width != 0 && c.array.pe != PeKind::Fp8Fixed)
     fail(r.where("array.acc_width"), "array.acc_width", "only the fixed-point accumulator has a width");
   c.array.toggles = r.boolean("array.toggles", true);
+  // Hidden weight loads (shadow weight registers, rtl/systolic_array.v SHADOW = 1): default on for WS.
+  const bool ws = c.array.dataflow == Dataflow::WeightStationary;
+  c.array.shadow_weights = r.boolean("array.shadow_weights", ws);
+  if (c.array.shadow_weights && !ws)
+    fail(r.where("array.shadow_weights"), "array.shadow_weights", "only the weight-stationary dataflow has stationary weights");
   c.input_buffer = read_sram(r, "input_buffer");
   c.weight_buffer = read_sram(r, "weight_buffer");
   c.output_buffer = read_sram(r, "output_buffer");

@@ -16,15 +16,18 @@
 #include "Vsa_os4_int8.h"
 #include "Vsa_os8_e5m2_f32.h"
 #include "Vsa_ws16_e4m3_f32.h"
+#include "Vsa_ws32s_e4m3_fixed.h"
+#include "Vsa_ws32s_int8.h"
 #include "Vsa_ws4_e4m3_f32.h"
 #include "Vsa_ws4_e4m3_fixed.h"
 #include "Vsa_ws4_e5m2_f32.h"
 #include "Vsa_ws4_e5m2_fixed.h"
 #include "Vsa_ws4_int8.h"
-#include "Vsa_ws32_e4m3_fixed.h"
-#include "Vsa_ws32_int8.h"
-#include "Vsa_ws8_e4m3_f32.h"
-#include "Vsa_ws8_int8.h"
+#include "Vsa_ws4s_e4m3_fixed.h"
+#include "Vsa_ws4s_e5m2_f32.h"
+#include "Vsa_ws4s_int8.h"
+#include "Vsa_ws8s_e4m3_f32.h"
+#include "Vsa_ws8s_int8.h"
 #endif
 
 namespace fp8sim::sim {
@@ -79,12 +82,19 @@ class RtlArray final : public ArrayCore {
   }
   ~RtlArray() override { m_->final(); }
 
-  bool in_ready(bool wload, bool out_ready) const override {
+  bool in_ready(bool wload, bool out_ready, bool swap) const override {
     m_->in_wload = wload;
+    m_->in_swap = swap;
     m_->out_ready = out_ready;
     m_->clk = 0;
     m_->eval();
     return m_->in_ready;
+  }
+  bool w_ready(bool out_ready) const override {
+    m_->out_ready = out_ready;
+    m_->clk = 0;
+    m_->eval();
+    return m_->in_wready;
   }
   bool out_valid() const override { return m_->out_valid; }
   void out_words(uint128* dst) const override {
@@ -96,6 +106,8 @@ class RtlArray final : public ArrayCore {
     m_->in_valid = in.valid;
     m_->in_wload = in.wload;
     m_->in_last = in.last;
+    m_->in_swap = in.swap;
+    m_->in_wvalid = in.wvalid;
     m_->out_ready = in.out_ready;
     for (int r = 0; r < p_.rows; ++r) set_bits(m_->in_a, 8 * r, 8, in.a ? in.a[r] : 0);
     for (int c = 0; c < p_.cols; ++c) set_bits(m_->in_b, 8 * c, 8, in.b ? in.b[c] : 0);
@@ -121,6 +133,7 @@ class RtlArray final : public ArrayCore {
 struct RtlEntry {
   int rows, cols;
   Dataflow df;
+  bool shadow;
   PeKind pe;
   model::Fp8Kind fa, fb;
   std::unique_ptr<ArrayCore> (*make)(const ArrayParams&);
@@ -133,30 +146,33 @@ constexpr auto WS = Dataflow::WeightStationary, OS = Dataflow::OutputStationary;
 constexpr auto E4 = model::Fp8Kind::E4M3, E5 = model::Fp8Kind::E5M2;
 // rtl/CMakeLists.txt's FP8SIM_RTL_ARRAYS list.
 const RtlEntry kRtl[] = {
-    {4, 4, WS, PeKind::Int8, E4, E4, mk<Vsa_ws4_int8>},
-    {4, 4, WS, PeKind::Fp8Fixed, E4, E4, mk<Vsa_ws4_e4m3_fixed>},
-    {4, 4, WS, PeKind::Fp8Float32, E4, E4, mk<Vsa_ws4_e4m3_f32>},
-    {4, 4, WS, PeKind::Fp8Fixed, E5, E5, mk<Vsa_ws4_e5m2_fixed>},
-    {4, 4, WS, PeKind::Fp8Float32, E5, E5, mk<Vsa_ws4_e5m2_f32>},
-    {4, 4, OS, PeKind::Int8, E4, E4, mk<Vsa_os4_int8>},
-    {4, 4, OS, PeKind::Fp8Fixed, E4, E4, mk<Vsa_os4_e4m3_fixed>},
-    {4, 4, OS, PeKind::Fp8Float32, E4, E4, mk<Vsa_os4_e4m3_f32>},
-    {4, 4, OS, PeKind::Fp8Fixed, E5, E5, mk<Vsa_os4_e5m2_fixed>},
-    {4, 4, OS, PeKind::Fp8Float32, E5, E5, mk<Vsa_os4_e5m2_f32>},
-    {8, 8, WS, PeKind::Fp8Float32, E4, E4, mk<Vsa_ws8_e4m3_f32>},
-    {8, 8, OS, PeKind::Fp8Float32, E5, E5, mk<Vsa_os8_e5m2_f32>},
-    {16, 16, WS, PeKind::Fp8Float32, E4, E4, mk<Vsa_ws16_e4m3_f32>},
-    {16, 16, OS, PeKind::Int8, E4, E4, mk<Vsa_os16_int8>},
-    {8, 8, WS, PeKind::Int8, E4, E4, mk<Vsa_ws8_int8>},
-    {32, 32, WS, PeKind::Fp8Fixed, E4, E4, mk<Vsa_ws32_e4m3_fixed>},
-    {32, 32, WS, PeKind::Int8, E4, E4, mk<Vsa_ws32_int8>},
+    {4, 4, WS, false, PeKind::Int8, E4, E4, mk<Vsa_ws4_int8>},
+    {4, 4, WS, false, PeKind::Fp8Fixed, E4, E4, mk<Vsa_ws4_e4m3_fixed>},
+    {4, 4, WS, false, PeKind::Fp8Float32, E4, E4, mk<Vsa_ws4_e4m3_f32>},
+    {4, 4, WS, false, PeKind::Fp8Fixed, E5, E5, mk<Vsa_ws4_e5m2_fixed>},
+    {4, 4, WS, false, PeKind::Fp8Float32, E5, E5, mk<Vsa_ws4_e5m2_f32>},
+    {4, 4, OS, false, PeKind::Int8, E4, E4, mk<Vsa_os4_int8>},
+    {4, 4, OS, false, PeKind::Fp8Fixed, E4, E4, mk<Vsa_os4_e4m3_fixed>},
+    {4, 4, OS, false, PeKind::Fp8Float32, E4, E4, mk<Vsa_os4_e4m3_f32>},
+    {4, 4, OS, false, PeKind::Fp8Fixed, E5, E5, mk<Vsa_os4_e5m2_fixed>},
+    {4, 4, OS, false, PeKind::Fp8Float32, E5, E5, mk<Vsa_os4_e5m2_f32>},
+    {8, 8, OS, false, PeKind::Fp8Float32, E5, E5, mk<Vsa_os8_e5m2_f32>},
+    {16, 16, WS, false, PeKind::Fp8Float32, E4, E4, mk<Vsa_ws16_e4m3_f32>},
+    {16, 16, OS, false, PeKind::Int8, E4, E4, mk<Vsa_os16_int8>},
+    {4, 4, WS, true, PeKind::Int8, E4, E4, mk<Vsa_ws4s_int8>},
+    {4, 4, WS, true, PeKind::Fp8Fixed, E4, E4, mk<Vsa_ws4s_e4m3_fixed>},
+    {4, 4, WS, true, PeKind::Fp8Float32, E5, E5, mk<Vsa_ws4s_e5m2_f32>},
+    {8, 8, WS, true, PeKind::Fp8Float32, E4, E4, mk<Vsa_ws8s_e4m3_f32>},
+    {8, 8, WS, true, PeKind::Int8, E4, E4, mk<Vsa_ws8s_int8>},
+    {32, 32, WS, true, PeKind::Fp8Fixed, E4, E4, mk<Vsa_ws32s_e4m3_fixed>},
+    {32, 32, WS, true, PeKind::Int8, E4, E4, mk<Vsa_ws32s_int8>},
 };
 
 const RtlEntry* find(const ArrayParams& p) {
   const auto num = p.numerics();
   const int rtl_width = p.pe == PeKind::Fp8Fixed ? pe_numerics(p.pe, p.fmt_a, p.fmt_b, 0).acc_width : 0;
   for (const RtlEntry& e : kRtl)
-    if (e.rows == p.rows && e.cols == p.cols && e.df == p.dataflow && e.pe == p.pe &&
+    if (e.rows == p.rows && e.cols == p.cols && e.df == p.dataflow && e.shadow == p.shadow_weights && e.pe == p.pe &&
         (p.pe == PeKind::Int8 || (e.fa == p.fmt_a && e.fb == p.fmt_b)) &&
         (p.pe != PeKind::Fp8Fixed || num.acc_width == rtl_width))
       return &e;
@@ -171,7 +187,9 @@ std::unique_ptr<ArrayCore> make_rtl_array(const ArrayParams& p) {
   const RtlEntry* e = find(p);
   if (!e)
     throw std::invalid_argument("no Verilated RTL array for " + std::to_string(p.rows) + "x" + std::to_string(p.cols) +
-                                " " + p.numerics().describe() + " (rtl/CMakeLists.txt FP8SIM_RTL_ARRAYS lists them)");
+                                " " + p.numerics().describe() +
+                                (p.shadow_weights ? " with shadow weights" : p.dataflow == WS ? " without shadow weights" : "") +
+                                " (rtl/CMakeLists.txt FP8SIM_RTL_ARRAYS lists them)");
   return e->make(p);
 }
 

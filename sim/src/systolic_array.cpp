@@ -27,7 +27,10 @@ class ArrayBase : public ArrayCore {
 };
 
 // ---------------- weight stationary (rtl/sa_ws.v) ----------------
-template <typename W, PeKind K, bool Tog>
+// Sh: shadow weights (SHADOW = 1): shadow registers h_, the swap marker's skew and per-cell registers,
+// the counters wcnt_ (rows in the shadow since the last swap) and scnt_ (edges at which the last marker
+// still reads shadow registers), as sa_ws.v's g_ctl.
+template <typename W, PeKind K, bool Tog, bool Sh>
 class SaWs final : public ArrayBase<W, K> {
   using ArrayCore::p_;
   using ArrayCore::tog_;
@@ -37,12 +40,18 @@ class SaWs final : public ArrayBase<W, K> {
   explicit SaWs(const ArrayParams& p)
       : ArrayBase<W, K>(p), R_(p.rows), C_(p.cols), L_(p.rows + p.cols - 1), vp_(L_, 0),
         ahist_(size_t(R_) * R_, 0), phist_(size_t(C_) * C_, 0), bhist_(size_t(C_) * C_, 0),
-        a_(size_t(R_) * C_, 0), w_(size_t(R_) * C_, 0), p_reg_(size_t(R_) * C_, 0), ask_(R_), psk_(C_) {}
+        a_(size_t(R_) * C_, 0), w_(size_t(R_) * C_, 0), p_reg_(size_t(R_) * C_, 0), ask_(R_), psk_(C_),
+        shist_(Sh ? R_ : 0, 0), ssk_(Sh ? R_ : 0, 0), h_(Sh ? size_t(R_) * C_ : 0, 0), s_(Sh ? size_t(R_) * C_ : 0, 0) {}
 
   bool busy() const { return (vcount_ - vp_[stage(L_ - 1)]) > 0; }
-  bool in_ready(bool wload, bool out_ready) const override {
-    const bool adv = !vp_[stage(L_ - 1)] || out_ready;
-    return adv && (!wload || !busy());
+  bool adv(bool out_ready) const { return !vp_[stage(L_ - 1)] || out_ready; }
+  bool in_ready(bool wload, bool out_ready, bool swap) const override {
+    if constexpr (Sh) return adv(out_ready) && (!swap || wcnt_ == R_);
+    return adv(out_ready) && (!wload || !busy());
+  }
+  bool w_ready(bool out_ready) const override {
+    if constexpr (Sh) return adv(out_ready) && wcnt_ < R_ && scnt_ <= 1;
+    return false;
   }
   bool out_valid() const override { return vp_[stage(L_ - 1)] != 0; }
   bool active() const override { return vcount_ > 0; }
@@ -52,19 +61,27 @@ class SaWs final : public ArrayBase<W, K> {
   }
 
   void edge(const ArrayInputs& in) override {
-    const bool adv = !vp_[stage(L_ - 1)] || in.out_ready;
-    if (!adv) return;  // one global stall: no register moves
+    if (!adv(in.out_ready)) return;  // one global stall: no register moves
     ++this->edges_;
-    const bool fire = in.valid && in_ready(in.wload, in.out_ready);
-    const bool shift_w = fire && in.wload, compute = fire && !in.wload;
-    const bool zero_in = in.a == nullptr && in.psum == nullptr && !shift_w;
+    const bool fire = in.valid && in_ready(in.wload, in.out_ready, in.swap);
+    const bool shift_w = Sh ? (in.wvalid && w_ready(in.out_ready)) : (fire && in.wload);
+    const bool compute = Sh ? fire : (fire && !in.wload);
+    const bool swap_in = Sh && fire && in.swap;
+    const bool zero_in = in.a == nullptr && in.psum == nullptr && !shift_w && !swap_in;
     // vpipe <<= 1 | compute
     vcount_ -= vp_[stage(L_ - 1)];
     vhead_ = (vhead_ + L_ - 1) % L_;
     vp_[vhead_] = compute;
     vcount_ += compute;
+    if constexpr (Sh) {
+      if (swap_in) wcnt_ = 0;
+      else if (shift_w) ++wcnt_;
+      if (swap_in) scnt_ = R_ + C_ - 2;
+      else if (scnt_ > 0) --scnt_;
+    }
     // Once every register holds what zero inputs produce, further edges with zero inputs change nothing
-    // (no toggles): skip the cell loop (idle array while waiting for DRAM).
+    // (no toggles): skip the cell loop (idle array while waiting for DRAM). A swap marker crosses the
+    // array in R + C - 2 edges, well within the wait.
     if (zero_in) {
       if (quiet_ > 2 * (R_ + C_) + 2) return;
       ++quiet_;
@@ -76,6 +93,10 @@ class SaWs final : public ArrayBase<W, K> {
     uint8_t* arow = &ahist_[size_t(apos_) * R_];
     for (int r = 0; r < R_; ++r) arow[r] = in.a ? in.a[r] : 0;
     for (int r = 0; r < R_; ++r) ask_[r] = ahist_[size_t(ring(apos_, r, R_)) * R_ + r];
+    if constexpr (Sh) {
+      shist_[apos_] = swap_in;
+      for (int r = 0; r < R_; ++r) ssk_[r] = shist_[ring(apos_, r, R_)];
+    }
     ppos_ = (ppos_ + C_ - 1) % C_;
     W* prow = &phist_[size_t(ppos_) * C_];
     for (int c = 0; c < C_; ++c) prow[c] = in.psum ? static_cast<W>(in.psum[c]) : W{0};
@@ -88,22 +109,51 @@ class SaWs final : public ArrayBase<W, K> {
       const W* pabove = r ? &p_reg_[size_t(r - 1) * C_] : psk_.data();
       uint8_t* arow_c = &a_[size_t(r) * C_];
       uint8_t* wrow = &w_[size_t(r) * C_];
-      for (int c = C_ - 1; c >= 0; --c) {
-        const unsigned a_in = c ? arow_c[c - 1] : ask_[r];
-        const W pn = pe_mac<K, W>(t, pabove[c], a_in, wrow[c]);
-        if constexpr (Tog) {
-          tp += popcnt(static_cast<W>(pn ^ prow_c[c]));
-          ta += popcnt(static_cast<uint32_t>(a_in ^ arow_c[c]));
+      if constexpr (Sh) {
+        uint8_t* hrow = &h_[size_t(r) * C_];
+        uint8_t* srow = &s_[size_t(r) * C_];
+        for (int c = C_ - 1; c >= 0; --c) {
+          const unsigned a_in = c ? arow_c[c - 1] : ask_[r];
+          const uint8_t s_in = c ? srow[c - 1] : ssk_[r];
+          // The marker's row is the new tile's: it multiplies with the shadow weight, which becomes active.
+          const uint8_t w_use = s_in ? hrow[c] : wrow[c];
+          const W pn = pe_mac<K, W>(t, pabove[c], a_in, w_use);
+          if constexpr (Tog) {
+            tp += popcnt(static_cast<W>(pn ^ prow_c[c]));
+            ta += popcnt(static_cast<uint32_t>(a_in ^ arow_c[c]));
+            tb += popcnt(static_cast<uint32_t>(w_use ^ wrow[c]));
+          }
+          prow_c[c] = pn;
+          arow_c[c] = static_cast<uint8_t>(a_in);
+          srow[c] = s_in;
+          wrow[c] = w_use;
         }
-        prow_c[c] = pn;
-        arow_c[c] = static_cast<uint8_t>(a_in);
-      }
-      if (shift_w) {
-        const uint8_t* src = r ? &w_[size_t(r - 1) * C_] : in.b;
-        for (int c = 0; c < C_; ++c) {
-          const uint8_t nw = src ? src[c] : 0;
-          if constexpr (Tog) tb += popcnt(static_cast<uint32_t>(nw ^ wrow[c]));
-          wrow[c] = nw;
+        if (shift_w) {  // the shadow chain: row r takes row r - 1's old value (rows above are updated later)
+          const uint8_t* src = r ? &h_[size_t(r - 1) * C_] : in.b;
+          for (int c = 0; c < C_; ++c) {
+            const uint8_t nw = src ? src[c] : 0;
+            if constexpr (Tog) tb += popcnt(static_cast<uint32_t>(nw ^ hrow[c]));
+            hrow[c] = nw;
+          }
+        }
+      } else {
+        for (int c = C_ - 1; c >= 0; --c) {
+          const unsigned a_in = c ? arow_c[c - 1] : ask_[r];
+          const W pn = pe_mac<K, W>(t, pabove[c], a_in, wrow[c]);
+          if constexpr (Tog) {
+            tp += popcnt(static_cast<W>(pn ^ prow_c[c]));
+            ta += popcnt(static_cast<uint32_t>(a_in ^ arow_c[c]));
+          }
+          prow_c[c] = pn;
+          arow_c[c] = static_cast<uint8_t>(a_in);
+        }
+        if (shift_w) {
+          const uint8_t* src = r ? &w_[size_t(r - 1) * C_] : in.b;
+          for (int c = 0; c < C_; ++c) {
+            const uint8_t nw = src ? src[c] : 0;
+            if constexpr (Tog) tb += popcnt(static_cast<uint32_t>(nw ^ wrow[c]));
+            wrow[c] = nw;
+          }
         }
       }
     }
@@ -129,6 +179,8 @@ class SaWs final : public ArrayBase<W, K> {
   std::vector<W> p_reg_;
   std::vector<uint8_t> ask_;
   std::vector<W> psk_;
+  std::vector<uint8_t> shist_, ssk_, h_, s_;
+  int wcnt_ = 0, scnt_ = 0;
 };
 
 // ---------------- output stationary (rtl/sa_os.v) ----------------
@@ -145,7 +197,8 @@ class SaOs final : public ArrayBase<W, K> {
         aflag_(R_, 0), bhist_(size_t(C_) * C_, 0), av_(size_t(R_) * C_, 0), a_(size_t(R_) * C_, 0),
         b_(size_t(R_) * C_, 0), acc_(size_t(R_) * C_, 0), ask_(R_), askf_(R_), bsk_(C_) {}
 
-  bool in_ready(bool, bool) const override { return st_ == kRun; }
+  bool in_ready(bool, bool, bool) const override { return st_ == kRun; }
+  bool w_ready(bool) const override { return false; }
   bool out_valid() const override { return st_ == kDrain; }
   bool active() const override { return st_ != kRun || inflight_ > 0; }
   void out_words(uint128* dst) const override {
@@ -266,9 +319,13 @@ class SaOs final : public ArrayBase<W, K> {
 template <typename W, PeKind K>
 std::unique_ptr<ArrayCore> make_typed(const ArrayParams& p) {
   const bool ws = p.dataflow == Dataflow::WeightStationary;
+  if (ws && p.shadow_weights) {
+    if (p.toggles) return std::make_unique<SaWs<W, K, true, true>>(p);
+    return std::make_unique<SaWs<W, K, false, true>>(p);
+  }
   if (ws) {
-    if (p.toggles) return std::make_unique<SaWs<W, K, true>>(p);
-    return std::make_unique<SaWs<W, K, false>>(p);
+    if (p.toggles) return std::make_unique<SaWs<W, K, true, false>>(p);
+    return std::make_unique<SaWs<W, K, false, false>>(p);
   }
   if (p.toggles) return std::make_unique<SaOs<W, K, true>>(p);
   return std::make_unique<SaOs<W, K, false>>(p);
@@ -278,6 +335,8 @@ std::unique_ptr<ArrayCore> make_typed(const ArrayParams& p) {
 
 std::unique_ptr<ArrayCore> make_systolic_array(const ArrayParams& p) {
   if (p.rows < 1 || p.cols < 1) throw std::invalid_argument("systolic_array: ROWS and COLS must be >= 1");
+  if (p.shadow_weights && p.dataflow != Dataflow::WeightStationary)
+    throw std::invalid_argument("systolic_array: shadow weights need the weight-stationary dataflow");
   const model::GemmNumerics num = p.numerics();
   num.validate(1);
   switch (p.pe) {

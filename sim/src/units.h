@@ -51,6 +51,7 @@ struct Issued {
   uint64_t wait_b = 0;           // loads: reads done on the slot; store: writes done on the slot
   bool started = false;
   uint32_t beats_issued = 0, rows_fired = 0, rows_written = 0, beats_fired = 0;
+  uint32_t wrows_issued = 0, wrows_fired = 0;  // shadow weights: weight rows read / taken by the array
   uint64_t latency_left = 0, bytes_left = 0;
   std::vector<uint128> tile_out;        // Engine::Rtl: the tile's raw array outputs, for the golden tile check
   std::vector<uint8_t> tile_a, tile_b;  // Engine::Rtl: the operands as they entered the array
@@ -152,6 +153,7 @@ class ComputeUnit {
   struct Beat {
     size_t cmd;  // sequence number of the command in the queue
     bool wload = false, last = false;
+    bool swap = false;  // shadow weights: the tile's first compute row (switches the array to its next weights)
     uint64_t ready_at = 0;
     std::vector<uint8_t> a, b;
   };
@@ -162,6 +164,7 @@ class ComputeUnit {
   bool deps_ok(const Ctx& x, const Issued& is) const;
   uint32_t beats_of(const Ctx& x, const Command& c) const { return x.ws ? uint32_t(x.R) + c.m : c.k; }
   bool feeder(Ctx& x);
+  bool feeder_shadow(Ctx& x);
   void write_row(Ctx& x);
   void finish_compute(Ctx& x, Issued& is);
   void classify_idle(Ctx& x, bool conflict, bool head_ready);
@@ -174,7 +177,10 @@ class ComputeUnit {
   std::deque<Issued> q_;
   size_t seq_base_ = 0;  // sequence number of q_.front()
   size_t feed_ = 0;      // q_ index being fed
+  size_t wfeed_ = 0;     // shadow weights: q_ index whose weight rows are being read
   std::deque<Beat> fifo_;
+  std::deque<Beat> wfifo_;  // shadow weights: weight rows on their way to the array's weight channel
+  bool shadow_w_ = false;   // WS with shadow weights: weight rows on the array's weight channel
   std::deque<OutTag> tags_;
   bool rmw_read_ = false;  // accumulate write with one port: the read half is done
   std::vector<uint128> outrow_, twin_row_;

@@ -24,6 +24,24 @@
 //   The next tile's first weight beat is accepted in the same cycle as the previous tile's last output
 //   beat (weights may enter once only the final results are left in the pipeline), so T tiles back to back
 //   take T * (2R + M + C - 2) + 1 cycles.
+// Weight stationary with shadow weights (SHADOW = 1, rtl/systolic_array.v): the weight rows travel on their
+// own channel into the shadow registers while the previous tile computes; a tile's first compute row
+// carries the swap marker. With both channels offered every cycle (out_ready = 1), let s_t be the cycle
+// tile t's swap row is accepted:
+//   s_0 = R          the first tile's R weight rows shift in cycles 0 .. R-1; a swap needs a full shadow
+//   s_(t+1) = s_t + P, P = max(M, 2R + C - 2): the compute rows of tile t take M cycles; the next tile's
+//                    weights may start shifting only when the swap marker of tile t has passed the last
+//                    cell (R + C - 2 edges after s_t: it reaches cell (r, c) at edge s_t + r + c, and a
+//                    shift at that edge is allowed), take R cycles, and the swap follows the cycle after
+//                    the shadow is full: s_t + R + C - 2 + R. (This harness also passes partial sums
+//                    through the array: row j of the next K tile needs row j's output of the previous one,
+//                    which leaves at s_t + j + R + C - 1, so it may enter from s_t + j + R + C; that is
+//                    never later, because 2R + C - 2 >= R + C for R >= 2.)
+//   last output of tile t: s_t + M - 1 + R + C - 1.
+//   T tiles: from cycle 0 to the last output, inclusive, 2R + C + M - 1 + (T - 1) * P cycles.
+//   Per tile, first weight beat to last output beat: tile 0 takes 2R + C + M - 1, tile t >= 1 starts its
+//   weights at s_(t-1) + R + C - 2 and ends at s_(t-1) + P + M + R + C - 2: P + M + 1 cycles.
+//   For a 32x32 array and M = 128: P = max(128, 94) = 128, against 2R + C + M - 2 = 222 without shadow.
 // Output stationary, one tile = K beats:
 //   fill    = R + C - 2  cycles after the last beat until it has reached the far corner cell
 //   steady  = K          one beat per cycle
@@ -50,7 +68,13 @@
 #include "Vsa_ws4_e5m2_f32.h"
 #include "Vsa_ws4_e5m2_fixed.h"
 #include "Vsa_ws4_int8.h"
-#include "Vsa_ws8_e4m3_f32.h"
+#include "Vsa_ws32s_e4m3_fixed.h"
+#include "Vsa_ws32s_int8.h"
+#include "Vsa_ws4s_e4m3_fixed.h"
+#include "Vsa_ws4s_e5m2_f32.h"
+#include "Vsa_ws4s_int8.h"
+#include "Vsa_ws8s_e4m3_f32.h"
+#include "Vsa_ws8s_int8.h"
 #include "fp8sim/model/accumulate.h"
 #include "fp8sim/model/format.h"
 #include "fp8sim/model/fp8.h"
@@ -67,6 +91,7 @@ struct ArrayCfg {
   bool os;       // output stationary (else weight stationary)
   int pe_kind;   // 0 int8/int32, 1 fp8/fixed point, 2 fp8/float32 (rtl/pe_kinds.vh)
   Fp8Kind fa, fb;
+  bool shadow = false;  // WS: shadow weights (SHADOW = 1)
 };
 
 struct Shape {
@@ -75,7 +100,7 @@ struct Shape {
 };
 
 struct Beat {
-  bool wload = false, last = false;
+  bool wload = false, last = false, swap = false;  // shadow weights: wload beats go on the weight channel
   std::vector<uint8_t> a, b;
   long psum_from = -1;  // WS compute beat: index of the output beat whose words continue here (-1: zeros)
 };
@@ -126,25 +151,34 @@ class ArrayDut {
     std::vector<long> in_cycle, out_cycle;
   };
 
-  // Drives the beats cycle by cycle; with `jitter`, random input bubbles and output back-pressure.
+  // Drives the beats cycle by cycle; with `jitter`, random input bubbles and output back-pressure. With
+  // shadow weights the weight beats go on the weight channel, the others on the compute channel, each in
+  // order and each offered as soon as possible (the two channels are independent).
   Run run(const std::vector<Beat>& beats, size_t n_out, bool jitter, Rng& rng) {
     Run r;
     r.in_cycle.assign(beats.size(), -1);
+    std::vector<size_t> cq, wq;  // beat indices per channel
+    for (size_t i = 0; i < beats.size(); ++i) (cfg_.shadow && beats[i].wload ? wq : cq).push_back(i);
     m_->rst = 1;
     m_->in_valid = 0;
+    m_->in_wvalid = 0;
     m_->out_ready = 0;
     tick(*m_);
     tick(*m_);
     m_->rst = 0;
-    size_t next = 0;
+    size_t next = 0, next_w = 0;
     const long limit = 100 + 8 * static_cast<long>(beats.size() + n_out) * (jitter ? 4 : 1) +
                        8L * (cfg_.rows + cfg_.cols) * static_cast<long>(n_out);
     for (long cycle = 0; r.outs.size() < n_out; ++cycle) {
       REQUIRE(cycle < limit);  // a hang is a failure, not a timeout
-      bool valid = next < beats.size() && (!jitter || rng.chance(700));
-      if (valid && beats[next].psum_from >= static_cast<long>(r.outs.size())) valid = false;  // not yet out
+      bool valid = next < cq.size() && (!jitter || rng.chance(700));
+      if (valid && beats[cq[next]].psum_from >= static_cast<long>(r.outs.size())) valid = false;  // not yet out
       m_->in_valid = valid;
-      if (valid) drive(beats[next], r);
+      if (valid) drive(beats[cq[next]], r);
+      const bool wvalid = next_w < wq.size() && (!jitter || rng.chance(700));
+      m_->in_wvalid = wvalid;
+      if (wvalid)
+        for (int c = 0; c < cfg_.cols; ++c) set_field(m_->in_b, 8 * c, 8, beats[wq[next_w]].b[c]);
       m_->out_ready = jitter ? rng.chance(600) : 1;
       m_->clk = 0;
       m_->eval();
@@ -154,11 +188,13 @@ class ArrayDut {
         r.outs.push_back(std::move(row));
         r.out_cycle.push_back(cycle);
       }
-      if (m_->in_valid && m_->in_ready) r.in_cycle[next++] = cycle;
+      if (m_->in_valid && m_->in_ready) r.in_cycle[cq[next++]] = cycle;
+      if (m_->in_wvalid && m_->in_wready) r.in_cycle[wq[next_w++]] = cycle;
       m_->clk = 1;
       m_->eval();
     }
-    REQUIRE(next == beats.size());
+    REQUIRE(next == cq.size());
+    REQUIRE(next_w == wq.size());
     return r;
   }
 
@@ -166,8 +202,10 @@ class ArrayDut {
   void drive(const Beat& bt, const Run& r) {
     m_->in_wload = bt.wload;
     m_->in_last = bt.last;
+    m_->in_swap = bt.swap;
     for (int i = 0; i < cfg_.rows; ++i) set_field(m_->in_a, 8 * i, 8, bt.a.empty() ? 0 : bt.a[i]);
-    for (int c = 0; c < cfg_.cols; ++c) set_field(m_->in_b, 8 * c, 8, bt.b.empty() ? 0 : bt.b[c]);
+    if (!cfg_.shadow)
+      for (int c = 0; c < cfg_.cols; ++c) set_field(m_->in_b, 8 * c, 8, bt.b.empty() ? 0 : bt.b[c]);
     for (int c = 0; c < cfg_.cols; ++c)
       set_field(m_->in_psum, c * aw_, aw_, bt.psum_from < 0 ? 0 : from_word(r.outs[bt.psum_from][c]));
   }
@@ -216,6 +254,7 @@ Plan plan_ws(const ArrayCfg& c, const Shape& s, const std::vector<uint8_t>& A, c
       }
       for (int64_t m = 0; m < s.m; ++m) {
         Beat b;
+        b.swap = c.shadow && m == 0;
         b.a.resize(static_cast<size_t>(c.rows));
         for (int r = 0; r < c.rows; ++r) b.a[r] = k0 + r < s.k ? A[static_cast<size_t>(m * s.k + k0 + r)] : 0;
         b.psum_from = k0 == 0 ? -1 : static_cast<long>(p.n_out) - s.m;  // same row, previous K tile
@@ -255,8 +294,10 @@ Plan plan_os(const ArrayCfg& c, const Shape& s, const std::vector<uint8_t>& A, c
   return p;
 }
 
+// pin_total >= 0: the first shape's GEMM cycle count, written out in the test case (derived there).
 template <typename M>
-void run_config(const std::string& name, const ArrayCfg& c, const std::vector<Shape>& shapes, uint64_t seed) {
+void run_config(const std::string& name, const ArrayCfg& c, const std::vector<Shape>& shapes, uint64_t seed,
+                long pin_total = -1) {
   ArrayDut<M> dut(c);
   Rng rng(seed);
   long words = 0, mismatches = 0, gemms = 0, cycles = 0;
@@ -285,17 +326,24 @@ void run_config(const std::string& name, const ArrayCfg& c, const std::vector<Sh
       }
       if (jitter) continue;
       // Cycles (see the derivation at the top of this file).
-      const long tile_cycles = c.os ? s.k + 2 * R + C - 2 : 2 * R + s.m + C - 1;
-      for (const auto& [first_beat, last_out] : plan.tiles) {
+      const long T = static_cast<long>(plan.tiles.size());
+      const long P = std::max<long>(s.m, 2 * R + C - 2);  // shadow weights: tile period
+      for (size_t t = 0; t < plan.tiles.size(); ++t) {
+        const auto [first_beat, last_out] = plan.tiles[t];
+        const long tile_cycles = c.os ? s.k + 2 * R + C - 2
+                                 : !c.shadow || t == 0 ? 2 * R + s.m + C - 1
+                                                       : P + s.m + 1;
         const long got = run.out_cycle[last_out] - run.in_cycle[first_beat] + 1;
         if (got != tile_cycles && ++mismatches <= 5)
-          UNSCOPED_INFO(name << " M=" << s.m << " K=" << s.k << " N=" << s.n << ": tile took " << got
+          UNSCOPED_INFO(name << " M=" << s.m << " K=" << s.k << " N=" << s.n << ": tile " << t << " took " << got
                              << " cycles, formula " << tile_cycles);
       }
-      const long T = static_cast<long>(plan.tiles.size());
-      const long want_total = c.os ? T * (s.k + 2 * R + C - 2) : T * (2 * R + s.m + C - 2) + 1;
+      const long want_total = c.os       ? T * (s.k + 2 * R + C - 2)
+                              : c.shadow ? 2 * R + C + s.m - 1 + (T - 1) * P
+                                         : T * (2 * R + s.m + C - 2) + 1;
       const long total = run.out_cycle.back() - run.in_cycle.front() + 1;
       CHECK(total == want_total);
+      if (pin_total >= 0 && &s == &shapes.front()) CHECK(total == pin_total);
       cycles += total;
     }
   }
@@ -341,8 +389,32 @@ TEST_CASE("array os 4x4 e5m2 fixed", "[rtl]") {
 TEST_CASE("array os 4x4 e5m2 f32", "[rtl]") {
   run_config<Vsa_os4_e5m2_f32>("os 4x4 e5m2 f32", {4, 4, true, 2, E5, E5}, kShapes4, 410);
 }
-TEST_CASE("array ws 8x8 e4m3 f32", "[rtl]") {
-  run_config<Vsa_ws8_e4m3_f32>("ws 8x8 e4m3 f32", {8, 8, false, 2, E4, E4}, kShapes8, 801);
+TEST_CASE("array ws 8x8 e4m3 f32 shadow", "[rtl]") {
+  run_config<Vsa_ws8s_e4m3_f32>("ws 8x8 e4m3 f32 shadow", {8, 8, false, 2, E4, E4, true}, kShapes8, 801);
+}
+TEST_CASE("array ws 8x8 int8 shadow", "[rtl]") {
+  run_config<Vsa_ws8s_int8>("ws 8x8 int8 shadow", {8, 8, false, 0, E4, E4, true}, kShapes8, 811);
+}
+TEST_CASE("array ws 4x4 int8 shadow", "[rtl]") {
+  run_config<Vsa_ws4s_int8>("ws 4x4 int8 shadow", {4, 4, false, 0, E4, E4, true}, kShapes4, 421);
+}
+TEST_CASE("array ws 4x4 e4m3 fixed shadow", "[rtl]") {
+  run_config<Vsa_ws4s_e4m3_fixed>("ws 4x4 e4m3 fixed shadow", {4, 4, false, 1, E4, E4, true}, kShapes4, 422);
+}
+TEST_CASE("array ws 4x4 e5m2 f32 shadow", "[rtl]") {
+  run_config<Vsa_ws4s_e5m2_f32>("ws 4x4 e5m2 f32 shadow", {4, 4, false, 2, E5, E5, true}, kShapes4, 423);
+}
+// The fold cost with shadow weights on the default configuration's array (32x32): M = 128, K = 96, N = 64
+// is T = 3 K tiles x 2 N tiles = 6 tiles. Tile period P = max(M, 2R + C - 2) = max(128, 94) = 128, so the
+// GEMM takes 2R + C + M - 1 + (T - 1) * P = 64 + 32 + 128 - 1 + 5 * 128 = 863 cycles (without shadow
+// weights T * (2R + M + C - 2) + 1 = 6 * 222 + 1 = 1333). The second shape has M = 40 < 94: the weight
+// channel bounds the period there (P = 94).
+TEST_CASE("array ws 32x32 e4m3 fixed shadow: fold cost", "[rtl]") {
+  run_config<Vsa_ws32s_e4m3_fixed>("ws 32x32 e4m3 fixed shadow", {32, 32, false, 1, E4, E4, true},
+                                   {{128, 96, 64, 0}, {40, 70, 33, 20}}, 3201, 863);
+}
+TEST_CASE("array ws 32x32 int8 shadow", "[rtl]") {
+  run_config<Vsa_ws32s_int8>("ws 32x32 int8 shadow", {32, 32, false, 0, E4, E4, true}, {{40, 70, 33, 0}}, 3202);
 }
 TEST_CASE("array os 8x8 e5m2 f32", "[rtl]") {
   run_config<Vsa_os8_e5m2_f32>("os 8x8 e5m2 f32", {8, 8, true, 2, E5, E5}, kShapes8, 802);

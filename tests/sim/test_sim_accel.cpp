@@ -33,7 +33,7 @@ const Numerics kNumerics[] = {{"int8", "", "int32"},  {"e4m3", "", "fixed"},    
                               {"e5m2", "", "fixed"},  {"e5m2", "", "fp32"},     {"e4m3", "e5m2", "fp32"},
                               {"e4m3", "e5m2", "fixed"}, {"e5m2fnuz", "e4m3fnuz", "fp32"}};
 
-void golden_sweep(const std::string& dataflow, uint64_t seed) {
+void golden_sweep(const std::string& dataflow, uint64_t seed, bool shadow = false) {
   std::mt19937_64 rng(seed);
   std::vector<GemmJob> jobs;
   std::vector<std::string> names;
@@ -42,6 +42,7 @@ void golden_sweep(const std::string& dataflow, uint64_t seed) {
     for (const Numerics& nm : kNumerics) {
       CfgText t;
       t.rows = R, t.cols = C, t.dataflow = dataflow, t.pe = nm.pe, t.pe_b = nm.pe_b, t.acc = nm.acc;
+      t.shadow = shadow;
       // Small buffers force M tiling (WS) and K tiling (OS): several tiles per output, accumulated in the
       // output buffer in the declared order.
       t.in_bytes = 2 * R * (1 + int64_t(rng() % 12));
@@ -59,7 +60,7 @@ void golden_sweep(const std::string& dataflow, uint64_t seed) {
         auto B = random_codes(num, true, K * N, rng, 15);
         jobs.push_back(make_gemm_job(cfg, M, K, N, std::move(A), std::move(B)));
         std::ostringstream o;
-        o << dataflow << " " << R << "x" << C << " " << num.describe() << " M=" << M << " K=" << K << " N=" << N
+        o << dataflow << (shadow ? " shadow" : "") << " " << R << "x" << C << " " << num.describe() << " M=" << M << " K=" << K << " N=" << N
           << " (k_chunk " << jobs.back().lowered.k_chunk << ", bw " << t.bw << ", ports " << t.ports << ")";
         names.push_back(o.str());
       }
@@ -83,6 +84,10 @@ void golden_sweep(const std::string& dataflow, uint64_t seed) {
 
 TEST_CASE("WS outputs are bit-identical to the golden GEMM, every format and accumulator", "[sim]") {
   golden_sweep("ws", 101);
+}
+
+TEST_CASE("WS with shadow weights: outputs bit-identical to the golden GEMM, every format and accumulator", "[sim]") {
+  golden_sweep("ws", 303, true);
 }
 
 TEST_CASE("OS outputs are bit-identical to the golden GEMM, every format and accumulator", "[sim]") {
@@ -185,6 +190,50 @@ TEST_CASE("compute-bound array span equals the RTL's closed form", "[sim]") {
     CHECK(jobs[i].compare() == 0);
     CHECK(int64_t(st.last_output_cycle - st.first_beat_cycle + 1) == cases[i].span);
     CHECK(st.array_stall_dram + st.array_stall_conflict == st.array_stall_dram);  // no port conflicts
+  }
+}
+
+// Shadow weights (hidden weight loads), compute-bound as above, one N tile (so the only Store is the last
+// command: the DMA queue never holds a Store in front of the next tiles' loads). The output buffer
+// accumulates, so no row waits for a partial sum; the feeder reads the next tile's weight rows (weight
+// buffer) while the current tile's activation rows stream (input buffer), so the array's own timing
+// (rtl/systolic_array.v, SHADOW = 1, derived in tests/rtl/test_rtl_array.cpp) gives the span from the
+// first compute row (the first tile's swap row, cycle s_0) to the last output row: tile t's swap row enters
+// at s_0 + t * P with P = max(M, 2R + C - 2), its last row M - 1 cycles later and that row's output R + C - 1
+// cycles after that, so (T - 1) * P + M + R + C - 1 cycles, both ends counted. (The first weight row may
+// enter earlier than s_0 - R: the first tile's activations are loaded after its weights.)
+//   WS 8x8, M = 32, K = 40 (5 K tiles), N = 8: T = 5, P = max(32, 22) = 32: 4 * 32 + 32 + 15 = 175
+//     (per tile 32 cycles against 2R + M + C - 2 = 54 without shadow weights).
+//   WS 4x4, M = 9, K = 16, N = 4: T = 4, P = max(9, 10) = 10 (the weight channel bounds it):
+//     3 * 10 + 9 + 7 = 46.
+//   WS 8x4, M = 40, K = 24 (3 K tiles), N = 4: T = 3, P = max(40, 16 + 4 - 2 = 18) = 40: 2 * 40 + 40 + 11 = 131.
+TEST_CASE("shadow weights: compute-bound array span hides the weight loads", "[sim]") {
+  struct Case {
+    int R, C;
+    int64_t M, K, N, T, span;
+  };
+  const Case cases[] = {{8, 8, 32, 40, 8, 5, 175}, {4, 4, 9, 16, 4, 4, 46}, {8, 4, 40, 24, 4, 3, 131}};
+  std::vector<GemmJob> jobs;
+  for (const Case& c : cases) {
+    CfgText t;
+    t.rows = c.R, t.cols = c.C, t.bw = 512, t.dram_latency = 2, t.sram_latency = 2, t.shadow = true;
+    t.in_bytes = 8192, t.w_bytes = 8192, t.out_bytes = 65536;
+    const AcceleratorConfig cfg = t.make();
+    std::mt19937_64 rng(19);
+    const auto num = cfg.array.numerics();
+    jobs.push_back(make_gemm_job(cfg, c.M, c.K, c.N, random_codes(num, false, c.M * c.K, rng),
+                                 random_codes(num, true, c.K * c.N, rng)));
+    REQUIRE(jobs.back().lowered.tiles == c.T);
+  }
+  std::vector<Accelerator*> ptrs;
+  for (auto& j : jobs) ptrs.push_back(j.acc.get());
+  run_systemc(ptrs);
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    const Stats& st = jobs[i].acc->stats();
+    INFO("case " << i << "\n" << st.to_text(jobs[i].acc->config()));
+    CHECK(jobs[i].compare() == 0);
+    CHECK(int64_t(st.last_output_cycle - st.first_compute_cycle + 1) == cases[i].span);
+    CHECK(st.array_stall_conflict == 0);
   }
 }
 
@@ -383,18 +432,22 @@ TEST_CASE("engine rtl: outputs and cycles equal the modelled array's", "[sim][rt
   struct Case {
     std::string df, pe, acc;
     int R, C, bw, ports;
+    bool shadow = false;  // WS: shadow weights (the 8x8 WS RTL arrays have them)
   };
   // ports = 1: an accumulating row write needs two cycles, so the array sees output back-pressure.
-  const Case cases[] = {{"ws", "e4m3", "fp32", 8, 8, 512, 2},  {"ws", "e4m3", "fp32", 8, 8, 4, 2},
-                        {"os", "e5m2", "fp32", 8, 8, 512, 2},  {"ws", "int8", "int32", 4, 4, 16, 2},
-                        {"os", "e4m3", "fixed", 4, 4, 16, 2},  {"ws", "e5m2", "fixed", 4, 4, 64, 1},
-                        {"os", "int8", "int32", 4, 4, 64, 1},  {"ws", "e4m3", "fp32", 16, 16, 256, 2},
-                        {"os", "int8", "int32", 16, 16, 256, 2}};
+  const Case cases[] = {{"ws", "e4m3", "fp32", 8, 8, 512, 2, true},  {"ws", "e4m3", "fp32", 8, 8, 4, 2, true},
+                        {"os", "e5m2", "fp32", 8, 8, 512, 2},        {"ws", "int8", "int32", 4, 4, 16, 2},
+                        {"os", "e4m3", "fixed", 4, 4, 16, 2},        {"ws", "e5m2", "fixed", 4, 4, 64, 1},
+                        {"os", "int8", "int32", 4, 4, 64, 1},        {"ws", "e4m3", "fp32", 16, 16, 256, 2},
+                        {"os", "int8", "int32", 16, 16, 256, 2},     {"ws", "int8", "int32", 4, 4, 64, 1, true},
+                        {"ws", "e4m3", "fixed", 4, 4, 16, 2, true},  {"ws", "e5m2", "fp32", 4, 4, 512, 2, true},
+                        {"ws", "int8", "int32", 8, 8, 512, 2, true}};
   std::vector<GemmJob> jobs;
   std::mt19937_64 rng(17);
   for (const Case& c : cases) {
     CfgText t;
     t.dataflow = c.df, t.pe = c.pe, t.acc = c.acc, t.rows = c.R, t.cols = c.C, t.bw = c.bw, t.ports = c.ports;
+    t.shadow = c.shadow;
     t.in_bytes = 2048, t.w_bytes = 2048, t.out_bytes = 65536;
     t.os_k_tile = c.ports == 1 ? 8 : 0;  // OS: K tiles of 8, so that outputs accumulate
     const AcceleratorConfig cfg = t.make();

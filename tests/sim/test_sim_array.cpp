@@ -9,11 +9,20 @@
 //                first register) = 2R + M + C - 1 cycles, first beat to last output inclusive. The next
 //                tile's first weight beat enters in the cycle of the previous tile's last output, so T
 //                tiles take T * (2R + M + C - 2) + 1.
+//       WS with shadow weights (rtl/systolic_array.v SHADOW = 1, derivation in tests/rtl/test_rtl_array.cpp):
+//                weight rows on their own channel, the swap row of tile 0 enters in cycle R, tile t + 1's swap
+//                row P_t+1 = max(M, R + max(R + C - 2, 1), R + C if it continues partial sums of tile t)
+//                cycles after
+//                tile t's (M compute rows; the marker's R + C - 2 edges across the array, then R weight rows;
+//                the partial sums of row j leave R + C - 1 cycles after it entered and may re-enter the
+//                next cycle; 1x1: the shadow is full up to the swap edge, so the first shift is one edge
+//                later). T tiles: 2R + C + M - 1 + sum of P_t for t = 1 .. T-1.
 //       OS tile: K beats + R + C - 2 cycles for the last beat to reach cell (R-1, C-1) + R drain beats
 //                = K + 2R + C - 2; the next tile starts the cycle after, so T tiles take T * (K + 2R + C - 2).
 //   - with random input bubbles and output back-pressure the values are unchanged.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <random>
 #include <vector>
 
@@ -40,7 +49,7 @@ const Kind kKinds[] = {
     {PeKind::Fp8Float32, Fp8Kind::E4M3_FNUZ, Fp8Kind::E4M3_IEEE}};
 
 struct Beat {
-  bool wload = false, last = false;
+  bool wload = false, last = false, swap = false;  // shadow weights: wload beats go on the weight channel
   std::vector<uint8_t> a, b;
   long psum_from = -1;  // WS: output beat whose words continue in this compute beat
 };
@@ -51,7 +60,8 @@ struct Plan {
   long tiles = 0;
 };
 
-Plan plan_ws(int R, int C, int64_t M, int64_t K, int64_t N, const std::vector<uint8_t>& A, const std::vector<uint8_t>& B) {
+Plan plan_ws(int R, int C, int64_t M, int64_t K, int64_t N, const std::vector<uint8_t>& A, const std::vector<uint8_t>& B,
+             bool shadow = false) {
   Plan p;
   for (int64_t n0 = 0; n0 < N; n0 += C)
     for (int64_t k0 = 0; k0 < K; k0 += R) {
@@ -64,6 +74,7 @@ Plan plan_ws(int R, int C, int64_t M, int64_t K, int64_t N, const std::vector<ui
       }
       for (int64_t m = 0; m < M; ++m) {
         Beat b;
+        b.swap = shadow && m == 0;
         for (int r = 0; r < R; ++r) b.a.push_back(k0 + r < K ? A[size_t(m * K + k0 + r)] : 0);
         b.psum_from = k0 == 0 ? -1 : long(p.out_pos.size()) - long(M);
         p.beats.push_back(b);
@@ -99,10 +110,15 @@ struct Run {
   long first_in = -1, last_out = -1;
 };
 
+// With shadow weights the weight beats go on the weight channel, the others on the compute channel, each
+// in order and offered as soon as possible. A compute beat waits until the partial sum it continues is out.
 Run drive(ArrayCore& arr, const Plan& p, bool jitter, std::mt19937_64& rng) {
   const int C = arr.params().cols;
+  const bool sh = arr.params().shadow_weights;
   Run r;
-  size_t next = 0;
+  std::vector<size_t> cq, wq;
+  for (size_t i = 0; i < p.beats.size(); ++i) (sh && p.beats[i].wload ? wq : cq).push_back(i);
+  size_t next = 0, next_w = 0;
   std::vector<uint128> words(size_t(C), 0);
   for (long cycle = 0; r.outs.size() < p.out_pos.size(); ++cycle) {
     REQUIRE(cycle < 1000000);  // a hang is a failure
@@ -111,17 +127,24 @@ Run drive(ArrayCore& arr, const Plan& p, bool jitter, std::mt19937_64& rng) {
     if (ov) arr.out_words(words.data());
     ArrayInputs in;
     in.out_ready = out_ready;
-    bool fire = false;
-    if (next < p.beats.size() && (!jitter || rng() % 5 != 0)) {
-      const Beat& b = p.beats[next];
-      REQUIRE((b.psum_from < 0 || size_t(b.psum_from) < r.outs.size()));  // the partial sum exists already
-      in.valid = true;
-      in.wload = b.wload;
-      in.last = b.last;
-      in.a = b.a.empty() ? nullptr : b.a.data();
-      in.b = b.b.empty() ? nullptr : b.b.data();
-      in.psum = b.psum_from < 0 ? nullptr : r.outs[size_t(b.psum_from)].data();
-      fire = arr.in_ready(b.wload, out_ready);
+    bool fire = false, wfire = false;
+    if (next < cq.size() && (!jitter || rng() % 5 != 0)) {
+      const Beat& b = p.beats[cq[next]];
+      if (b.psum_from < 0 || size_t(b.psum_from) < r.outs.size()) {  // the partial sum exists already
+        in.valid = true;
+        in.wload = b.wload;
+        in.last = b.last;
+        in.swap = b.swap;
+        in.a = b.a.empty() ? nullptr : b.a.data();
+        in.b = b.b.empty() ? nullptr : b.b.data();
+        in.psum = b.psum_from < 0 ? nullptr : r.outs[size_t(b.psum_from)].data();
+        fire = arr.in_ready(b.wload, out_ready, b.swap);
+      }
+    }
+    if (next_w < wq.size() && (!jitter || rng() % 5 != 0)) {
+      in.wvalid = true;
+      in.b = p.beats[wq[next_w]].b.data();
+      wfire = arr.w_ready(out_ready);
     }
     arr.edge(in);
     if (ov && out_ready) {
@@ -129,11 +152,16 @@ Run drive(ArrayCore& arr, const Plan& p, bool jitter, std::mt19937_64& rng) {
       r.last_out = cycle;
     }
     if (fire) {
-      if (r.first_in < 0) r.first_in = cycle;
+      if (r.first_in < 0 && !sh) r.first_in = cycle;
       ++next;
     }
+    if (wfire) {
+      if (r.first_in < 0) r.first_in = cycle;
+      ++next_w;
+    }
   }
-  REQUIRE(next == p.beats.size());
+  REQUIRE(next == cq.size());
+  REQUIRE(next_w == wq.size());
   return r;
 }
 
@@ -197,25 +225,28 @@ TEST_CASE("array outputs and cycle counts equal the RTL's closed forms", "[sim][
   std::mt19937_64 rng(5);
   const std::pair<int, int> sizes[] = {{1, 1}, {3, 5}, {4, 4}, {8, 8}, {5, 2}};
   long words = 0, runs = 0;
+  enum Mode { kWs, kWsShadow, kOs };
   for (const auto& [R, C] : sizes)
     for (const Kind& kd : kKinds)
-      for (Dataflow df : {Dataflow::WeightStationary, Dataflow::OutputStationary}) {
+      for (Mode mode : {kWs, kWsShadow, kOs}) {
         ArrayParams ap;
-        ap.rows = R, ap.cols = C, ap.dataflow = df, ap.pe = kd.pe, ap.fmt_a = kd.fa, ap.fmt_b = kd.fb;
+        const bool ws = mode != kOs, sh = mode == kWsShadow;
+        ap.rows = R, ap.cols = C, ap.dataflow = ws ? Dataflow::WeightStationary : Dataflow::OutputStationary;
+        ap.shadow_weights = sh;
+        ap.pe = kd.pe, ap.fmt_a = kd.fa, ap.fmt_b = kd.fb;
         const auto num = ap.numerics();
         for (int s = 0; s < 2; ++s) {
           const int64_t M = 1 + int64_t(rng() % 20), K = 1 + int64_t(rng() % 30), N = 1 + int64_t(rng() % 12);
           const auto A = random_codes(num, false, M * K, rng, 10);
           const auto B = random_codes(num, true, K * N, rng, 10);
           const auto gold = model::golden_gemm(num, model::AccumulationOrder{0}, M, K, N, A.data(), B.data());
-          const bool ws = df == Dataflow::WeightStationary;
-          const Plan plan = ws ? plan_ws(R, C, M, K, N, A, B) : plan_os(R, C, M, K, N, A, B);
+          const Plan plan = ws ? plan_ws(R, C, M, K, N, A, B, sh) : plan_os(R, C, M, K, N, A, B);
           for (bool jitter : {false, true}) {
             auto arr = make_systolic_array(ap);
             const Run run = drive(*arr, plan, jitter, rng);
             ++runs;
-            INFO((ws ? "ws " : "os ") << R << "x" << C << " " << num.describe() << " M=" << M << " K=" << K << " N=" << N
-                                      << (jitter ? " jitter" : ""));
+            INFO((ws ? "ws " : "os ") << (sh ? "shadow " : "") << R << "x" << C << " " << num.describe() << " M=" << M
+                                      << " K=" << K << " N=" << N << (jitter ? " jitter" : ""));
             for (size_t o = 0; o < plan.out_pos.size(); ++o) {
               const auto [row, n0] = plan.out_pos[o];
               if (row >= M || !plan.final_out[o]) continue;
@@ -226,11 +257,17 @@ TEST_CASE("array outputs and cycle counts equal the RTL's closed forms", "[sim][
             }
             if (jitter) continue;
             const long T = plan.tiles;
-            const long want = ws ? T * (2 * R + M + C - 2) + 1 : T * (K + 2 * R + C - 2);
+            long want = ws ? T * (2 * R + M + C - 2) + 1 : T * (K + 2 * R + C - 2);
+            if (sh) {  // tiles in plan order: N tiles, K tiles inside; tile t > 0 continues sums unless k0 = 0
+              const long kt = (K + R - 1) / R;
+              want = 2 * R + C + M - 1;
+              for (long t = 1; t < T; ++t)
+                want += std::max<long>({M, long(R) + std::max(R + C - 2, 1), t % kt != 0 ? long(R) + C : 0L});
+            }
             CHECK(run.last_out - run.first_in + 1 == want);
           }
         }
       }
-  CHECK(runs == 5 * 7 * 2 * 2 * 2);
+  CHECK(runs == 5 * 7 * 3 * 2 * 2);
   CHECK(words > 10000);
 }

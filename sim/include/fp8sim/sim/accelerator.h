@@ -71,6 +71,7 @@ struct Stats {
   uint64_t postprocessed = 0;      // outputs converted by the post-processing unit
   uint64_t buffer_adds = 0;        // words added into earlier sums in the accumulator buffer (Accumulate)
   uint64_t first_beat_cycle = 0, last_output_cycle = 0;  // of the whole run (array-level span)
+  uint64_t first_compute_cycle = 0;                       // the first compute row entering the array
   BufferStats input, weight, output;
   uint64_t dram_read = 0, dram_written = 0;
   ArrayToggles toggles;

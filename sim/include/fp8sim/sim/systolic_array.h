@@ -8,6 +8,9 @@
 // accepted to the last output beat accepted, never stalled):
 //   WS tile: R weight beats + M compute beats, output of a compute beat R + C - 1 cycles after it:
 //            2R + M + C - 1 cycles; T back-to-back tiles T * (2R + M + C - 2) + 1.
+//   WS with shadow weights (SHADOW = 1): weight rows on their own channel (wvalid / w_ready) while the
+//            previous tile computes; a tile's first compute row carries swap. Tiles start every
+//            P = max(M, 2R + C - 2) cycles: T tiles take 2R + C + M - 1 + (T - 1) * P cycles.
 //   OS tile: K beats, R + C - 2 cycles until the last reaches the far corner, R output beats (bottom row
 //            first): K + 2R + C - 2 cycles; T tiles T * (K + 2R + C - 2).
 #pragma once
@@ -30,6 +33,7 @@ struct ArrayParams {
   PeKind pe = PeKind::Fp8Float32;
   model::Fp8Kind fmt_a = model::Fp8Kind::E4M3, fmt_b = model::Fp8Kind::E4M3;
   int acc_width = 0;     // fixed point: 0 = exact for K = 4096 (as the RTL's ACC_W = 0)
+  bool shadow_weights = false;  // WS: shadow weight registers loaded on their own channel (RTL SHADOW = 1)
   bool toggles = true;   // count register toggles (costs some speed)
   model::GemmNumerics numerics() const { return pe_numerics(pe, fmt_a, fmt_b, acc_width); }
 };
@@ -43,8 +47,11 @@ struct ArrayToggles {
 
 // The inputs of one cycle. a: ROWS codes, b: COLS codes, psum: COLS words (nullptr: zeros). Pointers may be
 // null when nothing is driven (then zeros, as the accelerator drives an idle bus).
+// Shadow weights: valid/swap qualify the compute row (a, psum; swap = the tile's first row), wvalid the
+// weight row in b, each channel with its own ready (in_ready / w_ready); wload is unused.
 struct ArrayInputs {
   bool valid = false, wload = false, last = false, out_ready = true;
+  bool swap = false, wvalid = false;
   const uint8_t* a = nullptr;
   const uint8_t* b = nullptr;
   const uint128* psum = nullptr;
@@ -54,7 +61,9 @@ class ArrayCore {
  public:
   virtual ~ArrayCore() = default;
   const ArrayParams& params() const { return p_; }
-  virtual bool in_ready(bool wload, bool out_ready) const = 0;
+  virtual bool in_ready(bool wload, bool out_ready, bool swap = false) const = 0;
+  // Shadow weights: the weight channel's ready (always false without shadow weights).
+  virtual bool w_ready(bool out_ready) const = 0;
   virtual bool out_valid() const = 0;
   virtual void out_words(uint128* dst) const = 0;   // COLS RTL accumulator words
   virtual void edge(const ArrayInputs& in) = 0;
