@@ -42,10 +42,12 @@ TEST_CASE("the committed configurations load", "[sim][config]") {
   // Exact fixed point for K = 4096: 37 product bits + 12 = 49; {cls, value} = 51 bits -> 8-byte words.
   CHECK(d32.array.numerics().acc_width == 49);
   CHECK(d32.word_bytes() == 8);
+  CHECK(d32.array.shadow_weights);  // written out in default32.toml (the default for ws)
   const auto l128 = sim::load_config((dir / "large128.toml").string());
   CHECK((l128.array.rows == 128 && l128.array.cols == 128));
   CHECK(l128.array.dataflow == sim::Dataflow::OutputStationary);
   CHECK(l128.os_k_tile == 256);
+  CHECK(!l128.array.shadow_weights);  // os: no stationary weights
 }
 
 TEST_CASE("bad configurations are rejected with file, key and reason", "[sim][config]") {
@@ -55,7 +57,7 @@ TEST_CASE("bad configurations are rejected with file, key and reason", "[sim][co
   CHECK(error_of(replace(good, "rows = 4", "rows = 0")) == "bad.toml:3: array.rows: value 0 outside [1, 4096]");
   CHECK(error_of(replace(good, "cols = 4", "cols = -2")) == "bad.toml:4: array.cols: value -2 outside [1, 4096]");
   CHECK_THAT(error_of(replace(good, "size_bytes = 4096", "size_bytes = 0")),
-             Catch::StartsWith("bad.toml:9: input_buffer.size_bytes: value 0 outside"));
+             Catch::StartsWith("bad.toml:10: input_buffer.size_bytes: value 0 outside"));
   // Buffers too small for one tile: WS needs two 4x4 weight tiles (32 bytes).
   CHECK(error_of(replace(good, "[weight_buffer]\nsize_bytes = 4096", "[weight_buffer]\nsize_bytes = 31")) ==
         "bad.toml: weight_buffer.size_bytes: too small for one tile: 31 bytes < 32 (two 4x4 weight tiles)");
@@ -71,14 +73,20 @@ TEST_CASE("bad configurations are rejected with file, key and reason", "[sim][co
   CHECK(error_of(replace(good, "pe = \"e4m3\"", "pe = \"int8\"")) ==
         "bad.toml:7: array.accumulator: INT8 PEs need accumulator \"int32\"");
   // Unknown keys and sections, missing keys, wrong types, syntax.
-  CHECK(error_of(replace(good, "[dram]\n", "[dram]\nburst = 4\n")) == "bad.toml:27: dram.burst: unknown key");
-  CHECK(error_of(good + "[cache]\nsize = 1\n") == "bad.toml:32: cache.size: unknown key");
+  CHECK(error_of(replace(good, "[dram]\n", "[dram]\nburst = 4\n")) == "bad.toml:28: dram.burst: unknown key");
+  CHECK(error_of(good + "[cache]\nsize = 1\n") == "bad.toml:33: cache.size: unknown key");
   CHECK(error_of(replace(good, "latency = 10\n", "")) == "bad.toml: dram.latency: missing (required)");
   CHECK(error_of(replace(good, "rows = 4", "rows = \"four\"")) == "bad.toml:3: array.rows: must be an integer");
   CHECK(error_of(replace(good, "rows = 4", "rows = 4x")) == "bad.toml:3: array.rows: cannot parse value '4x'");
   CHECK(error_of(replace(good, "rows = 4", "rows = 4\nrows = 5")) ==
         "bad.toml:4: array.rows: duplicate key (first on line 3)");
-  CHECK(error_of(replace(good, "[dram]", "[dram")) == "bad.toml:26: [dram: malformed section header");
+  // Shadow weights are a weight-stationary feature (line 8 of CfgText's text).
+  CHECK(error_of(replace(replace(good, "dataflow = \"ws\"", "dataflow = \"os\""), "shadow_weights = false",
+                         "shadow_weights = true")) ==
+        "bad.toml:8: array.shadow_weights: only the weight-stationary dataflow has stationary weights");
+  CHECK(error_of(replace(good, "shadow_weights = false", "shadow_weights = 1")) ==
+        "bad.toml:8: array.shadow_weights: must be true or false");
+  CHECK(error_of(replace(good, "[dram]", "[dram")) == "bad.toml:27: [dram: malformed section header");
   CHECK(error_of("name = \"x\"") == "bad.toml: array.rows: missing (required)");
   CHECK_THROWS_WITH(sim::load_config("/nonexistent/x.toml"), "/nonexistent/x.toml: cannot open");
 }
