@@ -19,10 +19,11 @@ for df in 0 1; do for k in 0 1 2; do for rc in "1 1" "4 4" "3 5"; do   # 8x8 and
   set -- $rc
   lint systolic_array -GDATAFLOW=$df -GPE_KIND=$k -GROWS=$1 -GCOLS=$2 -GFMT_A=1 -GFMT_B=1
 done; done; done
-for k in 0 1 2; do for rc in "1 1" "4 4" "3 5" "2 1"; do   # weight stationary with shadow weights
+for df in 0 1; do for k in 0 1 2; do for rc in "1 1" "4 4" "3 5" "2 1"; do   # SHADOW = 1: shadow weights / outputs
   set -- $rc
-  lint systolic_array -GDATAFLOW=0 -GSHADOW=1 -GPE_KIND=$k -GROWS=$1 -GCOLS=$2 -GFMT_A=1 -GFMT_B=1
-done; done
+  lint systolic_array -GDATAFLOW=$df -GSHADOW=1 -GPE_KIND=$k -GROWS=$1 -GCOLS=$2 -GFMT_A=1 -GFMT_B=1
+done; done; done
 lint sa_ws -GSHADOW=1
+lint sa_os -GSHADOW=1
 for t in sa_ws sa_os; do lint $t; done
 echo "lint: $n top/parameter combinations clean under verilator -Wall"

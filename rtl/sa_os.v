@@ -8,13 +8,20 @@
 // (ROWS-1, COLS-1), the accumulators shift down one row per accepted output beat: output rows leave
 // bottom row first (ROWS-1, ..., 0). Inputs are refused (in_ready = 0) from the last beat until the
 // drain has finished; input bubbles (in_valid = 0) are allowed at any time and carry a valid flag.
+//
+// SHADOW = 1 (double-buffered accumulators, timing in systolic_array.v): each cell also has an output
+// register. The in_last beat carries a last flag beside its operands; when it reaches a cell, the cell's
+// final sum (this product included) goes into the output register, and the output registers, not the
+// accumulators, shift down during the drain. So the next tile's beats are accepted while the previous tile
+// waits for its corner and drains; only its own in_last beat waits until the drain has finished.
 module sa_os #(
     parameter integer ROWS = 4,
     parameter integer COLS = 4,
     parameter integer PE_KIND = 2,
     parameter integer FMT_A = 0,
     parameter integer FMT_B = 0,
-    parameter integer ACC_W = 0
+    parameter integer ACC_W = 0,
+    parameter integer SHADOW = 0
 ) (
     input  wire               clk,
     input  wire               rst,
@@ -39,7 +46,8 @@ module sa_os #(
   reg [CW-1:0] cnt;          // S_WAIT: cycles left; S_DRAIN: output beats left - 1
   reg          first_pend;   // the next accepted beat starts new sums
 
-  assign in_ready = (st == S_RUN);
+  // SHADOW = 1: beats other than in_last are accepted in every state (they touch only the accumulators).
+  assign in_ready = (st == S_RUN) || (SHADOW != 0 && !in_last);
   wire fire = in_valid && in_ready;
   assign out_valid = (st == S_DRAIN);
   wire drain = out_valid && out_ready;   // shift the accumulators down one row
@@ -50,10 +58,10 @@ module sa_os #(
       cnt <= {CW{1'b0}};
       first_pend <= 1'b1;
     end else begin
+      if (fire) first_pend <= in_last;
       case (st)
         S_RUN:
           if (fire) begin
-            first_pend <= in_last;
             if (in_last) begin
               if (FILL == 0) begin
                 st <= S_DRAIN;
@@ -84,12 +92,16 @@ module sa_os #(
   // skew (column c delayed c cycles). Flags need a reset; data registers do not.
   // Per-cell values as arrays of words, not flat buses (see sa_ws.v: the same logic, far faster Verilated).
   wire [9:0]    a_sk [0:ROWS-1];
+  wire          l_sk [0:ROWS-1];        // SHADOW = 1: the last flag after the same skew
   wire [7:0]    b_sk [0:COLS-1];
   // verilator lint_off UNUSED
   wire [9:0]    a_q  [0:ROWS*COLS-1];   // each cell's {valid, first, a} register, read by the cell to its right
   wire [7:0]    b_q  [0:ROWS*COLS-1];   // each cell's b register, read by the cell below
   // verilator lint_on UNUSED
-  wire [AW-1:0] acc_q [0:ROWS*COLS-1];  // each cell's accumulator
+  // verilator lint_off UNUSED
+  wire          l_q  [0:ROWS*COLS-1];   // SHADOW = 1: each cell's last-flag register
+  // verilator lint_on UNUSED
+  wire [AW-1:0] out_q [0:ROWS*COLS-1];  // SHADOW = 1: each cell's output register (else its accumulator)
   wire [ROWS*10-1:0]      a_beat;
   genvar r, c;
   generate
@@ -107,6 +119,22 @@ module sa_os #(
             for (k = 0; k < r; k = k + 1) sr[10*k+9] <= 1'b0;
         end
         assign a_sk[r] = sr[10*(r-1) +: 10];
+      end
+      if (SHADOW == 0) begin : g_nol
+        assign l_sk[r] = 1'b0;
+      end else if (r == 0) begin : g_ldirect
+        assign l_sk[0] = fire && in_last;
+      end else begin : g_ldelay
+        reg [r-1:0] lsr;   // stage k at bit k
+        integer k;
+        always @(posedge clk) begin
+          if (rst) lsr <= {r{1'b0}};
+          else begin
+            for (k = r - 1; k > 0; k = k - 1) lsr[k] <= lsr[k-1];
+            lsr[0] <= fire && in_last;
+          end
+        end
+        assign l_sk[r] = lsr[r-1];
       end
     end
     for (c = 0; c < COLS; c = c + 1) begin : g_bskew
@@ -128,18 +156,21 @@ module sa_os #(
         localparam integer I = r * COLS + c;
         wire [9:0]    a_in;   // {valid, first, a}
         wire [7:0]    b_in;
-        wire [AW-1:0] acc_above;
+        wire [AW-1:0] acc_above;   // the output register above (SHADOW = 1) or the accumulator above
+        wire          l_in;
         if (c == 0) begin : g_a_edge
           assign a_in = a_sk[r];
+          assign l_in = l_sk[r];
         end else begin : g_a_left
           assign a_in = a_q[I-1];
+          assign l_in = l_q[I-1];
         end
         if (r == 0) begin : g_top
           assign b_in = b_sk[c];
           assign acc_above = {AW{1'b0}};
         end else begin : g_below
           assign b_in = b_q[I-COLS];
-          assign acc_above = acc_q[I-COLS];
+          assign acc_above = out_q[I-COLS];
         end
 
         reg [9:0]     a;
@@ -152,19 +183,40 @@ module sa_os #(
           a <= a_in;
           if (rst) a[9] <= 1'b0;
           b <= b_in;
-          // Valid operands and a drain never coincide: inputs stop at in_last and the drain waits until
-          // the last beat has passed the far corner.
-          if (drain) acc <= acc_above;
-          else if (a_in[9]) acc <= acc_nxt;
+        end
+        if (SHADOW == 0) begin : g_acc
+          always @(posedge clk) begin
+            // Valid operands and a drain never coincide: inputs stop at in_last and the drain waits until
+            // the last beat has passed the far corner.
+            if (drain) acc <= acc_above;
+            else if (a_in[9]) acc <= acc_nxt;
+          end
+          assign out_q[I] = acc;
+          assign l_q[I] = 1'b0;
+          wire unused_ok = &{1'b0, l_in};
+        end else begin : g_acc
+          // The last beat's flag moves with it; its cell's final sum goes to the output register. A capture
+          // and a drain never coincide: the drain starts after the last beat has passed the far corner, and
+          // the next in_last beat is accepted only after the drain.
+          reg          l;
+          reg [AW-1:0] o;
+          always @(posedge clk) begin
+            if (rst) l <= 1'b0;
+            else l <= l_in;
+            if (a_in[9]) acc <= acc_nxt;
+            if (drain) o <= acc_above;
+            else if (l_in) o <= acc_nxt;
+          end
+          assign out_q[I] = o;
+          assign l_q[I] = l;
         end
         assign a_q[I] = a;
         assign b_q[I] = b;
-        assign acc_q[I] = acc;
       end
     end
 
     for (c = 0; c < COLS; c = c + 1) begin : g_out
-      assign out_data[AW*c +: AW] = acc_q[(ROWS-1)*COLS + c];
+      assign out_data[AW*c +: AW] = out_q[(ROWS-1)*COLS + c];
     end
   endgenerate
 

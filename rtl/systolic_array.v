@@ -81,10 +81,28 @@
 //   = 3 + 2 + 2 = 7 here.
 //   The next tile's first beat may be accepted in the cycle after the last output beat.
 //
+// ---- DATAFLOW = 1 with SHADOW = 1: double-buffered accumulators (shadow output registers) ----
+// Each cell also has an output register. The in_last beat's last flag travels with its operands; the cell
+// it reaches puts its final sum (that product included) into the output register, and the drain shifts the
+// output registers, not the accumulators. So in_ready stays high through the wait and the drain for every
+// beat but an in_last one: the next tile's beats stream while the previous tile finishes and drains, and
+// only the next in_last beat waits for the drain to end (the cycle after the last output beat, as above).
+// With the in_last beat of tile t accepted in cycle L_t, the next one is accepted from cycle
+// L_t + max(K, (R + C - 2) + R + 1): tiles start every P = max(K, 2R + C - 1) cycles (not K + 2R + C - 2),
+// and T tiles take K + 2R + C - 2 + (T - 1) * P cycles, first beat to last output beat.
+//
+//   cycle       0    1    2    3    4    5    6    7    8    9   10         (ROWS = COLS = 2, K = 3, two tiles)
+//   in_valid    1    1    1    1    1    1    1    1    0 ...
+//   in_last     0    0    1    0    0    1    1    1          (tile 1's in_last beat offered from cycle 5)
+//   in_ready    1    1    1    1    1    0    0    1          (it waits for the drain: accepted in cycle 7)
+//   out_valid   0    0    0    0    0    1    1    0    0    0    1    1
+//   out_data                             C1   C0                  C1'  C0'
+//   P = max(3, 2R + C - 1 = 5) = 5: tile 1's in_last beat is accepted in cycle 7, its outputs leave in 10, 11:
+//   12 cycles = K + 2R + C - 2 + P = 3 + 4 + 5 (against 2 * 7 = 14 with SHADOW = 0).
+//
 // Unused ports: DATAFLOW = 0 ignores in_last (and in_swap, in_wvalid with SHADOW = 0, in_wload with
 // SHADOW = 1: in_wready is then 0); DATAFLOW = 1 ignores in_wload, in_swap, in_wvalid and in_psum (in_wready
-// = 0). SHADOW applies to DATAFLOW = 0 only (output stationary has no stationary weights; double-buffered
-// accumulators for it are not built).
+// = 0).
 module systolic_array #(
     parameter integer ROWS = 4,
     parameter integer COLS = 4,
@@ -128,7 +146,8 @@ module systolic_array #(
     end else begin : g_os
       wire unused_ok = &{1'b0, in_wload, in_swap, in_wvalid, in_psum};   // no weights to preload; sums from +0
       assign in_wready = 1'b0;
-      sa_os #(.ROWS(ROWS), .COLS(COLS), .PE_KIND(PE_KIND), .FMT_A(FMT_A), .FMT_B(FMT_B), .ACC_W(ACC_W)) u_os (
+      sa_os #(.ROWS(ROWS), .COLS(COLS), .PE_KIND(PE_KIND), .FMT_A(FMT_A), .FMT_B(FMT_B), .ACC_W(ACC_W),
+              .SHADOW(SHADOW)) u_os (
           .clk(clk), .rst(rst), .in_valid(in_valid), .in_ready(in_ready), .in_last(in_last),
           .in_a(in_a), .in_b(in_b),
           .out_valid(out_valid), .out_ready(out_ready), .out_data(out_data));

@@ -76,7 +76,7 @@ void ComputeUnit::tick(Ctx& x) {
   Beat* whead = (!wfifo_.empty() && wfifo_.front().ready_at <= x.now) ? &wfifo_.front() : nullptr;
   in.out_ready = out_ready;
   bool fired = false, wfired = false;
-  if (head && arr_->in_ready(head->wload, out_ready, head->swap)) {
+  if (head && arr_->in_ready(head->wload, out_ready, head->swap, head->last)) {
     in.valid = true;
     in.wload = head->wload;
     in.last = head->last;

@@ -256,6 +256,10 @@ AcceleratorConfig parse_config(const std::string& text, const std::string& origi
   c.array.shadow_weights = r.boolean("array.shadow_weights", ws);
   if (c.array.shadow_weights && !ws)
     fail(r.where("array.shadow_weights"), "array.shadow_weights", "only the weight-stationary dataflow has stationary weights");
+  // OS: double-buffered accumulators (shadow output registers, SHADOW = 1): default on for OS.
+  c.array.shadow_outputs = r.boolean("array.shadow_outputs", !ws);
+  if (c.array.shadow_outputs && ws)
+    fail(r.where("array.shadow_outputs"), "array.shadow_outputs", "only the output-stationary dataflow has stationary outputs");
   c.input_buffer = read_sram(r, "input_buffer");
   c.weight_buffer = read_sram(r, "weight_buffer");
   c.output_buffer = read_sram(r, "output_buffer");

@@ -82,9 +82,10 @@ class RtlArray final : public ArrayCore {
   }
   ~RtlArray() override { m_->final(); }
 
-  bool in_ready(bool wload, bool out_ready, bool swap) const override {
+  bool in_ready(bool wload, bool out_ready, bool swap, bool last) const override {
     m_->in_wload = wload;
     m_->in_swap = swap;
+    m_->in_last = last;
     m_->out_ready = out_ready;
     m_->clk = 0;
     m_->eval();
@@ -172,7 +173,7 @@ const RtlEntry* find(const ArrayParams& p) {
   const auto num = p.numerics();
   const int rtl_width = p.pe == PeKind::Fp8Fixed ? pe_numerics(p.pe, p.fmt_a, p.fmt_b, 0).acc_width : 0;
   for (const RtlEntry& e : kRtl)
-    if (e.rows == p.rows && e.cols == p.cols && e.df == p.dataflow && e.shadow == p.shadow_weights && e.pe == p.pe &&
+    if (e.rows == p.rows && e.cols == p.cols && e.df == p.dataflow && e.shadow == (p.shadow_weights || p.shadow_outputs) && e.pe == p.pe &&
         (p.pe == PeKind::Int8 || (e.fa == p.fmt_a && e.fb == p.fmt_b)) &&
         (p.pe != PeKind::Fp8Fixed || num.acc_width == rtl_width))
       return &e;
@@ -188,7 +189,8 @@ std::unique_ptr<ArrayCore> make_rtl_array(const ArrayParams& p) {
   if (!e)
     throw std::invalid_argument("no Verilated RTL array for " + std::to_string(p.rows) + "x" + std::to_string(p.cols) +
                                 " " + p.numerics().describe() +
-                                (p.shadow_weights ? " with shadow weights" : p.dataflow == WS ? " without shadow weights" : "") +
+                                (p.shadow_weights ? " with shadow weights" : p.dataflow == WS ? " without shadow weights"
+                                 : p.shadow_outputs ? " with shadow outputs" : " without shadow outputs") +
                                 " (rtl/CMakeLists.txt FP8SIM_RTL_ARRAYS lists them)");
   return e->make(p);
 }

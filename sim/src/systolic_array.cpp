@@ -45,7 +45,7 @@ class SaWs final : public ArrayBase<W, K> {
 
   bool busy() const { return (vcount_ - vp_[stage(L_ - 1)]) > 0; }
   bool adv(bool out_ready) const { return !vp_[stage(L_ - 1)] || out_ready; }
-  bool in_ready(bool wload, bool out_ready, bool swap) const override {
+  bool in_ready(bool wload, bool out_ready, bool swap, bool) const override {
     if constexpr (Sh) return adv(out_ready) && (!swap || wcnt_ == R_);
     return adv(out_ready) && (!wload || !busy());
   }
@@ -63,7 +63,7 @@ class SaWs final : public ArrayBase<W, K> {
   void edge(const ArrayInputs& in) override {
     if (!adv(in.out_ready)) return;  // one global stall: no register moves
     ++this->edges_;
-    const bool fire = in.valid && in_ready(in.wload, in.out_ready, in.swap);
+    const bool fire = in.valid && in_ready(in.wload, in.out_ready, in.swap, in.last);
     const bool shift_w = Sh ? (in.wvalid && w_ready(in.out_ready)) : (fire && in.wload);
     const bool compute = Sh ? fire : (fire && !in.wload);
     const bool swap_in = Sh && fire && in.swap;
@@ -184,7 +184,9 @@ class SaWs final : public ArrayBase<W, K> {
 };
 
 // ---------------- output stationary (rtl/sa_os.v) ----------------
-template <typename W, PeKind K, bool Tog>
+// Sh: shadow outputs (SHADOW = 1): per-cell output registers out_ fed by the last beat's flag (bit 2 of the
+// skewed flags), drained instead of the accumulators; beats other than in_last accepted in every state.
+template <typename W, PeKind K, bool Tog, bool Sh>
 class SaOs final : public ArrayBase<W, K> {
   using ArrayCore::p_;
   using ArrayCore::tog_;
@@ -195,19 +197,21 @@ class SaOs final : public ArrayBase<W, K> {
   explicit SaOs(const ArrayParams& p)
       : ArrayBase<W, K>(p), R_(p.rows), C_(p.cols), fill_(p.rows + p.cols - 2), ahist_(size_t(R_) * R_, 0),
         aflag_(R_, 0), bhist_(size_t(C_) * C_, 0), av_(size_t(R_) * C_, 0), a_(size_t(R_) * C_, 0),
-        b_(size_t(R_) * C_, 0), acc_(size_t(R_) * C_, 0), ask_(R_), askf_(R_), bsk_(C_) {}
+        b_(size_t(R_) * C_, 0), acc_(size_t(R_) * C_, 0), ask_(R_), askf_(R_), bsk_(C_),
+        out_(Sh ? size_t(R_) * C_ : 0, 0) {}
 
-  bool in_ready(bool, bool, bool) const override { return st_ == kRun; }
+  bool in_ready(bool, bool, bool, bool last) const override { return st_ == kRun || (Sh && !last); }
   bool w_ready(bool) const override { return false; }
   bool out_valid() const override { return st_ == kDrain; }
   bool active() const override { return st_ != kRun || inflight_ > 0; }
   void out_words(uint128* dst) const override {
-    for (int c = 0; c < C_; ++c) dst[c] = static_cast<uint128>(acc_[size_t(R_ - 1) * C_ + c]);
+    const std::vector<W>& o = Sh ? out_ : acc_;
+    for (int c = 0; c < C_; ++c) dst[c] = static_cast<uint128>(o[size_t(R_ - 1) * C_ + c]);
   }
 
   void edge(const ArrayInputs& in) override {
     ++this->edges_;
-    const bool fire = in.valid && st_ == kRun;
+    const bool fire = in.valid && in_ready(false, in.out_ready, false, in.last);
     const bool drain = st_ == kDrain && in.out_ready;
     // Valid beats still inside the skew/cell pipeline (a beat leaves the far corner R + C - 2 edges later).
     inflight_ = fire ? fill_ + 1 : std::max(0, inflight_ - 1);
@@ -225,7 +229,7 @@ class SaOs final : public ArrayBase<W, K> {
     apos_ = (apos_ + R_ - 1) % R_;
     uint8_t* arow = &ahist_[size_t(apos_) * R_];
     for (int r = 0; r < R_; ++r) arow[r] = in.a ? in.a[r] : 0;
-    aflag_[apos_] = static_cast<uint8_t>((fire ? 2 : 0) | (first_pend_ ? 1 : 0));
+    aflag_[apos_] = static_cast<uint8_t>((fire ? 2 : 0) | (first_pend_ ? 1 : 0) | (Sh && fire && in.last ? 4 : 0));
     for (int r = 0; r < R_; ++r) {
       const int s = (apos_ + r) % R_;
       ask_[r] = ahist_[size_t(s) * R_ + r];
@@ -250,8 +254,18 @@ class SaOs final : public ArrayBase<W, K> {
         const uint8_t f_in = c ? avrow[c - 1] : askf_[r];
         const uint8_t b_in = babove[c];
         W nacc = acc[c];
-        if (drain) nacc = above ? above[c] : W{0};
-        else if (f_in & 2) nacc = pe_mac<K, W>(t, (f_in & 1) ? W{0} : acc[c], a_in, b_in);
+        if constexpr (Sh) {
+          W* orow = &out_[size_t(r) * C_];
+          if (f_in & 2) nacc = pe_mac<K, W>(t, (f_in & 1) ? W{0} : acc[c], a_in, b_in);
+          W nout = orow[c];
+          if (drain) nout = r ? out_[size_t(r - 1) * C_ + c] : W{0};
+          else if (f_in & 4) nout = nacc;  // the last beat: the final sum goes to the output register
+          if constexpr (Tog) tp += popcnt(static_cast<W>(nout ^ orow[c]));
+          orow[c] = nout;
+        } else {
+          if (drain) nacc = above ? above[c] : W{0};
+          else if (f_in & 2) nacc = pe_mac<K, W>(t, (f_in & 1) ? W{0} : acc[c], a_in, b_in);
+        }
         if constexpr (Tog) {
           tp += popcnt(static_cast<W>(nacc ^ acc[c]));
           ta += popcnt(static_cast<uint32_t>(a_in ^ arow_c[c]));
@@ -273,10 +287,10 @@ class SaOs final : public ArrayBase<W, K> {
 
  private:
   void fsm(bool fire, bool last, bool drain) {
+    if (fire) first_pend_ = last;
     switch (st_) {
       case kRun:
         if (fire) {
-          first_pend_ = last;
           if (last) {
             if (fill_ == 0) {
               st_ = kDrain;
@@ -314,6 +328,7 @@ class SaOs final : public ArrayBase<W, K> {
   std::vector<uint8_t> av_, a_, b_;
   std::vector<W> acc_;
   std::vector<uint8_t> ask_, askf_, bsk_;
+  std::vector<W> out_;
 };
 
 template <typename W, PeKind K>
@@ -327,8 +342,12 @@ std::unique_ptr<ArrayCore> make_typed(const ArrayParams& p) {
     if (p.toggles) return std::make_unique<SaWs<W, K, true, false>>(p);
     return std::make_unique<SaWs<W, K, false, false>>(p);
   }
-  if (p.toggles) return std::make_unique<SaOs<W, K, true>>(p);
-  return std::make_unique<SaOs<W, K, false>>(p);
+  if (p.shadow_outputs) {
+    if (p.toggles) return std::make_unique<SaOs<W, K, true, true>>(p);
+    return std::make_unique<SaOs<W, K, false, true>>(p);
+  }
+  if (p.toggles) return std::make_unique<SaOs<W, K, true, false>>(p);
+  return std::make_unique<SaOs<W, K, false, false>>(p);
 }
 
 }  // namespace
@@ -337,6 +356,8 @@ std::unique_ptr<ArrayCore> make_systolic_array(const ArrayParams& p) {
   if (p.rows < 1 || p.cols < 1) throw std::invalid_argument("systolic_array: ROWS and COLS must be >= 1");
   if (p.shadow_weights && p.dataflow != Dataflow::WeightStationary)
     throw std::invalid_argument("systolic_array: shadow weights need the weight-stationary dataflow");
+  if (p.shadow_outputs && p.dataflow != Dataflow::OutputStationary)
+    throw std::invalid_argument("systolic_array: shadow outputs need the output-stationary dataflow");
   const model::GemmNumerics num = p.numerics();
   num.validate(1);
   switch (p.pe) {

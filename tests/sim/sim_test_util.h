@@ -15,8 +15,9 @@ struct CfgText {
   int sram_latency = 1, ports = 2;
   int bw = 16, dram_latency = 10;
   int64_t os_k_tile = 0;
-  // WS: shadow weights (hidden weight loads). Off here so that the older tests' cycle derivations (2R + M +
-  // C - 2 per tile) stay checkable; tests of the shadow path set it (the configuration default is on).
+  // WS: shadow weights (hidden weight loads); OS: shadow outputs (double-buffered accumulators). Off here so
+  // that the older tests' cycle derivations (2R + M + C - 2 and K + 2R + C - 2 per tile) stay checkable;
+  // tests of the shadow paths set it (the configuration default is on).
   bool shadow = false;
   std::string text() const {
     auto sram = [&](const char* name, int64_t size, int width) {
@@ -26,7 +27,7 @@ struct CfgText {
     const int row_bytes = 16 * cols;  // enough for 16-byte words
     return "name = \"test\"\n[array]\nrows = " + std::to_string(rows) + "\ncols = " + std::to_string(cols) +
            "\ndataflow = \"" + dataflow + "\"\npe = \"" + pe + "\"\n" + (pe_b.empty() ? "" : "pe_b = \"" + pe_b + "\"\n") +
-           "accumulator = \"" + acc + "\"\n" + (shadow ? "shadow_weights = true\n" : "shadow_weights = false\n") + sram("input_buffer", in_bytes, rows) + sram("weight_buffer", w_bytes, cols) +
+           "accumulator = \"" + acc + "\"\n" + (dataflow == "os" ? "shadow_outputs = " : "shadow_weights = ") + (shadow ? "true\n" : "false\n") + sram("input_buffer", in_bytes, rows) + sram("weight_buffer", w_bytes, cols) +
            sram("output_buffer", out_bytes, row_bytes / 4 + 1) + "[dram]\nbytes_per_cycle = " + std::to_string(bw) +
            "\nlatency = " + std::to_string(dram_latency) + "\n[lowering]\nos_k_tile = " + std::to_string(os_k_tile) + "\n";
   }

@@ -94,6 +94,10 @@ TEST_CASE("OS outputs are bit-identical to the golden GEMM, every format and acc
   golden_sweep("os", 202);
 }
 
+TEST_CASE("OS with shadow outputs: outputs bit-identical to the golden GEMM, every format and accumulator", "[sim]") {
+  golden_sweep("os", 404, true);
+}
+
 // One tile end to end. Cycle rules (sim/accelerator.h), L = DRAM latency, s = SRAM latency, nb = data cycles
 // of a transfer = ceil(bytes / min(bytes_per_cycle, banks * bank_width_bytes)):
 //   cycle 0, 1, 2, 3: the controller dispatches LoadWeights, LoadActivations, Compute, Store (WS order).
@@ -233,6 +237,47 @@ TEST_CASE("shadow weights: compute-bound array span hides the weight loads", "[s
     INFO("case " << i << "\n" << st.to_text(jobs[i].acc->config()));
     CHECK(jobs[i].compare() == 0);
     CHECK(int64_t(st.last_output_cycle - st.first_compute_cycle + 1) == cases[i].span);
+    CHECK(st.array_stall_conflict == 0);
+  }
+}
+
+// Shadow outputs (double-buffered accumulators), compute-bound, OS: the next tile's beats enter while the
+// previous tile waits for its corner and drains; only its last beat waits for the drain
+// (rtl/systolic_array.v, SHADOW = 1): last beats P = max(K_t, 2R + C - 1) apart, so the span from the first
+// beat to the last output row is K_t + 2R + C - 2 + (T - 1) * P.
+// Cases 0 and 2 have one output tile (the only Store is the last command); case 1 has two, and the first
+// Store is queued behind the second tile's loads (a Store waits in the in-order DMA queue for its Compute,
+// holding back the loads queued after it, which the shadow path would otherwise overlap):
+//   OS 8x8, M = 8, N = 8, K = 64 in K tiles of 16: T = 4, P = max(16, 23) = 23:
+//     16 + 16 + 8 - 2 + 3 * 23 = 107 (4 * 38 = 152 without shadow outputs).
+//   OS 4x8, M = 8, N = 8, K = 5 (one K tile): T = 2, P = max(5, 15) = 15: 5 + 8 + 8 - 2 + 15 = 34 (38 without).
+//   OS 4x4, M = 4, N = 4, K = 40 in K tiles of 20: T = 2, P = max(20, 11) = 20: 20 + 8 + 4 - 2 + 20 = 50 (60).
+TEST_CASE("shadow outputs: compute-bound OS span overlaps the drain", "[sim]") {
+  struct Case {
+    int R, C;
+    int64_t M, K, N, kt, T, span;
+  };
+  const Case cases[] = {{8, 8, 8, 64, 8, 16, 4, 107}, {4, 8, 8, 5, 8, 0, 2, 34}, {4, 4, 4, 40, 4, 20, 2, 50}};
+  std::vector<GemmJob> jobs;
+  for (const Case& c : cases) {
+    CfgText t;
+    t.dataflow = "os", t.rows = c.R, t.cols = c.C, t.bw = 512, t.dram_latency = 2, t.sram_latency = 2;
+    t.in_bytes = 8192, t.w_bytes = 8192, t.out_bytes = 65536, t.os_k_tile = c.kt, t.shadow = true;
+    const AcceleratorConfig cfg = t.make();
+    std::mt19937_64 rng(23);
+    const auto num = cfg.array.numerics();
+    jobs.push_back(make_gemm_job(cfg, c.M, c.K, c.N, random_codes(num, false, c.M * c.K, rng),
+                                 random_codes(num, true, c.K * c.N, rng)));
+    REQUIRE(jobs.back().lowered.tiles == c.T);
+  }
+  std::vector<Accelerator*> ptrs;
+  for (auto& j : jobs) ptrs.push_back(j.acc.get());
+  run_systemc(ptrs);
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    const Stats& st = jobs[i].acc->stats();
+    INFO("case " << i << "\n" << st.to_text(jobs[i].acc->config()));
+    CHECK(jobs[i].compare() == 0);
+    CHECK(int64_t(st.last_output_cycle - st.first_beat_cycle + 1) == cases[i].span);
     CHECK(st.array_stall_conflict == 0);
   }
 }

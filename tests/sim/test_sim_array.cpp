@@ -17,6 +17,10 @@
 //                the partial sums of row j leave R + C - 1 cycles after it entered and may re-enter the
 //                next cycle; 1x1: the shadow is full up to the swap edge, so the first shift is one edge
 //                later). T tiles: 2R + C + M - 1 + sum of P_t for t = 1 .. T-1.
+//       OS with shadow outputs (double-buffered accumulators, rtl/systolic_array.v SHADOW = 1): the next
+//                tile's beats enter during the wait and the drain; its in_last beat waits until the cycle
+//                after the last output beat: in_last beats P = max(K, (R + C - 2) + R + 1) apart, so T tiles
+//                take K + 2R + C - 2 + (T - 1) * P cycles.
 //       OS tile: K beats + R + C - 2 cycles for the last beat to reach cell (R-1, C-1) + R drain beats
 //                = K + 2R + C - 2; the next tile starts the cycle after, so T tiles take T * (K + 2R + C - 2).
 //   - with random input bubbles and output back-pressure the values are unchanged.
@@ -138,7 +142,7 @@ Run drive(ArrayCore& arr, const Plan& p, bool jitter, std::mt19937_64& rng) {
         in.a = b.a.empty() ? nullptr : b.a.data();
         in.b = b.b.empty() ? nullptr : b.b.data();
         in.psum = b.psum_from < 0 ? nullptr : r.outs[size_t(b.psum_from)].data();
-        fire = arr.in_ready(b.wload, out_ready, b.swap);
+        fire = arr.in_ready(b.wload, out_ready, b.swap, b.last);
       }
     }
     if (next_w < wq.size() && (!jitter || rng() % 5 != 0)) {
@@ -225,14 +229,15 @@ TEST_CASE("array outputs and cycle counts equal the RTL's closed forms", "[sim][
   std::mt19937_64 rng(5);
   const std::pair<int, int> sizes[] = {{1, 1}, {3, 5}, {4, 4}, {8, 8}, {5, 2}};
   long words = 0, runs = 0;
-  enum Mode { kWs, kWsShadow, kOs };
+  enum Mode { kWs, kWsShadow, kOs, kOsShadow };
   for (const auto& [R, C] : sizes)
     for (const Kind& kd : kKinds)
-      for (Mode mode : {kWs, kWsShadow, kOs}) {
+      for (Mode mode : {kWs, kWsShadow, kOs, kOsShadow}) {
         ArrayParams ap;
-        const bool ws = mode != kOs, sh = mode == kWsShadow;
+        const bool ws = mode == kWs || mode == kWsShadow, sh = mode == kWsShadow || mode == kOsShadow;
         ap.rows = R, ap.cols = C, ap.dataflow = ws ? Dataflow::WeightStationary : Dataflow::OutputStationary;
-        ap.shadow_weights = sh;
+        ap.shadow_weights = ws && sh;
+        ap.shadow_outputs = !ws && sh;
         ap.pe = kd.pe, ap.fmt_a = kd.fa, ap.fmt_b = kd.fb;
         const auto num = ap.numerics();
         for (int s = 0; s < 2; ++s) {
@@ -258,7 +263,8 @@ TEST_CASE("array outputs and cycle counts equal the RTL's closed forms", "[sim][
             if (jitter) continue;
             const long T = plan.tiles;
             long want = ws ? T * (2 * R + M + C - 2) + 1 : T * (K + 2 * R + C - 2);
-            if (sh) {  // tiles in plan order: N tiles, K tiles inside; tile t > 0 continues sums unless k0 = 0
+            if (sh && !ws) want = K + 2 * R + C - 2 + (T - 1) * std::max<long>(K, 2L * R + C - 1);
+            if (sh && ws) {  // tiles in plan order: N tiles, K tiles inside; tile t > 0 continues sums unless k0 = 0
               const long kt = (K + R - 1) / R;
               want = 2 * R + C + M - 1;
               for (long t = 1; t < T; ++t)
@@ -268,6 +274,6 @@ TEST_CASE("array outputs and cycle counts equal the RTL's closed forms", "[sim][
           }
         }
       }
-  CHECK(runs == 5 * 7 * 3 * 2 * 2);
+  CHECK(runs == 5 * 7 * 4 * 2 * 2);
   CHECK(words > 10000);
 }

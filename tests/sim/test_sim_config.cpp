@@ -48,6 +48,7 @@ TEST_CASE("the committed configurations load", "[sim][config]") {
   CHECK(l128.array.dataflow == sim::Dataflow::OutputStationary);
   CHECK(l128.os_k_tile == 256);
   CHECK(!l128.array.shadow_weights);  // os: no stationary weights
+  CHECK(l128.array.shadow_outputs);   // written out in large128.toml (the default for os)
 }
 
 TEST_CASE("bad configurations are rejected with file, key and reason", "[sim][config]") {
@@ -84,6 +85,8 @@ TEST_CASE("bad configurations are rejected with file, key and reason", "[sim][co
   CHECK(error_of(replace(replace(good, "dataflow = \"ws\"", "dataflow = \"os\""), "shadow_weights = false",
                          "shadow_weights = true")) ==
         "bad.toml:8: array.shadow_weights: only the weight-stationary dataflow has stationary weights");
+  CHECK(error_of(replace(good, "shadow_weights = false", "shadow_outputs = true")) ==
+        "bad.toml:8: array.shadow_outputs: only the output-stationary dataflow has stationary outputs");
   CHECK(error_of(replace(good, "shadow_weights = false", "shadow_weights = 1")) ==
         "bad.toml:8: array.shadow_weights: must be true or false");
   CHECK(error_of(replace(good, "[dram]", "[dram")) == "bad.toml:27: [dram: malformed section header");

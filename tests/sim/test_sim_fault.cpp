@@ -37,7 +37,9 @@ class FaultyArray final : public ArrayCore {
  public:
   FaultyArray(std::unique_ptr<ArrayCore> inner, const Fault& f)
       : ArrayCore(inner->params()), inner_(std::move(inner)), f_(f) {}
-  bool in_ready(bool wload, bool out_ready, bool swap) const override { return inner_->in_ready(wload, out_ready, swap); }
+  bool in_ready(bool wload, bool out_ready, bool swap, bool last) const override {
+    return inner_->in_ready(wload, out_ready, swap, last);
+  }
   bool w_ready(bool out_ready) const override { return inner_->w_ready(out_ready); }
   bool out_valid() const override { return inner_->out_valid(); }
   void out_words(uint128* dst) const override {

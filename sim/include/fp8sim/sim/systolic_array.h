@@ -11,6 +11,9 @@
 //   WS with shadow weights (SHADOW = 1): weight rows on their own channel (wvalid / w_ready) while the
 //            previous tile computes; a tile's first compute row carries swap. Tiles start every
 //            P = max(M, 2R + C - 2) cycles: T tiles take 2R + C + M - 1 + (T - 1) * P cycles.
+//   OS with shadow outputs (SHADOW = 1): the drain runs from output registers while the next tile's beats
+//            enter; only its in_last beat waits for the drain: P = max(K, 2R + C - 1), T tiles
+//            K + 2R + C - 2 + (T - 1) * P cycles.
 //   OS tile: K beats, R + C - 2 cycles until the last reaches the far corner, R output beats (bottom row
 //            first): K + 2R + C - 2 cycles; T tiles T * (K + 2R + C - 2).
 #pragma once
@@ -34,6 +37,7 @@ struct ArrayParams {
   model::Fp8Kind fmt_a = model::Fp8Kind::E4M3, fmt_b = model::Fp8Kind::E4M3;
   int acc_width = 0;     // fixed point: 0 = exact for K = 4096 (as the RTL's ACC_W = 0)
   bool shadow_weights = false;  // WS: shadow weight registers loaded on their own channel (RTL SHADOW = 1)
+  bool shadow_outputs = false;  // OS: double-buffered accumulators, drain beside the next tile (RTL SHADOW = 1)
   bool toggles = true;   // count register toggles (costs some speed)
   model::GemmNumerics numerics() const { return pe_numerics(pe, fmt_a, fmt_b, acc_width); }
 };
@@ -61,7 +65,9 @@ class ArrayCore {
  public:
   virtual ~ArrayCore() = default;
   const ArrayParams& params() const { return p_; }
-  virtual bool in_ready(bool wload, bool out_ready, bool swap = false) const = 0;
+  // swap, last: the offered beat's flags (shadow weights: a swap row waits for a full shadow; shadow outputs:
+  // an in_last beat waits for the previous drain).
+  virtual bool in_ready(bool wload, bool out_ready, bool swap = false, bool last = false) const = 0;
   // Shadow weights: the weight channel's ready (always false without shadow weights).
   virtual bool w_ready(bool out_ready) const = 0;
   virtual bool out_valid() const = 0;
