@@ -14,6 +14,9 @@
 #include "Vsa_os4_e5m2_f32.h"
 #include "Vsa_os4_e5m2_fixed.h"
 #include "Vsa_os4_int8.h"
+#include "Vsa_os4s_e4m3_fixed.h"
+#include "Vsa_os4s_e5m2_f32.h"
+#include "Vsa_os4s_int8.h"
 #include "Vsa_os8_e5m2_f32.h"
 #include "Vsa_ws16_e4m3_f32.h"
 #include "Vsa_ws32s_e4m3_fixed.h"
@@ -167,6 +170,9 @@ const RtlEntry kRtl[] = {
     {8, 8, WS, true, PeKind::Int8, E4, E4, mk<Vsa_ws8s_int8>},
     {32, 32, WS, true, PeKind::Fp8Fixed, E4, E4, mk<Vsa_ws32s_e4m3_fixed>},
     {32, 32, WS, true, PeKind::Int8, E4, E4, mk<Vsa_ws32s_int8>},
+    {4, 4, OS, true, PeKind::Int8, E4, E4, mk<Vsa_os4s_int8>},
+    {4, 4, OS, true, PeKind::Fp8Fixed, E4, E4, mk<Vsa_os4s_e4m3_fixed>},
+    {4, 4, OS, true, PeKind::Fp8Float32, E5, E5, mk<Vsa_os4s_e5m2_f32>},
 };
 
 const RtlEntry* find(const ArrayParams& p) {

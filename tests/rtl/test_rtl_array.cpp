@@ -42,6 +42,14 @@
 //   Per tile, first weight beat to last output beat: tile 0 takes 2R + C + M - 1, tile t >= 1 starts its
 //   weights at s_(t-1) + R + C - 2 and ends at s_(t-1) + P + M + R + C - 2: P + M + 1 cycles.
 //   For a 32x32 array and M = 128: P = max(128, 94) = 128, against 2R + C + M - 2 = 222 without shadow.
+// Output stationary with shadow outputs (SHADOW = 1): the next tile's beats are accepted while the
+// previous tile waits for its far corner and drains; only its in_last beat waits, until the cycle after the
+// previous tile's last output beat. With L_t the cycle tile t's in_last beat is accepted (L_0 = K - 1):
+//   L_(t+1) = L_t + P, P = max(K, (R + C - 2) + R + 1) = max(K, 2R + C - 1): K beats per tile, and the wait
+//             (R + C - 2 cycles) plus the drain (R output beats) plus one cycle back to RUN;
+//   last output of tile t: L_t + R + C - 2 + R.
+//   T tiles: K + 2R + C - 2 + (T - 1) * P cycles. Per tile t >= 1, first beat (cycle L_(t-1) + 1, or L_t
+//   when K = 1: the first beat is then the in_last beat) to last output: P + 2R + C - 2 (K = 1: 2R + C - 1).
 // Output stationary, one tile = K beats:
 //   fill    = R + C - 2  cycles after the last beat until it has reached the far corner cell
 //   steady  = K          one beat per cycle
@@ -61,6 +69,9 @@
 #include "Vsa_os4_e5m2_f32.h"
 #include "Vsa_os4_e5m2_fixed.h"
 #include "Vsa_os4_int8.h"
+#include "Vsa_os4s_e4m3_fixed.h"
+#include "Vsa_os4s_e5m2_f32.h"
+#include "Vsa_os4s_int8.h"
 #include "Vsa_os8_e5m2_f32.h"
 #include "Vsa_ws16_e4m3_f32.h"
 #include "Vsa_ws4_e4m3_f32.h"
@@ -91,7 +102,7 @@ struct ArrayCfg {
   bool os;       // output stationary (else weight stationary)
   int pe_kind;   // 0 int8/int32, 1 fp8/fixed point, 2 fp8/float32 (rtl/pe_kinds.vh)
   Fp8Kind fa, fb;
-  bool shadow = false;  // WS: shadow weights (SHADOW = 1)
+  bool shadow = false;  // SHADOW = 1: WS shadow weights, OS shadow outputs (double-buffered accumulators)
 };
 
 struct Shape {
@@ -330,7 +341,10 @@ void run_config(const std::string& name, const ArrayCfg& c, const std::vector<Sh
       const long P = std::max<long>(s.m, 2 * R + C - 2);  // shadow weights: tile period
       for (size_t t = 0; t < plan.tiles.size(); ++t) {
         const auto [first_beat, last_out] = plan.tiles[t];
-        const long tile_cycles = c.os ? s.k + 2 * R + C - 2
+        const long Pos = std::max<long>(s.k, 2 * R + C - 1);  // shadow outputs: tile period
+        const long tile_cycles = c.os ? (!c.shadow || t == 0 ? s.k + 2 * R + C - 2
+                                         : s.k > 1             ? Pos + 2 * R + C - 2
+                                                               : 2 * R + C - 1)
                                  : !c.shadow || t == 0 ? 2 * R + s.m + C - 1
                                                        : P + s.m + 1;
         const long got = run.out_cycle[last_out] - run.in_cycle[first_beat] + 1;
@@ -338,7 +352,8 @@ void run_config(const std::string& name, const ArrayCfg& c, const std::vector<Sh
           UNSCOPED_INFO(name << " M=" << s.m << " K=" << s.k << " N=" << s.n << ": tile " << t << " took " << got
                              << " cycles, formula " << tile_cycles);
       }
-      const long want_total = c.os       ? T * (s.k + 2 * R + C - 2)
+      const long want_total = c.os && c.shadow ? s.k + 2 * R + C - 2 + (T - 1) * std::max<long>(s.k, 2 * R + C - 1)
+                              : c.os       ? T * (s.k + 2 * R + C - 2)
                               : c.shadow ? 2 * R + C + s.m - 1 + (T - 1) * P
                                          : T * (2 * R + s.m + C - 2) + 1;
       const long total = run.out_cycle.back() - run.in_cycle.front() + 1;
@@ -415,6 +430,15 @@ TEST_CASE("array ws 32x32 e4m3 fixed shadow: fold cost", "[rtl]") {
 }
 TEST_CASE("array ws 32x32 int8 shadow", "[rtl]") {
   run_config<Vsa_ws32s_int8>("ws 32x32 int8 shadow", {32, 32, false, 0, E4, E4, true}, {{40, 70, 33, 0}}, 3202);
+}
+TEST_CASE("array os 4x4 int8 shadow outputs", "[rtl]") {
+  run_config<Vsa_os4s_int8>("os 4x4 int8 shadow", {4, 4, true, 0, E4, E4, true}, kShapes4, 431);
+}
+TEST_CASE("array os 4x4 e4m3 fixed shadow outputs", "[rtl]") {
+  run_config<Vsa_os4s_e4m3_fixed>("os 4x4 e4m3 fixed shadow", {4, 4, true, 1, E4, E4, true}, kShapes4, 432);
+}
+TEST_CASE("array os 4x4 e5m2 f32 shadow outputs", "[rtl]") {
+  run_config<Vsa_os4s_e5m2_f32>("os 4x4 e5m2 f32 shadow", {4, 4, true, 2, E5, E5, true}, kShapes4, 433);
 }
 TEST_CASE("array os 8x8 e5m2 f32", "[rtl]") {
   run_config<Vsa_os8_e5m2_f32>("os 8x8 e5m2 f32", {8, 8, true, 2, E5, E5}, kShapes8, 802);

@@ -477,7 +477,7 @@ TEST_CASE("engine rtl: outputs and cycles equal the modelled array's", "[sim][rt
   struct Case {
     std::string df, pe, acc;
     int R, C, bw, ports;
-    bool shadow = false;  // WS: shadow weights (the 8x8 WS RTL arrays have them)
+    bool shadow = false;  // WS: shadow weights (the 8x8 WS RTL arrays have them); OS: shadow outputs
   };
   // ports = 1: an accumulating row write needs two cycles, so the array sees output back-pressure.
   const Case cases[] = {{"ws", "e4m3", "fp32", 8, 8, 512, 2, true},  {"ws", "e4m3", "fp32", 8, 8, 4, 2, true},
@@ -486,7 +486,8 @@ TEST_CASE("engine rtl: outputs and cycles equal the modelled array's", "[sim][rt
                         {"os", "int8", "int32", 4, 4, 64, 1},        {"ws", "e4m3", "fp32", 16, 16, 256, 2},
                         {"os", "int8", "int32", 16, 16, 256, 2},     {"ws", "int8", "int32", 4, 4, 64, 1, true},
                         {"ws", "e4m3", "fixed", 4, 4, 16, 2, true},  {"ws", "e5m2", "fp32", 4, 4, 512, 2, true},
-                        {"ws", "int8", "int32", 8, 8, 512, 2, true}};
+                        {"ws", "int8", "int32", 8, 8, 512, 2, true},  {"os", "int8", "int32", 4, 4, 64, 1, true},
+                        {"os", "e4m3", "fixed", 4, 4, 16, 2, true},  {"os", "e5m2", "fp32", 4, 4, 512, 2, true}};
   std::vector<GemmJob> jobs;
   std::mt19937_64 rng(17);
   for (const Case& c : cases) {
