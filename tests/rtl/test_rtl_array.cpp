@@ -215,7 +215,7 @@ class ArrayDut {
     m_->in_last = bt.last;
     m_->in_swap = bt.swap;
     for (int i = 0; i < cfg_.rows; ++i) set_field(m_->in_a, 8 * i, 8, bt.a.empty() ? 0 : bt.a[i]);
-    if (!cfg_.shadow)
+    if (!cfg_.shadow || cfg_.os)  // WS shadow weights: in_b belongs to the weight channel
       for (int c = 0; c < cfg_.cols; ++c) set_field(m_->in_b, 8 * c, 8, bt.b.empty() ? 0 : bt.b[c]);
     for (int c = 0; c < cfg_.cols; ++c)
       set_field(m_->in_psum, c * aw_, aw_, bt.psum_from < 0 ? 0 : from_word(r.outs[bt.psum_from][c]));
