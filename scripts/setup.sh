@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Installs what fp8sim needs on a Debian 12 machine; idempotent and fast when all is present.
-#   Debian packages: compilers, CMake/Ninja, Verilator, SystemC, Catch2 v2, Boost, yosys, nlohmann-json.
+#   Debian packages: compilers, CMake/Ninja, Verilator, SystemC, Catch2 v2, Boost, yosys, nlohmann-json,
+#   pybind11 and the Python headers (the fp8sim Python module).
 #   Python packages: into the project-local virtual environment .venv (ml-dtypes is the independent
-#   FP8 reference the tests compare against; numpy for the reference scripts).
+#   FP8 reference the tests compare against; numpy for the reference scripts; pytest and matplotlib for
+#   the Python module's tests and example).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 debs=(build-essential cmake ninja-build pkg-config python3 python3-venv
-      verilator libsystemc-dev catch2 libboost-program-options-dev yosys nlohmann-json3-dev)
+      verilator libsystemc-dev catch2 libboost-program-options-dev yosys nlohmann-json3-dev
+      pybind11-dev)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -16,6 +19,9 @@ done
 if python3 -c 'import venv, ensurepip' 2>/dev/null; then
   missing=("${missing[@]/python3-venv}"); missing=("${missing[@]/python3}")
 fi
+# Python headers for the fp8sim Python module (python/): Debian's python3-dev, unless python3 has its own.
+python3 -c 'import os, sys, sysconfig; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+  2>/dev/null || missing+=(python3-dev)
 read -r -a missing <<< "${missing[*]:-}"
 if ((${#missing[@]})); then
   echo "setup: installing Debian packages: ${missing[*]}"
