@@ -227,6 +227,20 @@ TEST_CASE("virtual platform: LT and AT hosts get golden results and the standalo
         // The run takes at least CYCLES clock periods of SystemC time (plus bus and memory time).
         CHECK(r.finished - r.started >= double(r.cycles) * p->accelerator.clock_period());
       }
+      // The DMA goes through the initiator socket: one transaction per DRAM row of every load and store
+      // (bursts of at most 256 bytes), plus the fetch of each stream (96-byte records in 256-byte bursts).
+      uint64_t want = 0;
+      const uint64_t wb = uint64_t(variants[v].t.make().word_bytes());
+      for (const vp::TaskResult& r : p->host.results) {
+        want += (r.stream.size() * vp::kCommandBytes + 255) / 256;
+        for (const firmware::Command& c : r.stream) {
+          if (c.op == firmware::Opcode::LoadWeights || c.op == firmware::Opcode::LoadActivations)
+            want += uint64_t(c.rows) * ((c.cols + 255) / 256);
+          else if (c.op == firmware::Opcode::Store)
+            want += uint64_t(c.rows) * ((c.cols * wb + 255) / 256);
+        }
+      }
+      CHECK(p->accelerator.bus_transactions() == want);
     }
     for (size_t g = 0; g < variants[v].gemms.size(); ++g) {
       CHECK(lt.host.results[g].c == at.host.results[g].c);
@@ -251,6 +265,11 @@ TEST_CASE("accelerator registers: identification, interrupt enable and clear, er
     d.reg_bus.write32(vp::reg::kCmdAddrHi, 0x01234567);
     CHECK(d.reg_bus.read32(vp::reg::kCmdAddrLo) == 0x89ABCDEFu);
     CHECK(d.reg_bus.read32(vp::reg::kCmdAddrHi) == 0x01234567u);
+    d.reg_bus.write32(vp::reg::kDramSizeLo, 0x1000);
+    d.reg_bus.write32(vp::reg::kDramSizeHi, 2);
+    CHECK(d.reg_bus.read32(vp::reg::kDramSizeLo) == 0x1000u);
+    CHECK(d.reg_bus.read32(vp::reg::kDramSizeHi) == 2u);
+    d.reg_bus.write32(vp::reg::kDramSizeHi, 0);
     d.reg_bus.write32(vp::reg::kId, 0);  // read-only: ignored
     CHECK(d.reg_bus.read32(vp::reg::kId) == 0x46503853u);
     // Only aligned 4-byte accesses inside the register space.
@@ -311,13 +330,34 @@ TEST_CASE("accelerator registers: identification, interrupt enable and clear, er
       d.reg_bus.write32(vp::reg::kIrqStatus, 1);
       d.wait_irq(false);
     }
+
+    // A load whose DRAM rows lie beyond DRAM_SIZE (the engine's bounds check: code 3), then the same load
+    // with an unlimited window reaching past the end of memory (the bus answers an address error: code 2).
+    for (int pass = 0; pass < 2; ++pass) {
+      firmware::Command ld = load;
+      ld.dram_addr = pass == 0 ? 4096 : (1 << 20);  // memory: 1 MiB from kMemBase; DRAM_BASE is kMemBase + 4096
+      std::vector<firmware::Command> s{ld, firmware::Command{}};
+      s.back().op = firmware::Opcode::End;
+      const auto bin = vp::encode_commands(s);
+      d.mem_bus.write(vp::kMemBase, bin.data(), bin.size());
+      d.reg_bus.write32(vp::reg::kCmdLen, uint32_t(bin.size()));
+      d.reg_bus.write32(vp::reg::kDramSizeLo, pass == 0 ? 4096 : 0);
+      d.reg_bus.write32(vp::reg::kCtrl, vp::reg::kCtrlStart);
+      d.wait_irq(true);
+      CHECK(d.reg_bus.read32(vp::reg::kErrorCode) == (pass == 0 ? vp::reg::kErrExec : vp::reg::kErrBus));
+      log.push_back(b.acc.last_error());
+      d.reg_bus.write32(vp::reg::kIrqStatus, 1);
+      d.wait_irq(false);
+    }
   };
   sc_core::sc_start();
   REQUIRE(b.drv.finished);
-  REQUIRE(log.size() == 4);
+  REQUIRE(log.size() == 6);
+  CHECK_THAT(log[4], Catch::Contains("beyond the end of DRAM"));
+  CHECK_THAT(log[5], Catch::Contains("ADDRESS_ERROR"));
   CHECK_THAT(log[0], Catch::Contains("CMD_LEN 95"));
   CHECK_THAT(log[1], Catch::Contains("address") || Catch::Contains("ADDRESS"));
   CHECK_THAT(log[2], Catch::Contains("End"));
   CHECK_THAT(log[3], Catch::Contains("overfills"));
-  CHECK(b.acc.runs() == 4);
+  CHECK(b.acc.runs() == 6);
 }

@@ -1,6 +1,5 @@
 #include "fp8sim/tlm/accelerator_tlm.h"
 
-#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -16,52 +15,20 @@ struct StreamError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// [lo, hi) byte ranges of the accelerator's DRAM address space.
-struct Range {
-  uint64_t lo, hi;
+// The engine's DRAM: the window [DRAM_BASE, DRAM_BASE + size) of the bus, reached through the initiator
+// socket. The DMA calls read()/write() from inside Accelerator::tick(), i.e. in the run thread, where the
+// approximately-timed transactor may wait for the response.
+class BusDram final : public sim::DramPort {
+ public:
+  BusDram(Transactor& bus, uint64_t base, uint64_t size) : bus_(bus), base_(base), size_(size) {}
+  uint64_t size() const override { return size_; }
+  void read(uint64_t addr, uint8_t* dst, size_t n) override { bus_.read(base_ + addr, dst, n); }
+  void write(uint64_t addr, const uint8_t* src, size_t n) override { bus_.write(base_ + addr, src, n); }
+
+ private:
+  Transactor& bus_;
+  uint64_t base_, size_;
 };
-
-void add_rows(std::vector<Range>& v, uint64_t addr, uint64_t stride, uint64_t rows, uint64_t row_bytes) {
-  if (rows == 0 || row_bytes == 0) return;
-  if (stride == row_bytes || rows == 1) {
-    v.push_back({addr, addr + (rows - 1) * stride + row_bytes});
-    return;
-  }
-  for (uint64_t r = 0; r < rows; ++r) v.push_back({addr + r * stride, addr + r * stride + row_bytes});
-}
-
-std::vector<Range> merge(std::vector<Range> v) {
-  std::sort(v.begin(), v.end(), [](const Range& a, const Range& b) { return a.lo < b.lo; });
-  std::vector<Range> out;
-  for (const Range& r : v) {
-    if (!out.empty() && r.lo <= out.back().hi) out.back().hi = std::max(out.back().hi, r.hi);
-    else out.push_back(r);
-  }
-  return out;
-}
-
-// The DRAM bytes a stream's commands read and write (the engine's DMA rules: loads read rows x cols codes,
-// Store writes rows x cols words, PostProcess reads cols float32 scales and biases and writes rows x cols codes).
-void footprint(const std::vector<Command>& cmds, int word_bytes, std::vector<Range>* reads, std::vector<Range>* writes) {
-  for (const Command& c : cmds) {
-    switch (c.op) {
-      case Opcode::LoadWeights:
-      case Opcode::LoadActivations:
-        add_rows(*reads, c.dram_addr, c.dram_stride, c.rows, c.cols);
-        break;
-      case Opcode::Store:
-        add_rows(*writes, c.dram_addr, c.dram_stride, c.rows, uint64_t(c.cols) * word_bytes);
-        break;
-      case Opcode::PostProcess:
-        add_rows(*reads, c.scale_addr, 0, 1, 4ull * c.cols);
-        add_rows(*reads, c.bias_addr, 0, 1, 4ull * c.cols);
-        add_rows(*writes, c.dram_addr, c.dram_stride, c.rows, c.cols);
-        break;
-      default:
-        break;
-    }
-  }
-}
 
 }  // namespace
 
@@ -110,6 +77,8 @@ uint32_t AcceleratorTlm::read_reg(uint32_t off) const {
     case reg::kCmdLen: return cmd_len_;
     case reg::kDramBaseLo: return lo(dram_base_);
     case reg::kDramBaseHi: return hi(dram_base_);
+    case reg::kDramSizeLo: return lo(dram_size_);
+    case reg::kDramSizeHi: return hi(dram_size_);
     case reg::kCtrl: return 0;
     case reg::kStatus:
       return (busy_ ? reg::kStatusBusy : 0) | (done_ ? reg::kStatusDone : 0) | (error_code_ ? reg::kStatusError : 0);
@@ -141,6 +110,8 @@ void AcceleratorTlm::write_reg(uint32_t off, uint32_t v, const sc_core::sc_time&
     case reg::kCmdLen: cmd_len_ = v; break;
     case reg::kDramBaseLo: dram_base_ = (dram_base_ & ~uint64_t{0xFFFFFFFF}) | v; break;
     case reg::kDramBaseHi: dram_base_ = (dram_base_ & 0xFFFFFFFF) | uint64_t(v) << 32; break;
+    case reg::kDramSizeLo: dram_size_ = (dram_size_ & ~uint64_t{0xFFFFFFFF}) | v; break;
+    case reg::kDramSizeHi: dram_size_ = (dram_size_ & 0xFFFFFFFF) | uint64_t(v) << 32; break;
     case reg::kCtrl:
       if ((v & reg::kCtrlStart) && !busy_) {
         busy_ = true;
@@ -229,18 +200,10 @@ void AcceleratorTlm::execute() {
   }
   if (cmds.back().op != Opcode::End) throw StreamError("the command stream does not end with End");
 
-  // Operands in: the engine's DRAM mirrors the bytes the stream reads (see README: a simplification until
-  // the DMA reaches memory through a port of its own).
-  std::vector<Range> reads, writes;
-  footprint(cmds, cfg_.word_bytes(), &reads, &writes);
-  reads = merge(std::move(reads));
-  writes = merge(std::move(writes));
-  uint64_t top = 0;
-  for (const Range& r : reads) top = std::max(top, r.hi);
-  for (const Range& r : writes) top = std::max(top, r.hi);
-  sim::Accelerator acc(cfg_, top);
-  for (const Range& r : reads) bus_.read(dram_base_ + r.lo, acc.dram().data() + r.lo, r.hi - r.lo);
-
+  // Every DMA transfer goes through the initiator socket, row by row, in the cycle the engine's DMA model
+  // completes it.
+  BusDram dram(bus_, dram_base_, dram_size_ ? dram_size_ : ~uint64_t{0} - dram_base_);
+  sim::Accelerator acc(cfg_, dram);
   const size_t n_cmds = cmds.size();
   acc.load_program(std::move(cmds));
   const bool lt = opt_.timing == Timing::LooselyTimed;
@@ -255,7 +218,6 @@ void AcceleratorTlm::execute() {
       sc_core::wait(period_);
     }
   }
-  for (const Range& r : writes) bus_.write(dram_base_ + r.lo, acc.dram().data() + r.lo, r.hi - r.lo);
   commands_ = n_cmds;
   stats_ = acc.stats();
 }

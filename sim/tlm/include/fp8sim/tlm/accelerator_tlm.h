@@ -2,7 +2,9 @@
 // cycle-accurate engine, ticked once per clock) behind
 //   regs  a tlm_utils::simple_target_socket: 32-bit memory-mapped registers (map below);
 //   dma   a tlm_utils::simple_initiator_socket: the accelerator fetches its command stream (binary form,
-//         command_binary.h) and moves operands and results through it;
+//         command_binary.h) through it, and its DMA engine reads operands and writes results through it
+//         (sim::DramPort: one transaction per DRAM row of a transfer, split into bursts of at most
+//         max_burst_bytes, issued in the cycle the engine's DMA model completes the transfer);
 //   irq   sc_out<bool>: high while IRQ_STATUS & IRQ_ENABLE is non-zero (level-triggered).
 // Two timing styles, the same results (outputs, cycle counts, statistics):
 //   Timing::LooselyTimed  the run is one SC_THREAD that advances a tlm_quantumkeeper by one clock period per
@@ -41,6 +43,8 @@
 //   0x50 COMMANDS      RO  (LO, 0x54 HI) commands executed
 //   0x58 ARRAY_BUSY    RO  (LO, 0x5C HI) cycles in which a compute beat entered the array
 //   0x60 STALL_DRAM    RO  (LO, 0x64 HI) array cycles waiting for loads
+//   0x68 DRAM_SIZE_LO  RW  bytes of the DRAM window from DRAM_BASE the DMA may reach (0: up to the end of
+//   0x6C DRAM_SIZE_HI        the 64-bit address space); a command beyond it is an execution error
 #pragma once
 
 #include <systemc>
@@ -64,8 +68,9 @@ namespace reg {
 inline constexpr uint32_t kId = 0x00, kVersion = 0x04, kCmdAddrLo = 0x08, kCmdAddrHi = 0x0C, kCmdLen = 0x10,
                           kDramBaseLo = 0x14, kDramBaseHi = 0x18, kCtrl = 0x1C, kStatus = 0x20, kIrqEnable = 0x24,
                           kIrqStatus = 0x28, kErrorCode = 0x2C, kCycles = 0x30, kMacs = 0x38, kDramRead = 0x40,
-                          kDramWritten = 0x48, kCommands = 0x50, kArrayBusy = 0x58, kStallDram = 0x60;
-inline constexpr uint32_t kSize = 0x68;  // bytes of register space
+                          kDramWritten = 0x48, kCommands = 0x50, kArrayBusy = 0x58, kStallDram = 0x60,
+                          kDramSizeLo = 0x68, kDramSizeHi = 0x6C;
+inline constexpr uint32_t kSize = 0x70;  // bytes of register space
 inline constexpr uint32_t kIdValue = 0x46503853, kVersionValue = 1;
 inline constexpr uint32_t kCtrlStart = 1, kStatusBusy = 1, kStatusDone = 2, kStatusError = 4, kIrqDone = 1;
 enum ErrorCode : uint32_t { kErrNone = 0, kErrStream = 1, kErrBus = 2, kErrExec = 3 };
@@ -117,7 +122,7 @@ class AcceleratorTlm : public sc_core::sc_module {
   tlm_utils::tlm_quantumkeeper qk_;
   Transactor bus_;
   sc_core::sc_event start_ev_, irq_ev_;
-  uint64_t cmd_addr_ = 0, dram_base_ = 0;
+  uint64_t cmd_addr_ = 0, dram_base_ = 0, dram_size_ = 0;
   uint32_t cmd_len_ = 0, irq_enable_ = 0, irq_status_ = 0, error_code_ = 0;
   bool busy_ = false, done_ = false;
   uint64_t commands_ = 0, runs_ = 0;
