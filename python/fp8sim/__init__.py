@@ -200,7 +200,7 @@ class _ConfigFile:
             return []
         if isinstance(self.cfg, dict):
             self.dir = tempfile.TemporaryDirectory(prefix="fp8sim-")
-            path = os.path.join(self.dir.name, (self.cfg.get("name") or "config") + ".toml")
+            path = os.path.join(self.dir.name, "config.toml")
             with open(path, "w") as f:
                 f.write(config_toml(self.cfg))
             return ["--config", path]
