@@ -17,7 +17,8 @@ T get(const uint8_t* p, size_t off) {
   return static_cast<T>(v);
 }
 
-constexpr uint8_t kKnownFlags = firmware::kFlagTranspose | firmware::kFlagAccumulate;
+constexpr uint8_t kKnownFlags =
+    firmware::kFlagTranspose | firmware::kFlagAccumulate | firmware::kFlagBias | firmware::kFlagRowScales;
 
 }  // namespace
 
@@ -48,6 +49,7 @@ void encode_command(const firmware::Command& c, uint8_t* p) {
   put<uint32_t>(p, 72, c.out_scale);
   put<uint64_t>(p, 80, c.scale_addr);
   put<uint64_t>(p, 88, c.bias_addr);
+  put<uint64_t>(p, 96, c.row_scale_addr);
 }
 
 std::vector<uint8_t> encode_commands(const std::vector<firmware::Command>& cmds) {
@@ -67,8 +69,9 @@ firmware::Command decode_command(const uint8_t* p, size_t index) {
   c.op = static_cast<firmware::Opcode>(op);
   c.flags = p[1];
   if (c.flags & ~kKnownFlags) fail("unknown flag bits (flags = " + std::to_string(c.flags) + ")");
-  for (size_t off : {69, 70, 71, 76, 77, 78, 79})
-    if (p[off]) fail("reserved byte " + std::to_string(off) + " is not 0");
+  for (size_t off = 0; off < kCommandBytes; ++off)
+    if ((off == 69 || off == 70 || off == 71 || (off >= 76 && off < 80) || off >= 104) && p[off])
+      fail("reserved byte " + std::to_string(off) + " is not 0");
   c.layer = get<uint16_t>(p, 2);
   c.tile = get<uint32_t>(p, 4);
   c.dram_addr = get<uint64_t>(p, 8);
@@ -92,6 +95,7 @@ firmware::Command decode_command(const uint8_t* p, size_t index) {
   c.out_scale = get<uint32_t>(p, 72);
   c.scale_addr = get<uint64_t>(p, 80);
   c.bias_addr = get<uint64_t>(p, 88);
+  c.row_scale_addr = get<uint64_t>(p, 96);
   return c;
 }
 

@@ -1,6 +1,6 @@
 // The binary form of the accelerator's command stream: what a host writes into memory and the TLM-2.0
 // accelerator (accelerator_tlm.h) fetches through its initiator socket. One command is one record of
-// kCommandBytes = 96 bytes, little-endian, fields at fixed offsets (every firmware::Command field, nothing
+// kCommandBytes = 128 bytes, little-endian, fields at fixed offsets (every firmware::Command field, nothing
 // else; reserved bytes are 0 and checked):
 //
 //   offset size field            offset size field
@@ -16,11 +16,11 @@
 //       32    4 buf_cols             76    4 reserved (0)
 //       36    4 buf_addr             80    8 scale_addr
 //       40    1 slot                 88    8 bias_addr
-//       41    1 a_slot
-//       42    1 w_slot
+//       41    1 a_slot               96    8 row_scale_addr
+//       42    1 w_slot              104   24 reserved (0)
 //       43    1 o_slot
 //
-// A stream is the records back to back (its length a multiple of 96 bytes), normally ending with End.
+// A stream is the records back to back (its length a multiple of 128 bytes), normally ending with End.
 #pragma once
 
 #include <cstddef>
@@ -31,7 +31,7 @@
 
 namespace fp8sim::vp {
 
-inline constexpr size_t kCommandBytes = 96;
+inline constexpr size_t kCommandBytes = 128;
 
 void encode_command(const firmware::Command& c, uint8_t* out);  // writes kCommandBytes bytes
 std::vector<uint8_t> encode_commands(const std::vector<firmware::Command>& cmds);
