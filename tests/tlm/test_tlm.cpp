@@ -23,7 +23,7 @@ namespace {
 firmware::Command random_command(std::mt19937_64& rng) {
   firmware::Command c;
   c.op = static_cast<firmware::Opcode>(rng() % firmware::kOpcodeCount);
-  c.flags = static_cast<uint8_t>(rng() % 16);
+  c.flags = static_cast<uint8_t>(rng() % 32);
   c.layer = static_cast<uint16_t>(rng());
   c.tile = static_cast<uint32_t>(rng());
   c.dram_addr = rng();
@@ -35,6 +35,9 @@ firmware::Command random_command(std::mt19937_64& rng) {
   c.a_addr = uint32_t(rng()), c.w_addr = uint32_t(rng()), c.o_addr = uint32_t(rng());
   c.m = uint32_t(rng()), c.k = uint32_t(rng()), c.n = uint32_t(rng());
   c.scale_addr = rng(), c.bias_addr = rng(), c.row_scale_addr = rng();
+  c.conv_in_h = uint32_t(rng()), c.conv_in_w = uint32_t(rng()), c.conv_in_c = uint32_t(rng());
+  c.conv_kh = uint32_t(rng()), c.conv_kw = uint32_t(rng()), c.conv_stride = uint32_t(rng()), c.conv_pad = uint32_t(rng());
+  c.gather_m0 = uint32_t(rng()), c.gather_k0 = uint32_t(rng()), c.pad_code = uint8_t(rng());
   c.out_fmt = uint8_t(rng());
   c.out_scale = uint32_t(rng());
   return c;
@@ -108,7 +111,9 @@ TEST_CASE("binary command records: documented byte offsets, round trip, rejected
   c.a_addr = 0xA0, c.w_addr = 0xB0, c.o_addr = 0xC0, c.m = 7, c.k = 8, c.n = 9;
   c.out_fmt = 2, c.out_scale = 0x3F800000u, c.scale_addr = 0xDEADBEEFull, c.bias_addr = 0xFEEDull << 32;
   c.row_scale_addr = 0x0102030405060708ull;
-  uint8_t want[128] = {};
+  c.conv_in_h = 11, c.conv_in_w = 12, c.conv_in_c = 13, c.conv_kh = 14, c.conv_kw = 15, c.conv_stride = 16;
+  c.conv_pad = 17, c.gather_m0 = 0x12345, c.gather_k0 = 19, c.pad_code = 0x80;
+  uint8_t want[160] = {};
   want[0] = 2, want[1] = 1, want[2] = 0x34, want[3] = 0x12, want[4] = 0x08, want[5] = 0x07, want[6] = 0x06, want[7] = 0x05;
   const uint8_t dram[8] = {0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11};
   for (int i = 0; i < 8; ++i) want[8 + i] = dram[i];
@@ -119,9 +124,11 @@ TEST_CASE("binary command records: documented byte offsets, round trip, rejected
   want[80] = 0xEF, want[81] = 0xBE, want[82] = 0xAD, want[83] = 0xDE;
   want[92] = 0xED, want[93] = 0xFE;
   for (int i = 0; i < 8; ++i) want[96 + i] = uint8_t(8 - i);  // row_scale_addr 0x0102030405060708
-  uint8_t got[128];
+  want[104] = 11, want[108] = 12, want[112] = 13, want[116] = 14, want[120] = 15, want[124] = 16, want[128] = 17;
+  want[132] = 0x45, want[133] = 0x23, want[134] = 0x01, want[136] = 19, want[140] = 0x80;
+  uint8_t got[160];
   vp::encode_command(c, got);
-  for (int i = 0; i < 128; ++i) {
+  for (int i = 0; i < 160; ++i) {
     INFO("byte " << i);
     CHECK(int(got[i]) == int(want[i]));
   }
@@ -135,19 +142,19 @@ TEST_CASE("binary command records: documented byte offsets, round trip, rejected
   CHECK(vp::decode_commands(bin.data(), bin.size()) == cmds);
 
   auto bad = bin;
-  bad[3 * 128] = firmware::kOpcodeCount;  // unknown opcode in record 3
-  CHECK_THROWS_WITH(vp::decode_commands(bad.data(), bad.size()), Catch::Contains("command record 3 (byte 384)") &&
+  bad[3 * 160] = firmware::kOpcodeCount;  // unknown opcode in record 3
+  CHECK_THROWS_WITH(vp::decode_commands(bad.data(), bad.size()), Catch::Contains("command record 3 (byte 480)") &&
                                                                      Catch::Contains("unknown opcode 8"));
   bad = bin;
-  bad[128 + 70] = 1;  // reserved byte of record 1
+  bad[160 + 70] = 1;  // reserved byte of record 1
   CHECK_THROWS_WITH(vp::decode_commands(bad.data(), bad.size()), Catch::Contains("record 1") && Catch::Contains("reserved"));
   bad = bin;
-  bad[128 + 127] = 1;  // the last reserved byte of record 1
+  bad[160 + 159] = 1;  // the last reserved byte of record 1
   CHECK_THROWS_WITH(vp::decode_commands(bad.data(), bad.size()), Catch::Contains("record 1") && Catch::Contains("reserved"));
   bad = bin;
-  bad[1] = 0x10;  // unknown flag (bits 0-3 are defined)
+  bad[1] = 0x20;  // unknown flag (bits 0-4 are defined)
   CHECK_THROWS_WITH(vp::decode_commands(bad.data(), bad.size()), Catch::Contains("flag"));
-  CHECK_THROWS_WITH(vp::decode_commands(bin.data(), 127), Catch::Contains("not a whole number"));
+  CHECK_THROWS_WITH(vp::decode_commands(bin.data(), 159), Catch::Contains("not a whole number"));
 }
 
 namespace {
@@ -233,7 +240,7 @@ TEST_CASE("virtual platform: LT and AT hosts get golden results and the standalo
         CHECK(r.finished - r.started >= double(r.cycles) * p->accelerator.clock_period());
       }
       // The DMA goes through the initiator socket: one transaction per DRAM row of every load and store
-      // (bursts of at most 256 bytes), plus the fetch of each stream (128-byte records in 256-byte bursts).
+      // (bursts of at most 256 bytes), plus the fetch of each stream (160-byte records in 256-byte bursts).
       uint64_t want = 0;
       const uint64_t wb = uint64_t(variants[v].t.make().word_bytes());
       for (const vp::TaskResult& r : p->host.results) {
@@ -302,7 +309,7 @@ TEST_CASE("accelerator registers: identification, interrupt enable and clear, er
 
     // The command stream outside memory: a bus error (ERROR_CODE 2).
     d.reg_bus.write32(vp::reg::kCmdAddrLo, 0x1000);
-    d.reg_bus.write32(vp::reg::kCmdLen, 128);
+    d.reg_bus.write32(vp::reg::kCmdLen, 160);
     d.reg_bus.write32(vp::reg::kCtrl, vp::reg::kCtrlStart);
     d.wait_irq(true);
     CHECK(d.reg_bus.read32(vp::reg::kStatus) == vp::reg::kStatusError);

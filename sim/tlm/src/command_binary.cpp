@@ -18,7 +18,8 @@ T get(const uint8_t* p, size_t off) {
 }
 
 constexpr uint8_t kKnownFlags =
-    firmware::kFlagTranspose | firmware::kFlagAccumulate | firmware::kFlagBias | firmware::kFlagRowScales;
+    firmware::kFlagTranspose | firmware::kFlagAccumulate | firmware::kFlagBias | firmware::kFlagRowScales |
+    firmware::kFlagGather;
 
 }  // namespace
 
@@ -50,6 +51,16 @@ void encode_command(const firmware::Command& c, uint8_t* p) {
   put<uint64_t>(p, 80, c.scale_addr);
   put<uint64_t>(p, 88, c.bias_addr);
   put<uint64_t>(p, 96, c.row_scale_addr);
+  put<uint32_t>(p, 104, c.conv_in_h);
+  put<uint32_t>(p, 108, c.conv_in_w);
+  put<uint32_t>(p, 112, c.conv_in_c);
+  put<uint32_t>(p, 116, c.conv_kh);
+  put<uint32_t>(p, 120, c.conv_kw);
+  put<uint32_t>(p, 124, c.conv_stride);
+  put<uint32_t>(p, 128, c.conv_pad);
+  put<uint32_t>(p, 132, c.gather_m0);
+  put<uint32_t>(p, 136, c.gather_k0);
+  put<uint8_t>(p, 140, c.pad_code);
 }
 
 std::vector<uint8_t> encode_commands(const std::vector<firmware::Command>& cmds) {
@@ -70,7 +81,7 @@ firmware::Command decode_command(const uint8_t* p, size_t index) {
   c.flags = p[1];
   if (c.flags & ~kKnownFlags) fail("unknown flag bits (flags = " + std::to_string(c.flags) + ")");
   for (size_t off = 0; off < kCommandBytes; ++off)
-    if ((off == 69 || off == 70 || off == 71 || (off >= 76 && off < 80) || off >= 104) && p[off])
+    if ((off == 69 || off == 70 || off == 71 || (off >= 76 && off < 80) || off >= 141) && p[off])
       fail("reserved byte " + std::to_string(off) + " is not 0");
   c.layer = get<uint16_t>(p, 2);
   c.tile = get<uint32_t>(p, 4);
@@ -96,6 +107,16 @@ firmware::Command decode_command(const uint8_t* p, size_t index) {
   c.scale_addr = get<uint64_t>(p, 80);
   c.bias_addr = get<uint64_t>(p, 88);
   c.row_scale_addr = get<uint64_t>(p, 96);
+  c.conv_in_h = get<uint32_t>(p, 104);
+  c.conv_in_w = get<uint32_t>(p, 108);
+  c.conv_in_c = get<uint32_t>(p, 112);
+  c.conv_kh = get<uint32_t>(p, 116);
+  c.conv_kw = get<uint32_t>(p, 120);
+  c.conv_stride = get<uint32_t>(p, 124);
+  c.conv_pad = get<uint32_t>(p, 128);
+  c.gather_m0 = get<uint32_t>(p, 132);
+  c.gather_k0 = get<uint32_t>(p, 136);
+  c.pad_code = p[140];
   return c;
 }
 

@@ -27,7 +27,7 @@
 //   0x04 VERSION       RO  1
 //   0x08 CMD_ADDR_LO   RW  bus address of the command stream
 //   0x0C CMD_ADDR_HI   RW
-//   0x10 CMD_LEN       RW  length of the command stream in bytes (a multiple of 128)
+//   0x10 CMD_LEN       RW  length of the command stream in bytes (a multiple of 160)
 //   0x14 DRAM_BASE_LO  RW  bus address of the accelerator's DRAM address 0 (commands' DRAM addresses are
 //   0x18 DRAM_BASE_HI  RW    offsets from it)
 //   0x1C CTRL          WO  bit 0 START: fetch and run the stream (ignored while BUSY)

@@ -1,6 +1,6 @@
 // The binary form of the accelerator's command stream: what a host writes into memory and the TLM-2.0
 // accelerator (accelerator_tlm.h) fetches through its initiator socket. One command is one record of
-// kCommandBytes = 128 bytes, little-endian, fields at fixed offsets (every firmware::Command field, nothing
+// kCommandBytes = 160 bytes, little-endian, fields at fixed offsets (every firmware::Command field, nothing
 // else; reserved bytes are 0 and checked):
 //
 //   offset size field            offset size field
@@ -17,10 +17,19 @@
 //       36    4 buf_addr             80    8 scale_addr
 //       40    1 slot                 88    8 bias_addr
 //       41    1 a_slot               96    8 row_scale_addr
-//       42    1 w_slot              104   24 reserved (0)
-//       43    1 o_slot
+//       42    1 w_slot              104    4 conv_in_h
+//       43    1 o_slot              108    4 conv_in_w
+//                                   112    4 conv_in_c
+//                                   116    4 conv_kh
+//                                   120    4 conv_kw
+//                                   124    4 conv_stride
+//                                   128    4 conv_pad
+//                                   132    4 gather_m0
+//                                   136    4 gather_k0
+//                                   140    1 pad_code
+//                                   141   19 reserved (0)
 //
-// A stream is the records back to back (its length a multiple of 128 bytes), normally ending with End.
+// A stream is the records back to back (its length a multiple of 160 bytes), normally ending with End.
 #pragma once
 
 #include <cstddef>
@@ -31,7 +40,7 @@
 
 namespace fp8sim::vp {
 
-inline constexpr size_t kCommandBytes = 128;
+inline constexpr size_t kCommandBytes = 160;
 
 void encode_command(const firmware::Command& c, uint8_t* out);  // writes kCommandBytes bytes
 std::vector<uint8_t> encode_commands(const std::vector<firmware::Command>& cmds);
