@@ -228,13 +228,15 @@ std::vector<Variant> all_variants() {
 
 const char* kTableHelp =
     "usage: fp8sim-ptq stsb-table [--workload mpnet-base] [--variants LIST|all] [--jobs J] [--eval-count N]\n"
-    "                             [--markdown FILE] [--ranges-markdown FILE] [--ranges-only] [--list-variants]\n"
+    "                             [--eval-spread N] [--markdown FILE] [--ranges-markdown FILE] [--ranges-only]\n"
+    "                             [--list-variants]\n"
     "STS-B dev Spearman of a sentence-embedding workload in FP32 and under INT8 / E4M3 / E5M2 post-training\n"
     "quantization: FP8-BERT's recipe (per-channel weights, static per-tensor min/max activations from the\n"
     "workload's calibration pairs, every GEMM incl. the attention matmuls quantized, BF16 elsewhere) and one\n"
     "change at a time (per-tensor weights; percentile 99.99 or MSE activation calibration; attention matmuls\n"
-    "left in FP32). Every variant is evaluated on the same pairs (all after the calibration pairs, or the first\n"
-    "N of them); cells give Spearman x 100 and the mean cosine of the sentence embeddings against FP32. Also\n"
+    "left in FP32). Every variant is evaluated on the same pairs: all after the calibration pairs, the first N of\n"
+    "them (--eval-count N), or N evenly spaced over them (--eval-spread N); cells give Spearman x 100 and the\n"
+    "mean cosine of the sentence embeddings against FP32 (--markdown FILE is rewritten after each variant). Also\n"
     "writes the calibrated input range of every GEMM (max |x|, percentiles) and its weight range.\n"
     "Variants (comma-separated ids, default all): fp32, then <fmt>[:<change>] with fmt int8|e4m3|e5m2 and change\n"
     "w-per-tensor|a-p99.99|a-mse|no-attn-matmuls. FakeQuant execution (the same quantized values as the\n"
@@ -291,7 +293,8 @@ int run_stsb_table(const std::vector<std::string>& args) {
   try {
     for (const std::string& a : args)
       if (a == "--help" || a == "-h") return std::cout << kTableHelp, 0;
-    const auto fl = parse_flags(args, {"--workload", "--variants", "--jobs", "--eval-count", "--markdown", "--ranges-markdown"},
+    const auto fl = parse_flags(args, {"--workload", "--variants", "--jobs", "--eval-count", "--eval-spread", "--markdown",
+                                       "--ranges-markdown"},
                                 {"--ranges-only", "--list-variants"});
     std::vector<Variant> vars = all_variants();
     if (fl.count("--list-variants")) {
@@ -318,58 +321,77 @@ int run_stsb_table(const std::vector<std::string>& args) {
     base.mode = quant::ExecMode::FakeQuant;
     if (fl.count("--eval-count")) base.eval_count = to_count("--eval-count", fl.at("--eval-count"));
     const auto [begin, end] = w.eval_range(base);
-    std::fprintf(stderr, "[stsb-table] %s: %s; pairs %zu..%zu evaluated\n", name.c_str(), w.weights_label().c_str(),
-                 begin, end - 1);
+    // --eval-spread N: N pairs evenly spaced over the evaluation range (all genres of the file, not only its first
+    // rows), the same pairs for every variant.
+    std::string items_label = "pairs " + std::to_string(begin) + ".." + std::to_string(end - 1);
+    if (fl.count("--eval-spread")) {
+      const size_t n = to_count("--eval-spread", fl.at("--eval-spread"));
+      if (n < 2 || n > end - begin)
+        throw UsageError("--eval-spread " + std::to_string(n) + ": needs 2.." + std::to_string(end - begin));
+      for (size_t j = 0; j < n; ++j) base.items.push_back(begin + j * (end - begin) / n);
+      items_label = std::to_string(n) + " pairs evenly spaced over pairs " + std::to_string(begin) + ".." +
+                    std::to_string(end - 1) + " (pair " + std::to_string(begin) + " + floor(j * " +
+                    std::to_string(end - begin) + " / " + std::to_string(n) + "))";
+    }
+    std::fprintf(stderr, "[stsb-table] %s: %s; %s evaluated\n", name.c_str(), w.weights_label().c_str(),
+                 items_label.c_str());
 
     std::string ranges = ranges_markdown(w, base);
     std::fprintf(stderr, "[stsb-table] calibration ranges ready (%.0f s)\n", since(t0));
     if (!fl.count("--ranges-only")) {
       std::vector<RunResult> res(vars.size());
       std::vector<double> secs(vars.size());
+      std::vector<bool> done(vars.size(), false);
       std::mutex out_mu;
+      // The table from the variants finished so far (written after each one, so a long run that is cut short
+      // still leaves its finished cells).
+      auto table = [&]() {
+        std::ostringstream md;
+        size_t items = 0;
+        double fp32 = std::nan("");
+        for (size_t i = 0; i < vars.size(); ++i)
+          if (done[i]) items = res[i].items, fp32 = res[i].fp32_value;  // the same FP32 reference for every variant
+        md << "STS-B dev Spearman x 100 of " << name << " (" << w.weights_label() << "); " << items << " evaluated "
+           << items_label << "; static activation scales from the first " << begin << " pairs (both sentences); "
+           << "FakeQuant execution. In brackets: mean cosine of the sentence embeddings against FP32.\n\n";
+        md << "| recipe | FP32 | INT8 | E4M3 | E5M2 |\n|---|---|---|---|---|\n";
+        auto find = [&](const std::string& id) -> const RunResult* {
+          for (size_t i = 0; i < vars.size(); ++i)
+            if (vars[i].id == id && done[i]) return &res[i];
+          return nullptr;
+        };
+        for (const auto& [suffix, label] : variation_rows()) {
+          std::string row = "| " + label + " | " + (suffix.empty() ? num(100.0 * fp32, "%.1f") : std::string()) + " |";
+          for (const char* f : {"int8", "e4m3", "e5m2"}) {
+            const RunResult* r = find(std::string(f) + (suffix.empty() ? "" : ":" + suffix));
+            row += " " + (r ? cell(r->value, r->cosine) : std::string("-")) + " |";
+          }
+          md << row << "\n";
+        }
+        md << "| FP8-BERT Table 1, BERT-base (Li et al. 2023; GLUE STS-B dev, all 1,500 pairs) | 89.0 | 27.6 | 89.0 | - |\n";
+        md << "\nseconds per variant (wall, " << jobs << " thread(s)):";
+        for (size_t i = 0; i < vars.size(); ++i)
+          if (done[i]) md << " " << vars[i].id << " " << num(secs[i], "%.0f") << ";";
+        md << "\n";
+        return md.str();
+      };
       parallel_for(vars.size(), jobs, [&](size_t i, size_t) {
         const auto tv = clock_type::now();
         RunOptions o = base;
         o.quantize = vars[i].quantize;
         o.recipe = vars[i].recipe;
-        res[i] = w.compare_with_fp32(o);
-        secs[i] = since(tv);
+        RunResult r = w.compare_with_fp32(o);
         std::lock_guard<std::mutex> l(out_mu);
+        res[i] = r, secs[i] = since(tv), done[i] = true;
         std::fprintf(stderr, "[stsb-table]   %-26s spearman %.4f (fp32 %.4f)  cosine %.5f  sqnr %.1f dB  (%.0f s)\n",
-                     vars[i].id.c_str(), res[i].value, res[i].fp32_value, res[i].cosine, res[i].sqnr_db, secs[i]);
-      });
-      std::ostringstream md;
-      md << "STS-B dev Spearman x 100 of " << name << " (" << w.weights_label() << "); " << res.front().items
-         << " evaluated pairs (" << begin << ".." << end - 1 << "), static scales from the first "
-         << begin << " pairs; in brackets: mean cosine of the sentence "
-         << "embeddings against FP32.\n\n";
-      md << "| recipe | FP32 | INT8 | E4M3 | E5M2 |\n|---|---|---|---|---|\n";
-      auto find = [&](const std::string& id) -> const RunResult* {
-        for (size_t i = 0; i < vars.size(); ++i)
-          if (vars[i].id == id) return &res[i];
-        return nullptr;
-      };
-      double fp32 = std::nan("");
-      for (const RunResult& r : res) fp32 = r.fp32_value;  // the same FP32 reference items for every variant
-      for (const auto& [suffix, label] : variation_rows()) {
-        std::string row = "| " + label + " | " + (suffix.empty() ? num(100.0 * fp32, "%.1f") : std::string()) + " |";
-        bool any = false;
-        for (const char* f : {"int8", "e4m3", "e5m2"}) {
-          const RunResult* r = find(std::string(f) + (suffix.empty() ? "" : ":" + suffix));
-          row += " " + (r ? (any = true, cell(r->value, r->cosine)) : std::string("-")) + " |";
+                     vars[i].id.c_str(), r.value, r.fp32_value, r.cosine, r.sqnr_db, secs[i]);
+        if (fl.count("--markdown")) {
+          std::ofstream f(fl.at("--markdown"));
+          if (!f) throw std::runtime_error("cannot write " + fl.at("--markdown"));
+          f << table();
         }
-        if (any) md << row << "\n";
-      }
-      md << "| FP8-BERT Table 1, BERT-base (paper, GLUE STS-B dev) | 89.0 | 27.6 | 89.0 | - |\n";
-      md << "\nper variant: seconds " ;
-      for (size_t i = 0; i < vars.size(); ++i) md << (i ? ", " : "") << vars[i].id << " " << num(secs[i], "%.0f");
-      md << " (" << jobs << " thread(s))\n";
-      std::cout << md.str();
-      if (fl.count("--markdown")) {
-        std::ofstream f(fl.at("--markdown"));
-        if (!f) throw std::runtime_error("cannot write " + fl.at("--markdown"));
-        f << md.str();
-      }
+      });
+      std::cout << table();
     }
     const std::string rhead = "Calibrated GEMM input ranges of " + name + " (float32 calibration pass over the first " +
                               std::to_string(begin) + " pairs, both sentences): per GEMM input the largest magnitude, "
