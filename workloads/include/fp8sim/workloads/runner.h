@@ -103,6 +103,9 @@ class Workload {
 
   bool is_bert() const;
   std::string inputs_label() const;  // where the inputs come from (SYNTHETIC when they are)
+  // The workload file's "see_also" text ("" when none): a pointer reports print, e.g. from the synthetic
+  // bert-base to mpnet-base, the real-weight network of the same size.
+  std::string see_also() const;
   // BERT: evaluate (and calibrate on) sequences of exactly n tokens: the workload's token ids (with their
   // [CLS]/[SEP]) concatenated in order and cut into n-token pieces (spearman workloads, whose metric needs
   // sentence pairs: each sentence truncated to at most n tokens instead). n = 0: the sentences as tokenized.
