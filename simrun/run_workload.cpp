@@ -400,6 +400,7 @@ report::RunReport build_report(const RunRequest& q, const PreparedRun& p, const 
     note("Spearman correlation over " + std::to_string(r.samples) + " sentence pair(s) is a coarse figure; SQNR "
          "and cosine of the sentence embeddings against FP32 are given beside it; fp8sim-ptq eval measures it on "
          "the whole STS-B dev set");
+  if (!w.see_also().empty()) note(w.see_also());
   for (const FormatOutcome& o : outs)
     for (const std::string& n : o.notes) note(n);
   for (const FormatOutcome& o : outs)

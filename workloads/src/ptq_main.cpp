@@ -4,6 +4,7 @@
 //   fp8sim-ptq error --workload NAME [recipe options]          output-level SQNR / cosine vs FP32, per format
 //   fp8sim-ptq table [--workloads a,b] [--eval-count N] [--markdown FILE]
 //   fp8sim-ptq tokenize [--workload minilm-l6]            token ids of every sentence (tokenizer checks)
+//   fp8sim-ptq embed-check | stsb-table [--help]          STS-B studies (workloads/src/stsb_study.cpp)
 // Recipe options: --format fp32|e4m3|e5m2|int8  --weight-granularity per-tensor|per-channel
 //   --act-granularity per-tensor|per-token  --calibration minmax|percentile|mse  --percentile P
 //   --weight-calibration minmax|mse  --keep LAYER_GLOB (repeatable: keep that layer in FP32)
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "fp8sim/workloads/runner.h"
+#include "fp8sim/workloads/stsb_study.h"
 
 using namespace fp8sim;
 using workloads::RunOptions;
@@ -37,7 +39,7 @@ struct Args {
 [[noreturn]] void usage(const std::string& err) {
   std::cerr << "fp8sim-ptq: " << err << "\n"
             << "usage: fp8sim-ptq list | eval --workload NAME [options] | error --workload NAME [options] | "
-               "table [--workloads a,b] [--eval-count N] [--markdown FILE]\n(see the header of workloads/src/ptq_main.cpp)\n";
+               "table [--workloads a,b] [--eval-count N] [--markdown FILE] | embed-check --help | stsb-table --help\n(see the header of workloads/src/ptq_main.cpp)\n";
   std::exit(2);
 }
 
@@ -241,6 +243,10 @@ int cmd_error(const Args& a, const workloads::Paths& paths) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 2 && (std::strcmp(argv[1], "embed-check") == 0 || std::strcmp(argv[1], "stsb-table") == 0)) {
+    const std::vector<std::string> rest(argv + 2, argv + argc);
+    return std::strcmp(argv[1], "embed-check") == 0 ? workloads::run_embed_check(rest) : workloads::run_stsb_table(rest);
+  }
   const Args a = parse(argc, argv);
   const workloads::Paths paths = workloads::Paths::defaults();
   try {

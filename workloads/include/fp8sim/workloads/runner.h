@@ -83,6 +83,16 @@ class Workload {
   std::vector<std::vector<int32_t>> token_ids() const;
   // BERT workloads: the FP32 sentence embedding (mean of the final hidden states) of one token sequence.
   std::vector<float> fp32_embedding(const std::vector<int32_t>& ids) const;
+  // The same with the caller's FP32 executor (it keeps the packed weights between calls: much faster for many
+  // sentences; one executor per thread).
+  std::vector<float> fp32_embedding(const std::vector<int32_t>& ids, quant::Executor& ex) const;
+  // STS-B workloads: the gold similarity score of every sentence pair, in file order.
+  std::vector<double> gold_scores() const;
+  // The float32 calibration statistics (GEMM input observers) of opt's calibration items: what every static
+  // recipe's scales come from (cached, shared with run()).
+  quant::CalibrationData calibration_stats(const RunOptions& opt) const;
+  // The weights of every GEMM layer (linear layers, convolutions), in network order.
+  std::vector<const quant::LinearParams*> gemm_layers() const;
   RunResult run(const RunOptions& opt) const;
   // Calibrates (opt.quantize and a static recipe) and writes opt.export_path, without evaluating anything:
   // what `simrun quantize --workload` runs. Returns calib_items, warnings and seconds.
@@ -93,6 +103,9 @@ class Workload {
 
   bool is_bert() const;
   std::string inputs_label() const;  // where the inputs come from (SYNTHETIC when they are)
+  // The workload file's "see_also" text ("" when none): a pointer reports print, e.g. from the synthetic
+  // bert-base to mpnet-base, the real-weight network of the same size.
+  std::string see_also() const;
   // BERT: evaluate (and calibrate on) sequences of exactly n tokens: the workload's token ids (with their
   // [CLS]/[SEP]) concatenated in order and cut into n-token pieces (spearman workloads, whose metric needs
   // sentence pairs: each sentence truncated to at most n tokens instead). n = 0: the sentences as tokenized.
