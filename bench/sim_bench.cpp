@@ -8,6 +8,9 @@
 // Usage: fp8sim_bench [--quick]. Single-threaded; rates use this thread's CPU time (the machine is shared).
 #include <systemc>
 
+#include <boost/program_options.hpp>
+#include <iostream>
+
 #include <time.h>
 #include <cstdio>
 #include <random>
@@ -71,7 +74,24 @@ double array_rate(const AcceleratorConfig& cfg, uint64_t cycles) {
 }  // namespace
 
 int sc_main(int argc, char** argv) {
-  const bool quick = argc > 1 && std::string(argv[1]) == "--quick";
+  namespace po = boost::program_options;
+  po::options_description d("options");
+  d.add_options()("quick", po::bool_switch(), "shorter runs (a smoke test of the benchmark)")("help,h", "this text");
+  bool quick = false;
+  try {
+    po::variables_map vm;
+    po::store(po::command_line_parser(argc, argv).options(d).run(), vm);
+    po::notify(vm);
+    if (vm.count("help")) {
+      std::cout << "usage: fp8sim_bench [--quick]\nSimulated PE-cycles per second of the modelled array and the whole "
+                   "accelerator.\n\n" << d;
+      return 0;
+    }
+    quick = vm["quick"].as<bool>();
+  } catch (const po::error& e) {
+    std::cerr << "fp8sim_bench: error: " << e.what() << "\n";
+    return 2;
+  }
   struct Row {
     int n;
     std::string pe, acc;
