@@ -461,8 +461,10 @@ report::RunReport build_report(const RunRequest& q, const PreparedRun& p, const 
   std::string items;
   for (size_t i = 0; i < p.items.size() && i < 20; ++i) items += (i ? "," : "") + std::to_string(p.items[i]);
   if (p.items.size() > 20) items += ",...";
-  note("evaluated items " + items + " (chosen with --seed " + std::to_string(q.seed) +
-       " among the items after the calibration items)");
+  note("simulated items " + items + " (chosen with --seed " + std::to_string(q.seed) + " among the " +
+       (p.golden_items.empty() ? std::string("items after the calibration items)")
+                               : "evaluated items, the first " + std::to_string(p.items.size() + p.golden_items.size()) +
+                                     " after the calibration items)"));
   note("recipe: " + [&] {
     quant::Recipe rr = q.recipe;
     return rr.describe();
