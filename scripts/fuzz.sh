@@ -17,6 +17,7 @@ cmake -S "$root" -B "$bdir" -G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPIL
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFP8SIM_FUZZ=ON -DFP8SIM_SANITIZE=ON -DFP8SIM_WITH_RTL=OFF \
   -DFP8SIM_BUILD_TESTS=OFF >/dev/null
 cmake --build "$bdir" -j "$(nproc)" --target $(printf 'fuzz_%s ' "${targets[@]}")
+unset FP8SIM_MINILM_DIR FP8SIM_SHARED  # the targets must not read real data
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1}"
 status=0
 printf '%-14s %8s %12s %8s %s\n' target seconds executions corpus findings

@@ -246,6 +246,7 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
   opt.calib_count = setup.calib_items;
   opt.items = setup.items;
   opt.golden_items = setup.golden_items;  // bit-exact on the host's golden GEMM, not simulated
+  opt.golden_threads = setup.golden_threads;
   opt.on_item = [&](size_t, size_t, uint64_t macs_all, uint64_t calls_all) {
     if (progress) progress->plan(slot, macs_all, calls_all);
   };

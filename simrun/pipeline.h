@@ -69,6 +69,7 @@ struct PipelineSetup {
   size_t calib_items = 0;          // 0: the workload's default
   std::vector<size_t> items;       // item indices simulated on the accelerator (every output verified)
   std::vector<size_t> golden_items;  // further items evaluated on the host's bit-exact golden GEMM (same numerics)
+  unsigned golden_threads = 1;       // threads per format for the golden items
   sim::Engine engine = sim::Engine::Model;
   // false (default): every GEMM's outputs leave the array through the post-processing unit (dequantize, bias,
   // convert to the format its consumer reads: BF16 or F32), as the accelerator is built; true (--store

@@ -267,6 +267,10 @@ PipelineSetup make_setup(const RunRequest& q, const PreparedRun& p) {
   setup.calib_items = q.calib;
   setup.items = p.items;
   setup.golden_items = p.golden_items;
+  // The formats run in parallel threads; the CPUs left over evaluate each format's golden items.
+  const unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
+  const unsigned formats = static_cast<unsigned>(1 + q.compare.size());
+  setup.golden_threads = std::max(1u, (q.jobs ? std::min(q.jobs, cpus) : cpus) / formats);
   setup.engine = q.engine;
   setup.store_accumulators = q.store_accumulators;
   setup.mapping_auto = q.mapping_auto;

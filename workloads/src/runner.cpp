@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 
 #include "fp8sim/model/nn/bert.h"
@@ -585,11 +586,36 @@ RunResult Workload::compare_with_fp32(const RunOptions& opt) const {
     if (!opt.quantize) {
       q_gold = ref_gold;
     } else {
-      quant::Executor exg(opt.recipe);
-      RunResult unused;
-      m.prepare(exg, opt, calib, unused);
-      q_gold = m.evaluate(exg, opt.golden_items, Impl::Output::Task);
-      golden_calls = exg.golden_gemm_calls();
+      // Items are independent: split them over golden_threads threads, each with its own executor (same
+      // calibration from the shared cache); outputs land in item order, so the result does not depend on it.
+      const size_t n = opt.golden_items.size();
+      const size_t threads = std::max<size_t>(1, std::min<size_t>(opt.golden_threads, n));
+      std::vector<Impl::Outputs> parts(threads);
+      std::vector<uint64_t> calls(threads, 0);
+      std::vector<std::exception_ptr> errs(threads);
+      auto work = [&](size_t t) {
+        try {
+          const std::vector<size_t> chunk(opt.golden_items.begin() + static_cast<std::ptrdiff_t>(t * n / threads),
+                                          opt.golden_items.begin() + static_cast<std::ptrdiff_t>((t + 1) * n / threads));
+          quant::Executor exg(opt.recipe);
+          RunResult unused;
+          m.prepare(exg, opt, calib, unused);
+          parts[t] = m.evaluate(exg, chunk, Impl::Output::Task);
+          calls[t] = exg.golden_gemm_calls();
+        } catch (...) {
+          errs[t] = std::current_exception();
+        }
+      };
+      std::vector<std::thread> pool;
+      for (size_t t = 1; t < threads; ++t) pool.emplace_back(work, t);
+      work(0);
+      for (auto& th : pool) th.join();
+      for (auto& e : errs)
+        if (e) std::rethrow_exception(e);
+      for (size_t t = 0; t < threads; ++t) {
+        for (auto& o : parts[t]) q_gold.push_back(std::move(o));
+        golden_calls += calls[t];
+      }
     }
   }
   res.golden_seconds = since(tg);

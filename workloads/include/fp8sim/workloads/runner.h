@@ -46,6 +46,7 @@ struct RunOptions {
   // compare_with_fp32: further items evaluated in the same mode with the same calibration but through the
   // host's golden GEMM (no gemm_backend): the bit-exact model of the same numerics. Disjoint from items.
   std::vector<size_t> golden_items;
+  unsigned golden_threads = 1;             // threads evaluating golden_items (each with its own executor)
   // Called before each quantized item (and once at the end): items done, items in all, and the GEMM MACs and
   // GEMM calls of the FP32 pass over all items (known once the FP32 reference ran: for progress displays).
   std::function<void(size_t done, size_t total, uint64_t macs_all_items, uint64_t calls_all_items)> on_item;
