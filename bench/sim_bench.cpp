@@ -16,6 +16,9 @@
 // statistics of each run; every output is compared with golden_gemm.
 #include <systemc>
 
+#include <boost/program_options.hpp>
+#include <iostream>
+
 #include <time.h>
 #include <cstdio>
 #include <random>
@@ -121,8 +124,31 @@ int gemm768(bool with_rtl) {
 }  // namespace
 
 int sc_main(int argc, char** argv) {
-  if (argc > 1 && std::string(argv[1]) == "--gemm768") return gemm768(!(argc > 2 && std::string(argv[2]) == "--no-rtl"));
-  const bool quick = argc > 1 && std::string(argv[1]) == "--quick";
+  namespace po = boost::program_options;
+  po::options_description d("options");
+  d.add_options()("quick", po::bool_switch(), "shorter runs (a smoke test of the benchmark)")(
+      "gemm768", po::bool_switch(),
+      "the 128x768x768 GEMM on default32 with stall-free memory (shadow weights on and off; model, and RTL when built)")(
+      "no-rtl", po::bool_switch(), "with --gemm768: skip the Verilated RTL run")("help,h", "this text");
+  bool quick = false, gemm768_mode = false, no_rtl = false;
+  try {
+    po::variables_map vm;
+    po::store(po::command_line_parser(argc, argv).options(d).run(), vm);
+    po::notify(vm);
+    if (vm.count("help")) {
+      std::cout << "usage: fp8sim_bench [--quick] [--gemm768 [--no-rtl]]\nSimulated PE-cycles per second of the "
+                   "modelled array and the whole accelerator; --gemm768: cycles of the compute-bound 128x768x768 GEMM.\n\n"
+                << d;
+      return 0;
+    }
+    quick = vm["quick"].as<bool>();
+    gemm768_mode = vm["gemm768"].as<bool>();
+    no_rtl = vm["no-rtl"].as<bool>();
+  } catch (const po::error& e) {
+    std::cerr << "fp8sim_bench: error: " << e.what() << "\n";
+    return 2;
+  }
+  if (gemm768_mode) return gemm768(!no_rtl);
   struct Row {
     int n;
     std::string pe, acc;

@@ -245,6 +245,8 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
                                                                             : model::AccumulatorKind::FixedPoint;
   opt.calib_count = setup.calib_items;
   opt.items = setup.items;
+  opt.golden_items = setup.golden_items;  // bit-exact on the host's golden GEMM, not simulated
+  opt.golden_threads = setup.golden_threads;
   opt.on_item = [&](size_t, size_t, uint64_t macs_all, uint64_t calls_all) {
     if (progress) progress->plan(slot, macs_all, calls_all);
   };
@@ -453,6 +455,12 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
   run.accuracy.higher_is_better = true;
   run.accuracy.sqnr_db = res.sqnr_db;
   run.accuracy.cosine = res.cosine;
+  run.accuracy.items = res.items;
+  run.accuracy.items_simulated = res.items_simulated;
+  run.accuracy.items_golden = res.items_golden;
+  out.scores = res.scores;
+  out.fp32_scores = res.fp32_scores;
+  out.golden_items_seconds = res.golden_seconds;
 
   report::VerificationCheck g;
   g.reference = "golden";

@@ -67,7 +67,9 @@ struct PipelineSetup {
   const workloads::Workload* workload = nullptr;
   quant::Recipe recipe;            // format set per run
   size_t calib_items = 0;          // 0: the workload's default
-  std::vector<size_t> items;       // evaluated item indices
+  std::vector<size_t> items;       // item indices simulated on the accelerator (every output verified)
+  std::vector<size_t> golden_items;  // further items evaluated on the host's bit-exact golden GEMM (same numerics)
+  unsigned golden_threads = 1;       // threads per format for the golden items
   sim::Engine engine = sim::Engine::Model;
   // false (default): every GEMM's outputs leave the array through the post-processing unit (dequantize, bias,
   // convert to the format its consumer reads: BF16 or F32), as the accelerator is built; true (--store
@@ -90,6 +92,8 @@ struct FormatOutcome {
   double seconds = 0;                 // wall time of this format's run
   double sim_seconds = 0, golden_seconds = 0;  // of which: accelerator simulation, golden GEMMs,
   double reference_seconds = 0, calibration_seconds = 0;  // FP32 reference pass, calibration (or waiting for it)
+  double golden_items_seconds = 0;     // the golden items' quantized pass
+  workloads::ItemScores scores, fp32_scores;  // per item (top1, spearman), in increasing item order
 };
 
 // Runs the workload's evaluation items in `format` on `cfg`. Throws std::invalid_argument when a GEMM does

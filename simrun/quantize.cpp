@@ -69,7 +69,8 @@ constexpr const char* kDetails =
     "--int8-allow-minus128); INT8 has no NaN, so a tensor holding a NaN is an error (exit status 1).\n"
     "\n"
     "Output (--granularity none): one line per tensor (name, shape, dtype in -> out, values saturated, or\n"
-    "overflowed with --overflow nonsaturating, and NaN values), then a totals line. PTQ: the workload, its\n"
+    "overflowed with --overflow nonsaturating, NaN values, and non-zero values that became zero: with scale 1,\n"
+    "INT8 zeroes every |x| <= 0.5), then a totals line. PTQ: the workload, its\n"
     "weights (SYNTHETIC where they are), the recipe, the calibration items and any warnings, then a totals line.\n"
     "Exit status: 0 success, 1 I/O, file-format or data error, 2 bad arguments.\n";
 
@@ -87,6 +88,7 @@ struct Counts {
   uint64_t values = 0;
   uint64_t overflowed = 0;  // saturated, or turned into Inf/NaN when non-saturating
   uint64_t nan = 0;
+  uint64_t zeroed = 0;  // non-zero inputs that became zero (underflow: |x| below half the smallest step)
 };
 
 std::string shape_text(const std::vector<int64_t>& shape) {
@@ -123,8 +125,10 @@ Counts cast_tensor(const fs::path& in, const TensorView& t, const Recipe& r, Saf
         if (r.int8) {
           if (int8_saturates(x, 1.0, r.int8_opt)) ++c.overflowed;
           codes[j] = static_cast<uint8_t>(int8_quantize(x, 1.0, r.int8_opt));
+          if (x != 0 && codes[j] == 0) ++c.zeroed;
         } else {
           codes[j] = fp8_encode(*r.fp8, x, r.overflow);
+          if (x != 0 && !std::isnan(x) && fp8_decode(*r.fp8, codes[j]) == 0) ++c.zeroed;
           const uint8_t ns = r.overflow == Overflow::NonSaturating ? codes[j] : fp8_encode(*r.fp8, x, Overflow::NonSaturating);
           if (!std::isnan(x) && (fp8_is_nan(*r.fp8, ns) || fp8_is_inf(*r.fp8, ns))) ++c.overflowed;
         }
@@ -137,6 +141,7 @@ Counts cast_tensor(const fs::path& in, const TensorView& t, const Recipe& r, Saf
           if (int8_saturates(wide[j], 1.0f, r.int8_opt)) ++c.overflowed;
         }
         int8_quantize_array(wide.data(), reinterpret_cast<int8_t*>(codes.data()), m, 1.0f, r.int8_opt);
+        for (size_t j = 0; j < m; ++j) c.zeroed += wide[j] != 0 && codes[j] == 0;
       } else {
         fp8_encode_array(*r.fp8, r.overflow, wide.data(), codes.data(), m);
         // Overflow is whatever the non-saturating cast sends to Inf/NaN from a non-NaN input; asking the
@@ -151,6 +156,8 @@ Counts cast_tensor(const fs::path& in, const TensorView& t, const Recipe& r, Saf
             ++c.nan;
           else if (fp8_is_nan(*r.fp8, ns[j]) || fp8_is_inf(*r.fp8, ns[j]))
             ++c.overflowed;
+          else if (wide[j] != 0 && fp8_decode(*r.fp8, codes[j]) == 0)
+            ++c.zeroed;
         }
       }
     }
@@ -391,10 +398,11 @@ int run_quantize(const std::vector<std::string>& args) {
       total.values += c.values;
       total.overflowed += c.overflowed;
       total.nan += c.nan;
+      total.zeroed += c.zeroed;
       ++n_cast;
       if (!recipe.quiet)
         std::cout << head << pad(dt + " -> " + std::string(dtype_name(recipe.out_dtype)), 18) << "  " << overflow_word
-                  << " " << c.overflowed << "  NaN " << c.nan << "\n";
+                  << " " << c.overflowed << "  NaN " << c.nan << "  zeroed " << c.zeroed << "\n";
     } else {
       if (t.nbytes) out.write(t.data, t.nbytes);
       ++n_copied;
@@ -405,7 +413,8 @@ int run_quantize(const std::vector<std::string>& args) {
 
   std::cout << "quantize " << recipe.format_name << ": " << in.tensors().size() << " tensors (" << n_cast << " cast, "
             << n_copied << " copied unchanged), " << total.values << " values cast, " << total.overflowed << " "
-            << overflow_word << ", " << total.nan << " NaN; wrote " << out_path.string() << "\n";
+            << overflow_word << ", " << total.nan << " NaN, " << total.zeroed
+            << " non-zero values became zero; wrote " << out_path.string() << "\n";
   return 0;
 }
 

@@ -10,12 +10,15 @@
 #include <exception>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <random>
 #include <set>
 #include <sstream>
 #include <thread>
 
 #include "cli.h"
+#include "fp8sim/model/parse_number.h"
+#include "fp8sim/workloads/metrics.h"
 #include "pipeline.h"
 #include "workload_options.h"
 
@@ -25,6 +28,16 @@ namespace po = boost::program_options;
 namespace fs = std::filesystem;
 
 namespace {
+// A number option parsed whole and range-checked (parse_number.h); errors are usage errors naming it.
+template <class T>
+T number(const std::string& what, const std::string& text, T lo = std::numeric_limits<T>::lowest(),
+         T hi = std::numeric_limits<T>::max()) {
+  try {
+    return parse_number<T>(text, what, lo, hi);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+}
 
 const char* kUsage =
     "usage: simrun --workload NAME [options]\n"
@@ -47,19 +60,20 @@ void add_run_options(po::options_description& d) {
     ("array", po::value<std::string>(), "array size RxC instead of the configuration's (buffer banks are widened to carry one row per access, and the report says so)")
     ("dataflow", po::value<std::string>(), "ws or os instead of the configuration's")
     ("accumulator", po::value<std::string>(), "FP8 accumulator: exact (fixed point, exact for K <= 4096) or fp32 (IEEE float32 adds) [the configuration's; default32: exact]; INT8 always accumulates in int32")
-    ("seq", po::value<size_t>(), "BERT: tokens per sequence; the workload's sentences are concatenated and cut into sequences of exactly N tokens (spearman workloads: each sentence truncated to N); 0: sentences as tokenized [128 for output-error workloads such as bert-base, 0 for minilm-l6]")
-    ("samples", po::value<size_t>(), "inferences (images, sequences, sentence pairs) to simulate [1; 2 for spearman workloads such as minilm-l6, whose metric is a correlation over pairs]")
-    ("calib", po::value<size_t>(), "calibration items for the static activation scales [the workload's calibration_items; with --seq: the first sequences, holding those sentences' tokens]")
+    ("seq", po::value<std::string>(), "BERT: tokens per sequence; the workload's sentences are concatenated and cut into sequences of exactly N tokens (spearman workloads: each sentence truncated to N); 0: sentences as tokenized [128 for output-error workloads such as bert-base, 0 for minilm-l6]")
+    ("samples", po::value<std::string>(), "inferences (images, sequences, sentence pairs) to simulate on the accelerator, every output verified [1; 2 for spearman workloads such as minilm-l6]")
+    ("eval-items", po::value<std::string>(), "items the task metric is evaluated on, N or all: the --samples simulated ones (chosen with --seed among them) and the rest on the bit-exact golden model of the same numerics (model/'s GEMM on the host) [--workload: 1000 for top1 workloads (the first evaluation items), all for spearman workloads, --samples for the others; sweep: --samples]")
+    ("calib", po::value<std::string>(), "calibration items for the static activation scales [the workload's calibration_items; with --seq: the first sequences, holding those sentences' tokens]")
     ("weight-granularity", po::value<std::string>()->default_value("per-channel"), "weight scales: per-channel or per-tensor")
     ("act-granularity", po::value<std::string>()->default_value("per-tensor"), "activation scales: per-tensor (static, min/max calibration) or per-token (dynamic)")
     ("store", po::value<std::string>()->default_value("outputs"), "outputs: every GEMM's outputs leave the array through the post-processing unit (dequantize, bias, convert to BF16 for the BF16 non-GEMM ops, or F32), 2 or 4 bytes each; accumulators: raw accumulator words go to DRAM and the host post-processes them (debugging; reports say so)")
     ("mapping", po::value<std::string>()->default_value("auto"), "auto: per GEMM, the loop order and block sizes that minimise --mapping-objective within the buffers (firmware/mapper.h; shown per layer in the report); fixed: the fixed order (each activation tile re-read for every output-column tile), for comparison")
     ("mapping-objective", po::value<std::string>()->default_value("dram"), "what the mapper minimises: dram (bytes), cycles (its cycle model) or energy (DRAM and SRAM bytes)")
     ("engine", po::value<std::string>()->default_value("cycle"), "cycle: the modelled array; rtl: the Verilated RTL array in the loop, each output row compared with the model array (only array configurations built in rtl/CMakeLists.txt)")
-    ("jobs", po::value<unsigned>()->default_value(0), "formats simulated in parallel threads; 0: one per format, at most the CPU count")
+    ("jobs", po::value<std::string>()->default_value("0"), "formats simulated in parallel threads; 0: one per format, at most the CPU count")
     ("report-json", po::value<std::string>(), "write the JSON report here (deterministic: same command and seed, same bytes)")
     ("report-html", po::value<std::string>(), "write a self-contained HTML report here")
-    ("seed", po::value<uint64_t>()->default_value(1), "seed choosing which evaluation items are simulated (items after the calibration items)")
+    ("seed", po::value<std::string>()->default_value("1"), "seed choosing which evaluation items are simulated (items after the calibration items) and of the bootstrap confidence intervals")
     ("quiet", po::bool_switch(), "no progress line (it is shown only when stderr is a terminal)");
   // clang-format on
 }
@@ -94,13 +108,11 @@ RunRequest parse_run_request(const po::variables_map& vm, const std::string& cmd
   q.config_path = vm.count("config") ? vm["config"].as<std::string>() : default_config_path();
   if (vm.count("array")) {
     const std::string a = vm["array"].as<std::string>();
-    int r = 0, c = 0;
-    char x = 0, extra = 0;
-    if (std::sscanf(a.c_str(), "%d%c%d%c", &r, &x, &c, &extra) != 3 || (x != 'x' && x != 'X') || r < 1 || c < 1 ||
-        r > 4096 || c > 4096)
+    const size_t x = a.find_first_of("xX");
+    if (x == std::string::npos)
       throw UsageError(pre + "--array '" + a + "' is not RxC with 1 <= R, C <= 4096 (e.g. 32x32)");
-    q.overrides.rows = r;
-    q.overrides.cols = c;
+    q.overrides.rows = number<int>(pre + "--array rows", a.substr(0, x), 1, 4096);
+    q.overrides.cols = number<int>(pre + "--array columns", a.substr(x + 1), 1, 4096);
   }
   if (vm.count("dataflow")) {
     const std::string d = vm["dataflow"].as<std::string>();
@@ -113,14 +125,22 @@ RunRequest parse_run_request(const po::variables_map& vm, const std::string& cmd
     if (q.overrides.accumulator != "exact" && q.overrides.accumulator != "fp32")
       throw UsageError(pre + "--accumulator '" + q.overrides.accumulator + "' is not exact or fp32");
   }
-  if (vm.count("seq")) q.seq = static_cast<int64_t>(vm["seq"].as<size_t>());
+  if (vm.count("seq")) q.seq = number<int64_t>(pre + "--seq", vm["seq"].as<std::string>(), 0, 1 << 20);
   if (vm.count("samples")) {
-    q.samples = vm["samples"].as<size_t>();
-    if (q.samples < 1) throw UsageError(pre + "--samples must be >= 1");
+    const std::string v = vm["samples"].as<std::string>();
+    if (v == "0") throw UsageError(pre + "--samples must be >= 1");
+    q.samples = number<size_t>(pre + "--samples", v, 1, size_t{1} << 32);
+  }
+  if (vm.count("eval-items")) {
+    const std::string v = vm["eval-items"].as<std::string>();
+    q.eval_items = v == "all" ? 0 : number<int64_t>(pre + "--eval-items", v, 1, int64_t{1} << 32);
+  } else if (!cmd.empty()) {
+    q.eval_items = -2;  // sweep: the simulated items only
   }
   if (vm.count("calib")) {
-    q.calib = vm["calib"].as<size_t>();
-    if (q.calib < 1) throw UsageError(pre + "--calib must be >= 1");
+    const std::string v = vm["calib"].as<std::string>();
+    if (v == "0") throw UsageError(pre + "--calib must be >= 1");
+    q.calib = number<size_t>(pre + "--calib", v, 1, size_t{1} << 32);
   }
   const std::string wg = vm["weight-granularity"].as<std::string>();
   if (wg != "per-channel" && wg != "per-tensor")
@@ -148,10 +168,10 @@ RunRequest parse_run_request(const po::variables_map& vm, const std::string& cmd
   if (eng == "cycle") q.engine = sim::Engine::Model;
   else if (eng == "rtl") q.engine = sim::Engine::Rtl;
   else throw UsageError(pre + "--engine '" + eng + "' is not cycle or rtl");
-  q.jobs = vm["jobs"].as<unsigned>();
+  q.jobs = number<unsigned>(pre + "--jobs", vm["jobs"].as<std::string>(), 0, 4096);
   if (vm.count("report-json")) q.json_path = vm["report-json"].as<std::string>();
   if (vm.count("report-html")) q.html_path = vm["report-html"].as<std::string>();
-  q.seed = vm["seed"].as<uint64_t>();
+  q.seed = number<uint64_t>(pre + "--seed", vm["seed"].as<std::string>());
   q.quiet = vm["quiet"].as<bool>();
   return q;
 }
@@ -206,7 +226,28 @@ PreparedRun prepare_run(const RunRequest& q) {
                      std::to_string(end - begin) + " evaluation items");
   if (w.metric() == "spearman" && samples < 2)
     throw UsageError("workload '" + w.name() + "' reports a Spearman correlation over sentence pairs: --samples must be >= 2");
-  p.items = choose_items(begin, end, samples, q.seed);
+  // Items evaluated in all: the simulated ones plus the rest on the bit-exact golden model.
+  size_t n_eval = samples;
+  if (q.eval_items == 0) n_eval = end - begin;
+  else if (q.eval_items > 0) n_eval = static_cast<size_t>(q.eval_items);
+  else if (q.eval_items == -1 && w.metric() == "top1") n_eval = std::min<size_t>(1000, end - begin);
+  else if (q.eval_items == -1 && w.metric() == "spearman") n_eval = end - begin;
+  if (n_eval < samples)
+    throw UsageError("--eval-items " + std::to_string(n_eval) + " is fewer than the " + std::to_string(samples) +
+                     " simulated items (--samples)");
+  if (n_eval > end - begin)
+    throw UsageError("--eval-items " + std::to_string(n_eval) + ": workload '" + w.name() + "' has " +
+                     std::to_string(end - begin) + " evaluation items");
+  if (n_eval == samples) {
+    p.items = choose_items(begin, end, samples, q.seed);  // all simulated: chosen among every evaluation item
+  } else {
+    // The first n_eval evaluation items; --seed chooses which of them are simulated, the rest go to golden.
+    p.items = choose_items(begin, begin + n_eval, samples, q.seed);
+    for (size_t i = begin, j = 0; i < begin + n_eval; ++i) {
+      if (j < p.items.size() && p.items[j] == i) ++j;
+      else p.golden_items.push_back(i);
+    }
+  }
   p.calib_items = q.recipe.act_granularity == quant::Granularity::PerTensor ? begin : 0;
   p.energy = cost::load_energy_table(cost::default_energy_table_path());
   p.area = cost::load_area_table(cost::default_area_table_path());
@@ -225,6 +266,11 @@ PipelineSetup make_setup(const RunRequest& q, const PreparedRun& p) {
   setup.recipe = q.recipe;
   setup.calib_items = q.calib;
   setup.items = p.items;
+  setup.golden_items = p.golden_items;
+  // The formats run in parallel threads; the CPUs left over evaluate each format's golden items.
+  const unsigned cpus = std::max(1u, std::thread::hardware_concurrency());
+  const unsigned formats = static_cast<unsigned>(1 + q.compare.size());
+  setup.golden_threads = std::max(1u, (q.jobs ? std::min(q.jobs, cpus) : cpus) / formats);
   setup.engine = q.engine;
   setup.store_accumulators = q.store_accumulators;
   setup.mapping_auto = q.mapping_auto;
@@ -279,11 +325,13 @@ std::string timing_summary(const std::vector<FormatOutcome>& outs, double wall) 
     const uint64_t cycles = f.run.totals.cycles;
     std::snprintf(b, sizeof b,
                   "  %s: %.1f s: %llu GEMMs, %.4g cycles simulated in %.1f s (%.3g cycles/s), golden check %.1f s, "
-                  "calibration %.1f s, FP32 reference %.1f s, host-side layers and the rest %.1f s\n",
+                  "calibration %.1f s, FP32 reference %.1f s, golden-model items %.1f s, host-side layers and the rest "
+                  "%.1f s\n",
                   f.run.format.c_str(), f.seconds, static_cast<unsigned long long>(f.gemms), double(cycles),
                   f.sim_seconds, f.sim_seconds > 0 ? double(cycles) / f.sim_seconds : 0.0, f.golden_seconds,
-                  f.calibration_seconds, f.reference_seconds,
-                  f.seconds - f.sim_seconds - f.golden_seconds - f.calibration_seconds - f.reference_seconds);
+                  f.calibration_seconds, f.reference_seconds, f.golden_items_seconds,
+                  f.seconds - f.sim_seconds - f.golden_seconds - f.calibration_seconds - f.reference_seconds -
+                      f.golden_items_seconds);
     o << b;
   }
   return o.str();
@@ -316,7 +364,8 @@ int run_workload(const std::vector<std::string>& args) {
   const bool progress_enabled = !q.quiet && isatty(STDERR_FILENO);
   if (progress_enabled)  // (a terminal: errors on a pipe stay one line)
     std::cerr << "simrun: " << p.workload->name() << ": " << formats.size() << " format(s), " << p.items.size()
-              << " sample(s) on " << p.base.name << ((q.engine == sim::Engine::Rtl) ? " with the RTL array" : "")
+              << " sample(s) on " << p.base.name
+              << (p.golden_items.empty() ? "" : ", " + std::to_string(p.golden_items.size()) + " more items on the golden model") << ((q.engine == sim::Engine::Rtl) ? " with the RTL array" : "")
               << "\n";
   std::vector<sim::AcceleratorConfig> cfgs;
   std::vector<FormatOutcome> outs = run_formats(q, p, q.overrides, formats, progress_enabled, &cfgs);
@@ -345,6 +394,45 @@ int run_workload(const std::vector<std::string>& args) {
     throw std::runtime_error(std::to_string(mism) + " simulated output words differ from the golden model (first: " +
                              first + ")");
   return 0;
+}
+
+// Confidence intervals of each run's task metric and paired differences between formats (issue #11), from the
+// per-item results; Spearman over fewer than kMinSpearmanPairs pairs is withheld. Deterministic: the bootstrap
+// is seeded from the run's seed.
+void add_accuracy_statistics(uint64_t seed, const std::vector<FormatOutcome>& outs, report::RunReport* r) {
+  const uint64_t bseed = seed ^ 0xb0075747ull;  // not the item choice's stream
+  std::vector<report::FormatRun*> runs{&r->run};
+  for (auto& c : r->comparison) runs.push_back(&c);
+  auto iv = [](const workloads::Interval& i) { return report::Interval{i.low, i.high}; };
+  for (size_t k = 0; k < outs.size() && k < runs.size(); ++k) {
+    const workloads::ItemScores& s = outs[k].scores;
+    report::Accuracy& a = runs[k]->accuracy;
+    if (s.size() == 0) continue;
+    if (s.metric == "spearman" && s.size() < workloads::kMinSpearmanPairs) {
+      a.withheld = "Spearman over " + std::to_string(s.size()) + " sentence pairs (fewer than " +
+                   std::to_string(workloads::kMinSpearmanPairs) + ") is not reported as a result; evaluate more "
+                   "pairs (--eval-items)";
+      continue;
+    }
+    a.ci95 = iv(workloads::bootstrap_ci(s, bseed));
+    a.fp32_ci95 = iv(workloads::bootstrap_ci(outs[k].fp32_scores, bseed));
+    a.bootstrap_resamples = workloads::kBootstrapResamples;
+  }
+  if (outs.empty() || outs[0].scores.size() == 0 || !r->run.accuracy.withheld.empty()) return;
+  auto diff = [&](const std::string& an, const workloads::ItemScores& a, const std::string& bn,
+                  const workloads::ItemScores& b) {
+    report::Difference d;
+    d.a = an;
+    d.b = bn;
+    d.metric = a.metric;
+    d.value = workloads::metric_on(a) - workloads::metric_on(b);
+    d.ci95 = iv(workloads::paired_bootstrap_diff(a, b, bseed));
+    d.items = a.size();
+    d.bootstrap_resamples = workloads::kBootstrapResamples;
+    r->differences.push_back(d);
+  };
+  for (size_t k = 1; k < outs.size(); ++k) diff(outs[0].run.format, outs[0].scores, outs[k].run.format, outs[k].scores);
+  for (size_t k = 0; k < outs.size(); ++k) diff(outs[k].run.format, outs[k].scores, "fp32", outs[k].fp32_scores);
 }
 
 report::RunReport build_report(const RunRequest& q, const PreparedRun& p, const std::string& command,
@@ -377,8 +465,10 @@ report::RunReport build_report(const RunRequest& q, const PreparedRun& p, const 
   std::string items;
   for (size_t i = 0; i < p.items.size() && i < 20; ++i) items += (i ? "," : "") + std::to_string(p.items[i]);
   if (p.items.size() > 20) items += ",...";
-  note("evaluated items " + items + " (chosen with --seed " + std::to_string(q.seed) +
-       " among the items after the calibration items)");
+  note("simulated items " + items + " (chosen with --seed " + std::to_string(q.seed) + " among the " +
+       (p.golden_items.empty() ? std::string("items after the calibration items)")
+                               : "evaluated items, the first " + std::to_string(p.items.size() + p.golden_items.size()) +
+                                     " after the calibration items)"));
   note("recipe: " + [&] {
     quant::Recipe rr = q.recipe;
     return rr.describe();
@@ -393,13 +483,19 @@ report::RunReport build_report(const RunRequest& q, const PreparedRun& p, const 
   note("layer rows: GEMMs with the same name (attention heads, samples) are summed; M sums their rows, K and N are "
        "the largest; cycles of a layer are the cycles of its command streams (each GEMM one stream, from its first "
        "command fetch to End), and the total is their sum");
-  if (r.samples < 100 && w.metric() == "top1")
-    note("top-1 over " + std::to_string(r.samples) + " image(s) is a coarse figure; SQNR and cosine of the logits "
-         "against FP32 are given beside it; fp8sim-ptq eval measures top-1 on the whole test set");
-  if (r.samples < 100 && w.metric() == "spearman")
-    note("Spearman correlation over " + std::to_string(r.samples) + " sentence pair(s) is a coarse figure; SQNR "
-         "and cosine of the sentence embeddings against FP32 are given beside it; fp8sim-ptq eval measures it on "
-         "the whole STS-B dev set");
+  add_accuracy_statistics(q.seed, outs, &r);
+  if (!p.golden_items.empty())
+    note(std::to_string(p.items.size()) + " item(s) simulated on the accelerator (every output verified), " +
+         std::to_string(p.golden_items.size()) + " more evaluated on the bit-exact golden model of the same " +
+         "numerics (model/'s golden GEMM on the host: the same accumulator words the array produces); the task "
+         "metric, SQNR and cosine cover all " + std::to_string(p.items.size() + p.golden_items.size()) + " items");
+  if (r.run.accuracy.ci95)
+    note("95 % confidence intervals: percentile bootstrap over the evaluated items, " +
+         std::to_string(workloads::kBootstrapResamples) + " resamples seeded from --seed; differences between "
+         "formats: paired bootstrap (the same resampled items for both)");
+  if (r.samples < 100 && w.metric() == "top1" && p.golden_items.empty())
+    note("top-1 over " + std::to_string(r.samples) + " image(s) is a coarse figure (see its interval); SQNR and "
+         "cosine of the logits against FP32 are given beside it");
   if (!w.see_also().empty()) note(w.see_also());
   for (const FormatOutcome& o : outs)
     for (const std::string& n : o.notes) note(n);

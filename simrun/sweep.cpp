@@ -20,6 +20,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
+#include "fp8sim/model/parse_number.h"
+#include "sweep_spec.h"
 #include "workload_options.h"
 
 namespace fp8sim::simrun {
@@ -28,66 +30,12 @@ namespace po = boost::program_options;
 
 namespace {
 
-std::string trim(const std::string& s) {
-  const size_t b = s.find_first_not_of(" \t\r"), e = s.find_last_not_of(" \t\r");
-  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
-}
-
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> v;
-  std::stringstream ss(s);
-  std::string x;
-  while (std::getline(ss, x, sep)) v.push_back(trim(x));
-  return v;
-}
-
-const std::vector<std::string> kKeys = {"array", "format", "accumulator", "dataflow", "input_buffer_kb",
-                                        "weight_buffer_kb", "output_buffer_kb", "dram_bytes_per_cycle"};
-
-// key -> values, in the order given. Throws UsageError naming the origin (file:line) and the problem.
-std::map<std::string, std::vector<std::string>> parse_spec(const std::string& spec) {
-  std::vector<std::pair<std::string, std::string>> lines;  // (where, text)
-  if (std::filesystem::is_regular_file(spec)) {
-    std::ifstream f(spec);
-    std::string line;
-    for (int n = 1; std::getline(f, line); ++n) {
-      const size_t h = line.find('#');
-      if (h != std::string::npos) line.resize(h);
-      if (!trim(line).empty()) lines.emplace_back(spec + ":" + std::to_string(n), trim(line));
-    }
-  } else {
-    if (spec.find('=') == std::string::npos)
-      throw UsageError("sweep: SPEC '" + spec + "' is neither a file nor key=values (e.g. \"array=16x16,32x32;format=e4m3,int8\")");
-    for (const std::string& part : split(spec, ';'))
-      if (!part.empty()) lines.emplace_back("SPEC", part);
-  }
-  std::map<std::string, std::vector<std::string>> out;
-  for (const auto& [where, text] : lines) {
-    const size_t eq = text.find('=');
-    if (eq == std::string::npos) throw UsageError("sweep: " + where + ": expected key = values, got '" + text + "'");
-    const std::string key = trim(text.substr(0, eq));
-    if (std::find(kKeys.begin(), kKeys.end(), key) == kKeys.end()) {
-      std::string keys;
-      for (const auto& k : kKeys) keys += (keys.empty() ? "" : ", ") + k;
-      throw UsageError("sweep: " + where + ": unknown key '" + key + "' (keys: " + keys + ")");
-    }
-    if (out.count(key)) throw UsageError("sweep: " + where + ": key '" + key + "' given twice");
-    std::vector<std::string> vals;
-    for (const std::string& v : split(text.substr(eq + 1), ','))
-      if (!v.empty()) vals.push_back(v);
-    if (vals.empty()) throw UsageError("sweep: " + where + ": '" + key + "' has no values");
-    out[key] = vals;
-  }
-  if (out.empty()) throw UsageError("sweep: SPEC names no parameter");
-  return out;
-}
-
 int64_t positive(const std::string& key, const std::string& v, int64_t max) {
-  char* end = nullptr;
-  const long long x = std::strtoll(v.c_str(), &end, 10);
-  if (v.empty() || *end || x < 1 || x > max)
-    throw UsageError("sweep: " + key + " value '" + v + "' is not an integer in [1, " + std::to_string(max) + "]");
-  return x;
+  try {
+    return parse_number<int64_t>(v, "sweep: " + key + " value", 1, max);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
 }
 
 struct Point {
@@ -128,12 +76,10 @@ std::vector<Point> expand(const std::map<std::string, std::vector<std::string>>&
                     p.o.accumulator.clear();
                   }
                   if (!arr.empty()) {
-                    int r = 0, c = 0;
-                    char x = 0, extra = 0;
-                    if (std::sscanf(arr.c_str(), "%d%c%d%c", &r, &x, &c, &extra) != 3 || (x != 'x' && x != 'X') ||
-                        r < 1 || c < 1 || r > 4096 || c > 4096)
-                      throw UsageError("sweep: array '" + arr + "' is not RxC (e.g. 32x32)");
-                    p.o.rows = r, p.o.cols = c;
+                    const size_t x = arr.find_first_of("xX");
+                    if (x == std::string::npos) throw UsageError("sweep: array '" + arr + "' is not RxC (e.g. 32x32)");
+                    p.o.rows = static_cast<int>(positive("array rows", arr.substr(0, x), 4096));
+                    p.o.cols = static_cast<int>(positive("array columns", arr.substr(x + 1), 4096));
                   }
                   if (!df.empty()) {
                     if (df != "ws" && df != "os") throw UsageError("sweep: dataflow '" + df + "' is not ws or os");
@@ -268,7 +214,7 @@ int run_sweep(const std::vector<std::string>& args) {
   if (!vm["compare"].defaulted())
     throw UsageError("sweep: --compare does not apply; put the formats into SPEC (format=e4m3,int8)");
   q.compare.clear();
-  const auto spec = parse_spec(vm["spec"].as<std::string>());
+  const auto spec = parse_sweep_spec(vm["spec"].as<std::string>());
   const PreparedRun p = prepare_run(q);
   std::vector<Point> pts = expand(spec, q, p.base);
   if (q.engine == sim::Engine::Rtl)

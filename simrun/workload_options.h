@@ -20,6 +20,7 @@ struct RunRequest {
   ConfigOverrides overrides;
   int64_t seq = -1;  // -1: the default for the workload
   size_t samples = 0;  // 0: 1, or 2 for spearman workloads
+  int64_t eval_items = -1;  // items evaluated in all (simulated + golden); -1: the workload's default, 0: all, -2: samples
   size_t calib = 0;  // 0: the workload's default
   quant::Recipe recipe;
   sim::Engine engine = sim::Engine::Model;
@@ -36,7 +37,8 @@ struct PreparedRun {
   std::unique_ptr<workloads::Workload> workload;
   size_t seq = 0;
   size_t calib_items = 0;  // calibration items actually used
-  std::vector<size_t> items;
+  std::vector<size_t> items;         // simulated on the accelerator
+  std::vector<size_t> golden_items;  // evaluated on the bit-exact golden model of the same numerics
   cost::EnergyTable energy;
   cost::AreaTable area;
   sim::AcceleratorConfig base;

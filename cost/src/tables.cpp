@@ -22,57 +22,6 @@ std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-// ------------------------------------------------------------------ area.csv
-
-// Splits one CSV line (RFC 4180 quoting, no embedded newlines: area.csv never has them).
-std::vector<std::string> split_csv(const std::string& line, const std::string& where) {
-  std::vector<std::string> out;
-  std::string cur;
-  bool quoted = false, was_quoted = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    const char c = line[i];
-    if (quoted) {
-      if (c == '"') {
-        if (i + 1 < line.size() && line[i + 1] == '"') {
-          cur += '"';
-          ++i;
-        } else {
-          quoted = false;
-        }
-      } else {
-        cur += c;
-      }
-    } else if (c == '"') {
-      if (!cur.empty() || was_quoted) throw CostError(where + ": stray quote inside a field");
-      quoted = was_quoted = true;
-    } else if (c == ',') {
-      out.push_back(cur);
-      cur.clear();
-      was_quoted = false;
-    } else {
-      if (was_quoted) throw CostError(where + ": text after a closing quote");
-      cur += c;
-    }
-  }
-  if (quoted) throw CostError(where + ": unterminated quote");
-  out.push_back(cur);
-  return out;
-}
-
-double parse_nonneg(const std::string& s, const std::string& where, const std::string& column) {
-  if (s.empty()) throw CostError(where + ": column '" + column + "' is empty");
-  size_t pos = 0;
-  double v = 0;
-  try {
-    v = std::stod(s, &pos);
-  } catch (const std::exception&) {
-    throw CostError(where + ": column '" + column + "': not a number ('" + s + "')");
-  }
-  if (pos != s.size()) throw CostError(where + ": column '" + column + "': not a number ('" + s + "')");
-  if (!std::isfinite(v)) throw CostError(where + ": column '" + column + "': not finite ('" + s + "')");
-  if (v < 0) throw CostError(where + ": column '" + column + "': negative number (" + s + ")");
-  return v;
-}
 
 // ------------------------------------------------------------------ energy json
 
@@ -157,46 +106,60 @@ const AreaRow& AreaTable::at(std::string_view design) const {
   throw CostError(path + ": no row for design '" + std::string(design) + "'");
 }
 
+// The synthesis area table (rtl/synth/area.json, written by scripts/synth_area.sh): {"designs": [{"design",
+// "description", "cells", "flip_flops", "area_um2", "nand2_eq"}, ...]}, read with nlohmann::json. Errors
+// name the file, the row (designs[i]) and the field.
 AreaTable parse_area_table(std::string_view text, const std::string& name) {
   AreaTable t;
   t.path = name;
-  std::istringstream in{std::string(text)};
-  std::string line;
-  int lineno = 0;
-  bool header = false;
-  while (std::getline(in, line)) {
-    ++lineno;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    const std::string where = name + ":" + std::to_string(lineno);
-    auto f = split_csv(line, where);
-    if (!header) {
-      const std::vector<std::string> want{"design", "description", "cells", "flip_flops", "area_um2", "nand2_eq"};
-      if (f != want)
-        throw CostError(where + ": header must be 'design,description,cells,flip_flops,area_um2,nand2_eq'");
-      header = true;
-      continue;
-    }
-    if (f.size() != 6)
-      throw CostError(where + ": expected 6 columns, found " + std::to_string(f.size()));
+  if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) throw CostError(name + ": empty file");
+  json j;
+  try {
+    j = json::parse(text.begin(), text.end());
+  } catch (const json::parse_error& e) {
+    throw CostError(name + ": invalid JSON: " + e.what());
+  }
+  if (!j.is_object() || !j.contains("designs") || !j["designs"].is_array())
+    throw CostError(name + ": expected an object with an array \"designs\"");
+  const json& ds = j["designs"];
+  for (size_t i = 0; i < ds.size(); ++i) {
+    const std::string where = name + ": designs[" + std::to_string(i) + "]";
+    const json& d = ds[i];
+    if (!d.is_object()) throw CostError(where + ": not an object");
+    for (const auto& [k, v] : d.items())
+      if (k != "design" && k != "description" && k != "cells" && k != "flip_flops" && k != "area_um2" && k != "nand2_eq")
+        throw CostError(where + ": unknown field '" + k + "'");
+    auto text_of = [&](const char* k) {
+      if (!d.contains(k) || !d[k].is_string()) throw CostError(where + ": field '" + k + "' must be a string");
+      return d[k].get<std::string>();
+    };
+    auto number = [&](const char* k) {
+      if (!d.contains(k) || !d[k].is_number()) throw CostError(where + ": field '" + k + "' must be a number");
+      const double v = d[k].get<double>();
+      if (!std::isfinite(v)) throw CostError(where + ": field '" + k + "': not finite");
+      if (v < 0) throw CostError(where + ": field '" + k + "': negative number");
+      return v;
+    };
+    auto count = [&](const char* k) {
+      if (!d.contains(k) || !d[k].is_number_unsigned())
+        throw CostError(where + ": field '" + k + "' must be a non-negative integer");
+      const uint64_t v = d[k].get<uint64_t>();
+      if (v > uint64_t{1} << 53) throw CostError(where + ": field '" + k + "': out of range");
+      return static_cast<int64_t>(v);
+    };
     AreaRow r;
-    r.design = f[0];
-    if (r.design.empty()) throw CostError(where + ": column 'design' is empty");
+    r.design = text_of("design");
+    if (r.design.empty()) throw CostError(where + ": field 'design' is empty");
     if (t.find(r.design)) throw CostError(where + ": duplicate design '" + r.design + "'");
-    r.description = f[1];
-    const double cells = parse_nonneg(f[2], where, "cells");
-    const double ffs = parse_nonneg(f[3], where, "flip_flops");
-    if (cells != std::floor(cells)) throw CostError(where + ": column 'cells': not an integer");
-    if (ffs != std::floor(ffs)) throw CostError(where + ": column 'flip_flops': not an integer");
-    r.cells = static_cast<int64_t>(cells);
-    r.flip_flops = static_cast<int64_t>(ffs);
-    r.area_um2 = parse_nonneg(f[4], where, "area_um2");
-    r.nand2_eq = parse_nonneg(f[5], where, "nand2_eq");
-    if (!(r.area_um2 > 0)) throw CostError(where + ": column 'area_um2': must be greater than zero");
+    r.description = text_of("description");
+    r.cells = count("cells");
+    r.flip_flops = count("flip_flops");
+    r.area_um2 = number("area_um2");
+    r.nand2_eq = number("nand2_eq");
+    if (!(r.area_um2 > 0)) throw CostError(where + ": field 'area_um2': must be greater than zero");
     t.rows.push_back(std::move(r));
   }
-  if (!header) throw CostError(name + ": empty file (no header)");
-  if (t.rows.empty()) throw CostError(name + ": no rows");
+  if (t.rows.empty()) throw CostError(name + ": no designs");
   return t;
 }
 

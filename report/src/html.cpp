@@ -328,8 +328,16 @@ std::string to_html(const RunReport& r) {
       << "\">" << esc(v) << "</div></div>";
   };
   o << "<h2>Summary: " << esc(c.format) << esc(syn) << "</h2>\n<div class=\"cards\">";
-  card(c.accuracy.metric + (r.synthetic ? " (synthetic)" : ""), fmt_sig(c.accuracy.value, 5));
-  if (c.accuracy.fp32_value) card("FP32 " + c.accuracy.metric, fmt_sig(*c.accuracy.fp32_value, 5));
+  auto acc_text = [](const Accuracy& a, double v, const std::optional<Interval>& ci) {
+    if (!a.withheld.empty()) return std::string("withheld");
+    return fmt_sig(v, 5) + (ci ? " [" + fmt_sig(ci->low, 4) + ", " + fmt_sig(ci->high, 4) + "]" : std::string());
+  };
+  card(c.accuracy.metric + (r.synthetic ? " (synthetic)" : ""), acc_text(c.accuracy, c.accuracy.value, c.accuracy.ci95));
+  if (c.accuracy.fp32_value)
+    card("FP32 " + c.accuracy.metric, acc_text(c.accuracy, *c.accuracy.fp32_value, c.accuracy.fp32_ci95));
+  if (c.accuracy.items)
+    card("items (simulated + golden)", fmt_count(c.accuracy.items) + " (" + fmt_count(c.accuracy.items_simulated) +
+                                           " + " + fmt_count(c.accuracy.items_golden) + ")");
   card("cycles", fmt_count(c.totals.cycles));
   card("latency", fmt_sig(latency_s(c) * 1e6, 5) + " us");
   card("energy / inference", fmt_sig(c.totals.energy_pj.total() * 1e-6, 5) + " uJ");
@@ -352,7 +360,7 @@ std::string to_html(const RunReport& r) {
     const bool same_metric = std::all_of(runs.begin(), runs.end(), [&](const FormatRun* f) {
       return f->accuracy.metric == c.accuracy.metric;
     });
-    if (same_metric)
+    if (same_metric && c.accuracy.withheld.empty())
       ms.push_back(metric(c.accuracy.metric, "", [](const FormatRun& f) { return f.accuracy.value; }));
     ms.push_back(metric("energy / inference", "pJ", [](const FormatRun& f) { return f.totals.energy_pj.total(); }));
     ms.push_back(metric("energy / MAC", "pJ", [](const FormatRun& f) { return energy_per_mac_pj(f); }));
@@ -391,8 +399,10 @@ std::string to_html(const RunReport& r) {
   };
   auto optf = [](const std::optional<double>& v) { return v ? fmt_sig(*v, 6) : std::string("-"); };
   trow("accuracy metric", [](const FormatRun& f) { return f.accuracy.metric; });
-  trow("accuracy" + syn, [](const FormatRun& f) { return fmt_sig(f.accuracy.value, 6); });
-  trow("FP32 accuracy", [&](const FormatRun& f) { return optf(f.accuracy.fp32_value); });
+  trow("accuracy" + syn + " [95 % CI]", [&](const FormatRun& f) { return acc_text(f.accuracy, f.accuracy.value, f.accuracy.ci95); });
+  trow("FP32 accuracy [95 % CI]", [&](const FormatRun& f) {
+    return f.accuracy.fp32_value ? acc_text(f.accuracy, *f.accuracy.fp32_value, f.accuracy.fp32_ci95) : std::string("-");
+  });
   trow("SQNR vs FP32 (dB)", [&](const FormatRun& f) { return optf(f.accuracy.sqnr_db); });
   trow("cosine vs FP32", [&](const FormatRun& f) { return optf(f.accuracy.cosine); });
   trow("cycles", [](const FormatRun& f) { return fmt_count(f.totals.cycles); });
@@ -415,6 +425,16 @@ std::string to_html(const RunReport& r) {
   trow("total area (um^2)", [](const FormatRun& f) { return fmt_sig(f.totals.area.total_um2(), 6); });
   trow("NAND2 equivalents", [](const FormatRun& f) { return fmt_sig(f.totals.area.nand2_eq, 6); });
   o << "</table>\n";
+  if (!c.accuracy.withheld.empty()) o << "<p class=\"meta\">Accuracy withheld: " << esc(c.accuracy.withheld) << "</p>\n";
+  if (!r.differences.empty()) {
+    o << "<h2>Differences between formats (paired bootstrap)</h2>\n<table class=\"totals\"><tr><th>difference</th>"
+         "<th>" << esc(c.accuracy.metric) << "</th><th>95 % interval</th><th>items</th></tr>\n";
+    for (const Difference& d : r.differences)
+      o << "<tr><td>" << esc(d.a + " - " + d.b) << "</td><td class=\"n\">" << esc(fmt_sig(d.value, 4))
+        << "</td><td class=\"n\">[" << esc(fmt_sig(d.ci95.low, 4)) << ", " << esc(fmt_sig(d.ci95.high, 4))
+        << "]</td><td class=\"n\">" << esc(fmt_count(d.items)) << "</td></tr>\n";
+    o << "</table>\n";
+  }
 
   // Per layer: charts and table for the chosen format, tables for the compared ones.
   for (const FormatRun* f : runs) {

@@ -242,8 +242,23 @@ oj run_json(const FormatRun& r) {
   j["totals"] = tj;
   oj acc;
   acc["metric"] = r.accuracy.metric;
-  acc["value"] = num(r.accuracy.value);
-  acc["fp32_value"] = opt(r.accuracy.fp32_value);
+  const bool shown = r.accuracy.withheld.empty();
+  acc["value"] = shown ? num(r.accuracy.value) : oj(nullptr);
+  acc["fp32_value"] = shown ? opt(r.accuracy.fp32_value) : oj(nullptr);
+  auto interval = [&](const std::optional<Interval>& i) {
+    if (!i || !shown) return oj(nullptr);
+    oj x;
+    x["low"] = num(i->low);
+    x["high"] = num(i->high);
+    return x;
+  };
+  acc["ci95"] = interval(r.accuracy.ci95);
+  acc["fp32_ci95"] = interval(r.accuracy.fp32_ci95);
+  acc["bootstrap_resamples"] = r.accuracy.bootstrap_resamples;
+  acc["items"] = r.accuracy.items;
+  acc["items_simulated"] = r.accuracy.items_simulated;
+  acc["items_golden"] = r.accuracy.items_golden;
+  if (!shown) acc["withheld"] = r.accuracy.withheld;
   acc["higher_is_better"] = r.accuracy.higher_is_better;
   acc["sqnr_db"] = opt(r.accuracy.sqnr_db);
   acc["cosine_similarity"] = opt(r.accuracy.cosine);
@@ -302,11 +317,24 @@ std::string to_json(const RunReport& r) {
     rel["cycles_ratio"] = ratio(static_cast<double>(c.totals.cycles), static_cast<double>(r.run.totals.cycles));
     rel["energy_ratio"] = ratio(c.totals.energy_pj.total(), r.run.totals.energy_pj.total());
     rel["area_ratio"] = ratio(c.totals.area.total_um2(), r.run.totals.area.total_um2());
-    rel["accuracy_difference"] = c.accuracy.metric == r.run.accuracy.metric
+    rel["accuracy_difference"] = c.accuracy.metric == r.run.accuracy.metric && c.accuracy.withheld.empty() &&
+                                         r.run.accuracy.withheld.empty()
                                      ? num(c.accuracy.value - r.run.accuracy.value)
                                      : oj(nullptr);
     x["relative_to_chosen"] = rel;
     j["comparison"].push_back(x);
+  }
+  j["differences"] = oj::array();
+  for (const Difference& d : r.differences) {
+    oj x;
+    x["a"] = d.a;
+    x["b"] = d.b;
+    x["metric"] = d.metric;
+    x["value"] = num(d.value);
+    x["ci95"] = oj{{"low", num(d.ci95.low)}, {"high", num(d.ci95.high)}};
+    x["items"] = d.items;
+    x["bootstrap_resamples"] = d.bootstrap_resamples;
+    j["differences"].push_back(x);
   }
   if (r.sweep) {
     oj s;
@@ -395,6 +423,13 @@ std::string wrap(const std::string& text, size_t width, const std::string& inden
 }
 
 std::string opt_text(const std::optional<double>& v, int digits = 6) { return v ? fmt_sig(*v, digits) : "-"; }
+// A task metric with its 95 % interval ("81.3 [78.9, 83.6]"), or "withheld" when too few items.
+std::string accuracy_text(const Accuracy& a, double v, const std::optional<Interval>& ci) {
+  if (!a.withheld.empty()) return "withheld";
+  std::string t = fmt_sig(v, 6);
+  if (ci) t += " [" + fmt_sig(ci->low, 4) + ", " + fmt_sig(ci->high, 4) + "]";
+  return t;
+}
 
 std::string config_line(const ConfigSummary& c) {
   std::ostringstream os;
@@ -459,8 +494,16 @@ std::string to_text(const RunReport& r) {
     t.rows.push_back(x);
   };
   row("accuracy metric", [](const FormatRun& f) { return f.accuracy.metric; });
-  row("accuracy", [](const FormatRun& f) { return fmt_sig(f.accuracy.value, 6); });
-  row("fp32 accuracy", [](const FormatRun& f) { return opt_text(f.accuracy.fp32_value); });
+  row("accuracy", [](const FormatRun& f) { return accuracy_text(f.accuracy, f.accuracy.value, f.accuracy.ci95); });
+  row("fp32 accuracy", [](const FormatRun& f) {
+    return f.accuracy.fp32_value ? accuracy_text(f.accuracy, *f.accuracy.fp32_value, f.accuracy.fp32_ci95)
+                                 : std::string("-");
+  });
+  row("items (simulated + golden)", [](const FormatRun& f) {
+    return f.accuracy.items ? fmt_count(f.accuracy.items) + " (" + fmt_count(f.accuracy.items_simulated) + " + " +
+                                  fmt_count(f.accuracy.items_golden) + ")"
+                            : std::string("-");
+  });
   row("SQNR vs FP32 (dB)", [](const FormatRun& f) { return opt_text(f.accuracy.sqnr_db); });
   row("cosine vs FP32", [](const FormatRun& f) { return opt_text(f.accuracy.cosine); });
   row("cycles", [](const FormatRun& f) { return fmt_count(f.totals.cycles); });
@@ -486,6 +529,18 @@ std::string to_text(const RunReport& r) {
   row("total area (um^2)", [](const FormatRun& f) { return fmt_sig(f.totals.area.total_um2(), 6); });
   row("NAND2 equivalents", [](const FormatRun& f) { return fmt_sig(f.totals.area.nand2_eq, 6); });
   os << t.render();
+
+  if (!r.run.accuracy.withheld.empty())
+    os << "\nAccuracy withheld: " << r.run.accuracy.withheld << "\n";
+  if (!r.differences.empty()) {
+    os << "\nDifferences of " << r.run.accuracy.metric
+       << " between formats on the same items (paired bootstrap, 95 % interval; an interval holding 0: no "
+          "difference shown):\n";
+    for (const Difference& d : r.differences)
+      os << "  " << d.a << " - " << d.b << ": " << fmt_sig(d.value, 4) << " [" << fmt_sig(d.ci95.low, 4) << ", "
+         << fmt_sig(d.ci95.high, 4) << "] over " << fmt_count(d.items) << " items, " << fmt_count(d.bootstrap_resamples)
+         << " resamples\n";
+  }
 
   os << "\nVerification:\n";
   for (const FormatRun* f : runs) {

@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <variant>
 
+#include <toml++/toml.h>
+
 #include "fp8sim/model/format.h"
 
 namespace fp8sim::sim {
@@ -31,64 +33,58 @@ std::string trim(const std::string& s) {
   return s.substr(b, e - b + 1);
 }
 
-// Parses the TOML subset into "section.key" -> value.
-std::map<std::string, Entry> parse_toml(const std::string& text, const std::string& origin) {
-  std::map<std::string, Entry> out;
+// What a syntax error is about, for "origin:line: key: reason": the dotted key of the line (its section's
+// name before it, as parse_toml names keys), or the line's text when it holds no key.
+std::string key_of_line(const std::string& text, size_t lineno) {
   std::istringstream in(text);
   std::string line, section;
-  int lineno = 0;
-  while (std::getline(in, line)) {
-    ++lineno;
-    const std::string where = origin + ":" + std::to_string(lineno);
-    // Strip a comment that is not inside a string.
-    bool in_str = false;
-    for (size_t i = 0; i < line.size(); ++i) {
-      if (line[i] == '"') in_str = !in_str;
-      if (line[i] == '#' && !in_str) {
-        line.resize(i);
-        break;
-      }
+  for (size_t n = 1; std::getline(in, line) && n <= lineno; ++n) {
+    const std::string t = trim(line.substr(0, line.find('#')));
+    if (t.empty()) continue;
+    if (n == lineno) {
+      const auto eq = t.find('=');
+      if (t.front() == '[' || eq == std::string::npos || trim(t.substr(0, eq)).empty()) return t;
+      const std::string key = trim(t.substr(0, eq));
+      return section.empty() ? key : section + "." + key;
     }
-    line = trim(line);
-    if (line.empty()) continue;
-    if (line.front() == '[') {
-      if (line.back() != ']' || line.size() < 3) fail(where, line, "malformed section header");
-      section = trim(line.substr(1, line.size() - 2));
-      for (char c : section)
-        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) fail(where, section, "bad section name");
-      continue;
-    }
-    const auto eq = line.find('=');
-    if (eq == std::string::npos) fail(where, line, "expected key = value");
-    const std::string key = trim(line.substr(0, eq)), val = trim(line.substr(eq + 1));
-    const std::string full = section.empty() ? key : section + "." + key;
-    if (key.empty()) fail(where, full, "empty key");
-    if (out.count(full)) fail(where, full, "duplicate key (first on line " + std::to_string(out[full].line) + ")");
-    Value v;
-    if (val.size() >= 2 && val.front() == '"' && val.back() == '"') {
-      v = val.substr(1, val.size() - 2);
-    } else if (val == "true" || val == "false") {
-      v = val == "true";
-    } else {
-      std::string digits;
-      for (char c : val)
-        if (c != '_') digits += c;  // TOML allows 1_000
-      size_t used = 0;
-      bool ok = false;
-      try {
-        if (digits.find_first_of(".eE") == std::string::npos) {
-          v = static_cast<int64_t>(std::stoll(digits, &used, 10));
-        } else {
-          v = std::stod(digits, &used);
-        }
-        ok = used == digits.size() && !digits.empty();
-      } catch (const std::exception&) {
-        ok = false;
-      }
-      if (!ok) fail(where, full, "cannot parse value '" + val + "'");
-    }
-    out[full] = Entry{v, lineno};
+    if (t.front() == '[' && t.back() == ']') section = trim(t.substr(1, t.size() - 2));
   }
+  return "(end of file)";
+}
+
+int line_of(const toml::node& n) { return static_cast<int>(n.source().begin.line); }
+
+// Parses the TOML (toml++, TOML 1.0) into "section.key" -> value: top-level keys and one level of tables,
+// scalar values (integers, floats, strings, booleans). Errors: "origin:line: key: reason".
+std::map<std::string, Entry> parse_toml(const std::string& text, const std::string& origin) {
+  toml::table root;
+  try {
+    root = toml::parse(text, origin);
+  } catch (const toml::parse_error& e) {
+    const size_t line = e.source().begin.line;
+    fail(origin + ":" + std::to_string(line), key_of_line(text, line), std::string(e.description()));
+  }
+  std::map<std::string, Entry> out;
+  std::function<void(const toml::table&, const std::string&, int)> walk = [&](const toml::table& t,
+                                                                              const std::string& prefix, int depth) {
+    for (const auto& [k, v] : t) {
+      const std::string full = prefix.empty() ? std::string(k.str()) : prefix + "." + std::string(k.str());
+      const std::string where = origin + ":" + std::to_string(line_of(v));
+      if (const toml::table* sub = v.as_table()) {
+        if (depth > 0) fail(where, full, "nested tables are not used by configurations");
+        walk(*sub, full, depth + 1);
+        continue;
+      }
+      Value val;
+      if (const auto* i = v.as_integer()) val = i->get();
+      else if (const auto* d = v.as_floating_point()) val = d->get();
+      else if (const auto* s = v.as_string()) val = s->get();
+      else if (const auto* b = v.as_boolean()) val = b->get();
+      else fail(where, full, "unsupported value type (integers, numbers, strings and booleans only)");
+      out[full] = Entry{val, line_of(v)};
+    }
+  };
+  walk(root, "", 0);
   return out;
 }
 

@@ -11,32 +11,22 @@
 #include <iostream>
 #include <string>
 
+#include <boost/program_options.hpp>
+
+#include "fp8sim/model/parse_number.h"
 #include "fp8sim/sim/gemm_run.h"
 
 using namespace fp8sim;
 
 namespace {
 
-const char* const kHelp =
+namespace po = boost::program_options;
+
+const char* const kUsage =
     "usage: fp8sim_sim_run --config FILE [options]\n"
     "Runs one named accelerator configuration (sim/configs/*.toml) on one GEMM of random operand codes\n"
     "(SYNTHETIC data, seeded) inside SystemC, checks every output word against model::golden_gemm, and prints\n"
-    "the statistics. The PE type, accumulator, dataflow and buffers come from the configuration file.\n"
-    "options (defaults in brackets):\n"
-    "  --config FILE          accelerator configuration (required)\n"
-    "  --m M --k K --n N      GEMM shape, A is M x K, B is K x N [20, 37, 11]\n"
-    "  --seed S               operand seed [1]\n"
-    "  --engine model|rtl     modelled array, or the Verilated RTL array in the loop (only for the array\n"
-    "                         configurations built in rtl/CMakeLists.txt) [model]\n"
-    "  --vcd FILE             write a VCD of the accelerator's probes for cycles [--vcd-from, --vcd-to] [0, 1000]\n"
-    "  --write-ref FILE       write the reference-output file (sim/configs/ref/)\n"
-    "  --dump-commands FILE   write the lowered command stream as text\n"
-    "  --command-stats        print statistics per command\n"
-    "  --mapping fixed|auto   loop order and tiles: today's fixed order, or the mapper's choice\n"
-    "                         (firmware/mapper.h) for --mapping-objective [fixed]\n"
-    "  --mapping-objective dram|cycles|energy  what the mapper minimises [dram]\n"
-    "  --help                 this text\n"
-    "exit status: 0 ok, 1 mismatch or simulation error, 2 bad arguments or configuration\n";
+    "the statistics. The PE type, accumulator, dataflow and buffers come from the configuration file.\n";
 
 }  // namespace
 
@@ -45,54 +35,58 @@ int sc_main(int argc, char** argv) {
   bool command_stats = false;
   int64_t m = 20, k = 37, n = 11;
   uint64_t seed = 1, vcd_from = 0, vcd_to = 1000;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--help" || a == "-h") {
-      std::cout << kHelp;
+  // Every command line through boost::program_options (as simrun); numbers parsed whole and range-checked.
+  po::options_description d("options", 110, 50);
+  // clang-format off
+  d.add_options()
+    ("config", po::value<std::string>(), "accelerator configuration (required)")
+    ("m", po::value<std::string>()->default_value("20"), "GEMM rows of A (1 .. 2^24)")
+    ("k", po::value<std::string>()->default_value("37"), "GEMM inner dimension (1 .. 2^24)")
+    ("n", po::value<std::string>()->default_value("11"), "GEMM columns of B (1 .. 2^24)")
+    ("seed", po::value<std::string>()->default_value("1"), "operand seed")
+    ("engine", po::value<std::string>()->default_value("model"), "model: the modelled array; rtl: the Verilated RTL array in the loop (only the array configurations built in rtl/CMakeLists.txt)")
+    ("mapping", po::value<std::string>()->default_value("fixed"), "loop order and tiles: fixed (today's order) or auto (the mapper's choice, firmware/mapper.h, for --mapping-objective)")
+    ("mapping-objective", po::value<std::string>()->default_value("dram"), "what the mapper minimises: dram, cycles or energy")
+    ("vcd", po::value<std::string>(), "write a VCD of the accelerator's probes for cycles [--vcd-from, --vcd-to]")
+    ("vcd-from", po::value<std::string>()->default_value("0"), "first VCD cycle")
+    ("vcd-to", po::value<std::string>()->default_value("1000"), "last VCD cycle")
+    ("write-ref", po::value<std::string>(), "write the reference-output file (sim/configs/ref/)")
+    ("dump-commands", po::value<std::string>(), "write the lowered command stream as text")
+    ("command-stats", po::bool_switch(), "print statistics per command")
+    ("help,h", "this text");
+  // clang-format on
+  try {
+    po::variables_map vm;
+    po::store(po::command_line_parser(argc, argv).options(d).run(), vm);
+    po::notify(vm);
+    if (vm.count("help")) {
+      std::cout << kUsage << "\n" << d
+                << "\nExit status: 0 ok, 1 mismatch or simulation error, 2 bad arguments or configuration.\n";
       return 0;
     }
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        std::cerr << "fp8sim_sim_run: " << a << " needs a value\n";
-        std::exit(2);
-      }
-      return argv[++i];
-    };
-    try {
-      if (a == "--config") config = next();
-      else if (a == "--m") m = std::stoll(next());
-      else if (a == "--k") k = std::stoll(next());
-      else if (a == "--n") n = std::stoll(next());
-      else if (a == "--seed") seed = std::stoull(next());
-      else if (a == "--engine") engine = next();
-      else if (a == "--write-ref") write_ref = next();
-      else if (a == "--dump-commands") dump = next();
-      else if (a == "--command-stats") command_stats = true;
-      else if (a == "--mapping") mapping = next();
-      else if (a == "--mapping-objective") objective = next();
-      else if (a == "--vcd") vcd = next();
-      else if (a == "--vcd-from") vcd_from = std::stoull(next());
-      else if (a == "--vcd-to") vcd_to = std::stoull(next());
-      else {
-        std::cerr << "fp8sim_sim_run: unknown argument " << a << "\n";
-        return 2;
-      }
-    } catch (const std::exception&) {
-      std::cerr << "fp8sim_sim_run: bad value for " << a << "\n";
-      return 2;
-    }
-  }
-  if (mapping != "fixed" && mapping != "auto") {
-    std::cerr << "fp8sim_sim_run: --mapping must be fixed or auto\n";
-    return 2;
-  }
-  if (objective != "dram" && objective != "cycles" && objective != "energy") {
-    std::cerr << "fp8sim_sim_run: --mapping-objective must be dram, cycles or energy\n";
-    return 2;
-  }
-  if (config.empty() || (engine != "model" && engine != "rtl") || m < 1 || k < 1 || n < 1) {
-    std::cerr << "usage: fp8sim_sim_run --config FILE [--m M --k K --n N] [--seed S] [--engine model|rtl] "
-                 "[--vcd FILE --vcd-from C --vcd-to C] [--write-ref FILE] [--dump-commands FILE] [--command-stats]\n";
+    if (!vm.count("config")) throw std::invalid_argument("missing --config FILE");
+    config = vm["config"].as<std::string>();
+    const int64_t max_dim = int64_t{1} << 24;
+    m = parse_number<int64_t>(vm["m"].as<std::string>(), "--m", 1, max_dim);
+    k = parse_number<int64_t>(vm["k"].as<std::string>(), "--k", 1, max_dim);
+    n = parse_number<int64_t>(vm["n"].as<std::string>(), "--n", 1, max_dim);
+    seed = parse_number<uint64_t>(vm["seed"].as<std::string>(), "--seed");
+    engine = vm["engine"].as<std::string>();
+    if (engine != "model" && engine != "rtl") throw std::invalid_argument("--engine '" + engine + "' is not model or rtl");
+    mapping = vm["mapping"].as<std::string>();
+    if (mapping != "fixed" && mapping != "auto") throw std::invalid_argument("--mapping must be fixed or auto");
+    objective = vm["mapping-objective"].as<std::string>();
+    if (objective != "dram" && objective != "cycles" && objective != "energy")
+      throw std::invalid_argument("--mapping-objective must be dram, cycles or energy");
+    if (vm.count("vcd")) vcd = vm["vcd"].as<std::string>();
+    vcd_from = parse_number<uint64_t>(vm["vcd-from"].as<std::string>(), "--vcd-from");
+    vcd_to = parse_number<uint64_t>(vm["vcd-to"].as<std::string>(), "--vcd-to");
+    if (vcd_to < vcd_from) throw std::invalid_argument("--vcd-to is before --vcd-from");
+    if (vm.count("write-ref")) write_ref = vm["write-ref"].as<std::string>();
+    if (vm.count("dump-commands")) dump = vm["dump-commands"].as<std::string>();
+    command_stats = vm["command-stats"].as<bool>();
+  } catch (const std::exception& e) {  // po::error and the range checks: one line, exit status 2
+    std::cerr << "fp8sim_sim_run: error: " << e.what() << "\n";
     return 2;
   }
   sim::AcceleratorConfig cfg;

@@ -26,7 +26,7 @@ std::string slurp(const std::string& path) {
 }
 
 EnergyTable fixture_energy() { return load_energy_table(kData + "/energy_fixture.json"); }
-AreaTable fixture_area() { return load_area_table(kData + "/area_fixture.csv"); }
+AreaTable fixture_area() { return load_area_table(kData + "/area_fixture.json"); }
 
 // The example run used by the hand computations below: a 4x4 INT8 array, 1000 MACs at exactly the reference
 // activity (8 operand toggles and 16 accumulator toggles per MAC), two buffers, 128 DRAM bytes, 2 us.
@@ -62,27 +62,27 @@ void expect_energy_error(Edit edit, std::initializer_list<const char*> parts) {
   }
 }
 
-void expect_area_error(const std::string& csv, std::initializer_list<const char*> parts) {
+void expect_area_error(const std::string& text, std::initializer_list<const char*> parts) {
   try {
-    parse_area_table(csv, "edited.csv");
+    parse_area_table(text, "edited_area.json");
     FAIL("no error");
   } catch (const CostError& e) {
     INFO(e.what());
-    CHECK_THAT(e.what(), Contains("edited.csv"));
+    CHECK_THAT(e.what(), Contains("edited_area.json"));
     for (const char* p : parts) CHECK_THAT(e.what(), Contains(p));
   }
 }
 
 }  // namespace
 
-TEST_CASE("area table: CSV parsing with quotes") {
+TEST_CASE("area table: JSON rows (nlohmann::json), quotes in descriptions") {
   const AreaTable a = fixture_area();
   REQUIRE(a.rows.size() == 8);
   CHECK(a.at("int8_pe").description == "fixture INT8 PE, \"int32\" accumulator");
   CHECK(a.at("int8_pe").flip_flops == 32);
   CHECK(a.at("ws4_fp").area_um2 == 35200);
   CHECK(a.find("nope") == nullptr);
-  CHECK_THROWS_WITH(a.at("nope"), Contains("area_fixture.csv") && Contains("nope"));
+  CHECK_THROWS_WITH(a.at("nope"), Contains("area_fixture.json") && Contains("nope"));
 }
 
 TEST_CASE("PE energies per event, hand-computed (fixture)") {
@@ -334,20 +334,31 @@ TEST_CASE("energy table loader errors name the file, the key and the reason") {
   EnergyTable t = fixture_energy();
   t.pe_kinds["int8"].pe_design = "int9_pe";
   CHECK_THROWS_WITH(check_consistent(t, fixture_area()),
-                    Contains("pe.kinds.int8.pe_design") && Contains("int9_pe") && Contains("area_fixture.csv"));
+                    Contains("pe.kinds.int8.pe_design") && Contains("int9_pe") && Contains("area_fixture.json"));
 }
 
-TEST_CASE("area table loader errors name the file, the line and the reason") {
-  const std::string h = "design,description,cells,flip_flops,area_um2,nand2_eq\n";
-  expect_area_error("design,desc\n", {":1", "header"});
-  expect_area_error(h + "a,b,1,0,10\n", {":2", "6 columns"});
-  expect_area_error(h + "a,b,1,0,-10,1\n", {":2", "area_um2", "negative"});
-  expect_area_error(h + "a,b,1,0,ten,1\n", {":2", "area_um2", "not a number"});
-  expect_area_error(h + "a,b,1,0,0,1\n", {":2", "area_um2", "greater than zero"});
-  expect_area_error(h + "a,b,1.5,0,10,1\n", {":2", "cells", "integer"});
-  expect_area_error(h + "a,b,1,0,10,1\na,c,1,0,10,1\n", {":3", "duplicate"});
-  expect_area_error(h + "a,\"b,1,0,10,1\n", {":2", "unterminated"});
-  expect_area_error(h, {"no rows"});
+TEST_CASE("area table loader errors name the file, the row and the field") {
+  // One valid row, then edits of it.
+  auto table = [](const std::string& row) { return "{\"designs\": [" + row + "]}"; };
+  const std::string ok = R"({"design": "a", "description": "b", "cells": 1, "flip_flops": 0, "area_um2": 10, "nand2_eq": 1})";
+  REQUIRE(parse_area_table(table(ok), "x").rows.size() == 1);
+  auto with = [&](const std::string& from, const std::string& to) {
+    std::string r = ok;
+    r.replace(r.find(from), from.size(), to);
+    return table(r);
+  };
+  expect_area_error("{\"rows\": []}", {"\"designs\""});
+  expect_area_error("{\"designs\": [1", {"invalid JSON"});
+  expect_area_error(with(", \"nand2_eq\": 1", ""), {"designs[0]", "nand2_eq", "must be a number"});
+  expect_area_error(with("\"area_um2\": 10", "\"area_um2\": -10"), {"designs[0]", "area_um2", "negative"});
+  expect_area_error(with("\"area_um2\": 10", "\"area_um2\": \"ten\""), {"designs[0]", "area_um2", "must be a number"});
+  expect_area_error(with("\"area_um2\": 10", "\"area_um2\": 0"), {"designs[0]", "area_um2", "greater than zero"});
+  expect_area_error(with("\"cells\": 1", "\"cells\": 1.5"), {"designs[0]", "cells", "non-negative integer"});
+  expect_area_error(with("\"cells\": 1", "\"cells\": -1"), {"designs[0]", "cells", "non-negative integer"});
+  expect_area_error(with("\"design\": \"a\"", "\"design\": 7"), {"designs[0]", "design", "string"});
+  expect_area_error(with("\"cells\": 1", "\"cells\": 1, \"colour\": 2"), {"designs[0]", "unknown field 'colour'"});
+  expect_area_error("{\"designs\": [" + ok + ", " + ok + "]}", {"designs[1]", "duplicate"});
+  expect_area_error("{\"designs\": []}", {"no designs"});
   expect_area_error("", {"empty"});
-  CHECK_THROWS_WITH(load_area_table("/nonexistent/area.csv"), Contains("/nonexistent/area.csv"));
+  CHECK_THROWS_WITH(load_area_table("/nonexistent/area.json"), Contains("/nonexistent/area.json"));
 }

@@ -206,12 +206,13 @@ TEST_CASE("e2e: 2-layer BERT (MiniLM layers 0-1) on small8, E4M3 against INT8, v
 
 TEST_CASE("e2e: resnet20 on two CIFAR-10 images on small8, E4M3 against INT8, verified against golden and RTL") {
   if (!fp8sim::test::have_shared("data/resnet-cifar10/resnet20.safetensors") ||
-      !fp8sim::test::have_shared("data/cifar10/test_jpeg_q88_half_a.bin")) {
+      !fp8sim::test::have_shared("data/cifar10/test_jpeg_q88_dev.bin")) {
     WARN("skipped: ../shared (ResNet-20 weights, CIFAR-10 images) not present");
     return;
   }
+  // Two images simulated, four more on the golden model (--eval-items 6: the task metric covers six).
   const Run run = run_with_json({"--workload", "resnet20-cifar10", "--config", kSmall8, "--samples", "2", "--calib",
-                                 "16", "--engine", kEngine});
+                                 "16", "--eval-items", "6", "--engine", kEngine});
   const json& j = run.j;
   check_format_run(j, run.r.out, kEngine == "rtl");
   check_format_run(j.at("comparison")[0], run.r.out, kEngine == "rtl");
@@ -221,9 +222,25 @@ TEST_CASE("e2e: resnet20 on two CIFAR-10 images on small8, E4M3 against INT8, ve
   CHECK(j.at("totals").at("macs") == 81102080);
   CHECK(j.at("samples") == 2);
   CHECK(j.at("accuracy").at("metric") == "top1");
-  const double top1 = j.at("accuracy").at("value");
-  CHECK((top1 == 0 || top1 == 50 || top1 == 100));
-  CHECK(j.at("accuracy").at("fp32_value").is_number());
+  const json& acc = j.at("accuracy");
+  CHECK(acc.at("items") == 6);
+  CHECK(acc.at("items_simulated") == 2);
+  CHECK(acc.at("items_golden") == 4);
+  const double top1 = acc.at("value");
+  const double correct = top1 * 6 / 100;  // a whole number of the six images
+  CHECK(std::fabs(correct - std::round(correct)) < 1e-6);
+  CHECK(acc.at("fp32_value").is_number());
+  CHECK(acc.at("ci95").at("low").get<double>() <= top1);
+  CHECK(acc.at("ci95").at("high").get<double>() >= top1);
+  CHECK(acc.at("bootstrap_resamples") == 2000);
+  // e4m3 - int8, e4m3 - fp32, int8 - fp32, each over the six items.
+  REQUIRE(j.at("differences").size() == 3);
+  CHECK(j.at("differences")[0].at("a") == "e4m3");
+  CHECK(j.at("differences")[0].at("b") == "int8");
+  CHECK(j.at("differences")[0].at("items") == 6);
+  CHECK(j.at("differences")[0].at("value").get<double>() ==
+        Approx(top1 - j.at("comparison")[0].at("accuracy").at("value").get<double>()));
+  CHECK_THAT(run.r.out, Catch::Matchers::Contains("6 (2 + 4)"));
   CHECK(j.at("accuracy").at("sqnr_db").get<double>() > 0);
   CHECK_FALSE(j.at("synthetic").get<bool>());
   // conv1 is the first layer: M = 32*32 rows per image, K = 27, N = 16.

@@ -78,9 +78,11 @@ TEST_CASE("bad configurations are rejected with file, key and reason", "[sim][co
   CHECK(error_of(good + "[cache]\nsize = 1\n") == "bad.toml:33: cache.size: unknown key");
   CHECK(error_of(replace(good, "latency = 10\n", "")) == "bad.toml: dram.latency: missing (required)");
   CHECK(error_of(replace(good, "rows = 4", "rows = \"four\"")) == "bad.toml:3: array.rows: must be an integer");
-  CHECK(error_of(replace(good, "rows = 4", "rows = 4x")) == "bad.toml:3: array.rows: cannot parse value '4x'");
+  // Syntax errors: the reason is toml++'s (TOML 1.0 parser), in the same "file:line: key: reason" form.
+  CHECK(error_of(replace(good, "rows = 4", "rows = 4x")) ==
+        "bad.toml:3: array.rows: Error while parsing decimal integer: expected digit, saw 'x'");
   CHECK(error_of(replace(good, "rows = 4", "rows = 4\nrows = 5")) ==
-        "bad.toml:4: array.rows: duplicate key (first on line 3)");
+        "bad.toml:4: array.rows: Error while parsing key-value pair: cannot redefine existing integer 'rows'");
   // Shadow weights are a weight-stationary feature (line 8 of CfgText's text).
   CHECK(error_of(replace(replace(good, "dataflow = \"ws\"", "dataflow = \"os\""), "shadow_weights = false",
                          "shadow_weights = true")) ==
@@ -89,7 +91,17 @@ TEST_CASE("bad configurations are rejected with file, key and reason", "[sim][co
         "bad.toml:8: array.shadow_outputs: only the output-stationary dataflow has stationary outputs");
   CHECK(error_of(replace(good, "shadow_weights = false", "shadow_weights = 1")) ==
         "bad.toml:8: array.shadow_weights: must be true or false");
-  CHECK(error_of(replace(good, "[dram]", "[dram")) == "bad.toml:27: [dram: malformed section header");
+  CHECK(error_of(replace(good, "[dram]", "[dram")) ==
+        "bad.toml:27: [dram: Error while parsing table header: expected ']', saw '\\n'");
+  CHECK(error_of(replace(good, "rows = 4", "rows = 99999999999999999999")) ==
+        "bad.toml:3: array.rows: Error while parsing decimal integer: '99999999999999999999' is not representable "
+        "in 64 bits");
+  // TOML values the configuration does not use are refused by key; TOML syntax it allows is accepted.
+  CHECK(error_of(replace(good, "rows = 4", "rows = [4]")) ==
+        "bad.toml:3: array.rows: unsupported value type (integers, numbers, strings and booleans only)");
+  CHECK(error_of(replace(good, "[dram]", "[dram.x]\ny = 1\n[dram]")) ==
+        "bad.toml:27: dram.x: nested tables are not used by configurations");
+  CHECK(error_of(replace(good, "size_bytes = 4096", "size_bytes = 4_096  # TOML digit separators")) == "accepted");
   CHECK(error_of("name = \"x\"") == "bad.toml: array.rows: missing (required)");
   CHECK_THROWS_WITH(sim::load_config("/nonexistent/x.toml"), "/nonexistent/x.toml: cannot open");
 }

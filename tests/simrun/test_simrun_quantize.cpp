@@ -149,8 +149,13 @@ void check_output(const fs::path& in_path, const fs::path& out_path, const std::
       const std::vector<float> f = in.read_float(t.name);
       std::copy(f.begin(), f.end(), x.begin());
     }
-    size_t mismatches = 0, n_over = 0, n_nan = 0;
+    size_t mismatches = 0, n_over = 0, n_nan = 0, n_zero = 0;
+    // Non-zero values that become zero, derived from the formats' definitions: round to nearest even sends
+    // |x| <= half the smallest positive value to zero (INT8 scale 1: 1, so |x| <= 0.5; E4M3: smallest
+    // subnormal 2^(1-7-3) = 2^-9, so |x| <= 2^-10; E5M2: 2^(1-15-2) = 2^-16, so |x| <= 2^-17).
+    const double zero_below = int8 ? 0.5 : format == "e4m3" ? std::ldexp(1.0, -10) : std::ldexp(1.0, -17);
     for (size_t i = 0; i < x.size(); ++i) {
+      n_zero += x[i] != 0 && std::fabs(x[i]) <= zero_below;
       uint8_t want;
       if (int8) {
         // F64 is rounded once: the float32 path would round 0.5 + 2^-30 to 0.5 and then to 0.
@@ -173,7 +178,8 @@ void check_output(const fs::path& in_path, const fs::path& out_path, const std::
       if (line.rfind(t.name + " ", 0) == 0) found = line;
     const char* word = int8 || policy == Overflow::Saturate ? "saturated " : "overflowed ";
     CHECK_THAT(found, Contains(std::string(dtype_name(t.dtype)) + " -> " + std::string(dtype_name(target))) &&
-                          Contains(word + std::to_string(n_over) + "  NaN " + std::to_string(n_nan)));
+                          Contains(word + std::to_string(n_over) + "  NaN " + std::to_string(n_nan) + "  zeroed " +
+                                   std::to_string(n_zero)));
     if (t.numel() > 0) CHECK(n_over > 0);  // the inputs are built to exercise the overflow path of every format
   }
 

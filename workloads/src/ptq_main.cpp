@@ -21,6 +21,10 @@
 #include <string>
 #include <vector>
 
+#include <boost/program_options.hpp>
+
+#include "fp8sim/model/parse_number.h"
+#include "fp8sim/workloads/metrics.h"
 #include "fp8sim/workloads/runner.h"
 #include "fp8sim/workloads/stsb_study.h"
 
@@ -45,70 +49,105 @@ struct Args {
 
 size_t parse_count(const std::string& flag, const std::string& v) {
   try {
-    size_t used = 0;
-    const long long x = std::stoll(v, &used);
-    if (used != v.size() || x < 0) throw std::invalid_argument(v);
-    return static_cast<size_t>(x);
-  } catch (const std::exception&) {
-    usage(flag + " needs a non-negative integer, got '" + v + "'");
+    return parse_number<size_t>(v, flag);
+  } catch (const std::invalid_argument& e) {
+    usage(e.what());
   }
 }
 
+// Every option through boost::program_options (as simrun); numbers parsed whole and range-checked.
 Args parse(int argc, char** argv) {
   if (argc < 2) usage("no command");
   Args a;
   a.cmd = argv[1];
   a.opt.quantize = true;
-  for (int i = 2; i < argc; ++i) {
-    const std::string f = argv[i];
-    auto val = [&]() -> std::string {
-      if (i + 1 >= argc) usage(f + " needs a value");
-      return argv[++i];
-    };
-    if (f == "--workload") a.workload = val();
-    else if (f == "--workloads") a.workload_list = val();
-    else if (f == "--weights") a.weights = val();
-    else if (f == "--markdown") a.markdown = val();
-    else if (f == "--export") a.opt.export_path = val();
-    else if (f == "--fp32") a.fp32 = true;
-    else if (f == "--bit-exact") a.opt.mode = quant::ExecMode::BitExact;
-    else if (f == "--verbose") a.opt.quiet_warnings = false;
-    else if (f == "--format") {
-      const std::string v = val();
-      auto x = quant::format_from_string(v);
-      if (!x) usage("unknown format '" + v + "' (fp32, e4m3, e5m2, int8)");
-      a.opt.recipe.format = *x;
-    } else if (f == "--weight-granularity" || f == "--act-granularity") {
-      const std::string v = val();
+  namespace po = boost::program_options;
+  po::options_description d("options");
+  // clang-format off
+  d.add_options()
+    ("workload", po::value<std::string>(), "")
+    ("workloads", po::value<std::string>(), "")
+    ("weights", po::value<std::string>(), "")
+    ("markdown", po::value<std::string>(), "")
+    ("export", po::value<std::string>(), "")
+    ("fp32", po::bool_switch(), "")
+    ("bit-exact", po::bool_switch(), "")
+    ("verbose", po::bool_switch(), "")
+    ("format", po::value<std::string>(), "")
+    ("weight-granularity", po::value<std::string>(), "")
+    ("act-granularity", po::value<std::string>(), "")
+    ("calibration", po::value<std::string>(), "")
+    ("weight-calibration", po::value<std::string>(), "")
+    ("percentile", po::value<std::string>(), "")
+    ("keep", po::value<std::vector<std::string>>()->composing(), "")
+    ("no-attention-matmuls", po::bool_switch(), "")
+    ("no-bf16", po::bool_switch(), "")
+    ("acc", po::value<std::string>(), "")
+    ("k-chunk", po::value<std::string>(), "")
+    ("calib-count", po::value<std::string>(), "")
+    ("eval-offset", po::value<std::string>(), "")
+    ("eval-count", po::value<std::string>(), "");
+  // clang-format on
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc - 1, argv + 1).options(d).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    usage(e.what());
+  }
+  auto str = [&](const char* k, std::string* out) {
+    if (vm.count(k)) *out = vm[k].as<std::string>();
+  };
+  str("workload", &a.workload);
+  str("workloads", &a.workload_list);
+  str("weights", &a.weights);
+  str("markdown", &a.markdown);
+  str("export", &a.opt.export_path);
+  a.fp32 = vm["fp32"].as<bool>();
+  if (vm["bit-exact"].as<bool>()) a.opt.mode = quant::ExecMode::BitExact;
+  if (vm["verbose"].as<bool>()) a.opt.quiet_warnings = false;
+  if (vm.count("format")) {
+    const std::string v = vm["format"].as<std::string>();
+    auto x = quant::format_from_string(v);
+    if (!x) usage("unknown format '" + v + "' (fp32, e4m3, e5m2, int8)");
+    a.opt.recipe.format = *x;
+  }
+  for (const char* f : {"weight-granularity", "act-granularity"})
+    if (vm.count(f)) {
+      const std::string v = vm[f].as<std::string>();
       auto x = quant::granularity_from_string(v);
       if (!x) usage("unknown granularity '" + v + "'");
-      (f == "--weight-granularity" ? a.opt.recipe.weight_granularity : a.opt.recipe.act_granularity) = *x;
-    } else if (f == "--calibration" || f == "--weight-calibration") {
-      const std::string v = val();
+      (std::string(f) == "weight-granularity" ? a.opt.recipe.weight_granularity : a.opt.recipe.act_granularity) = *x;
+    }
+  for (const char* f : {"calibration", "weight-calibration"})
+    if (vm.count(f)) {
+      const std::string v = vm[f].as<std::string>();
       auto x = quant::calib_from_string(v);
       if (!x) usage("unknown calibration '" + v + "' (minmax, percentile, mse)");
-      (f == "--calibration" ? a.opt.recipe.act_calibration : a.opt.recipe.weight_calibration) = *x;
-    } else if (f == "--percentile") {
-      const std::string v = val();
-      try {
-        a.opt.recipe.percentile = std::stod(v);
-      } catch (const std::exception&) {
-        usage("--percentile needs a number");
-      }
-    } else if (f == "--keep") a.opt.recipe.overrides.emplace_back(val(), quant::Format::FP32);
-    else if (f == "--no-attention-matmuls") a.opt.recipe.quantize_attention_matmuls = false;
-    else if (f == "--no-bf16") a.opt.recipe.nongemm_bf16 = false;
-    else if (f == "--acc") {
-      const std::string v = val();
-      if (v == "fixed") a.opt.bitexact.fp8_acc = model::AccumulatorKind::FixedPoint;
-      else if (v == "float32") a.opt.bitexact.fp8_acc = model::AccumulatorKind::Float32;
-      else usage("--acc fixed|float32");
-    } else if (f == "--k-chunk") a.opt.bitexact.k_chunk = static_cast<int64_t>(parse_count(f, val()));
-    else if (f == "--calib-count") a.opt.calib_count = parse_count(f, val());
-    else if (f == "--eval-offset") a.opt.eval_offset = parse_count(f, val());
-    else if (f == "--eval-count") a.opt.eval_count = parse_count(f, val());
-    else usage("unknown option '" + f + "'");
+      (std::string(f) == "calibration" ? a.opt.recipe.act_calibration : a.opt.recipe.weight_calibration) = *x;
+    }
+  if (vm.count("percentile")) {
+    try {
+      a.opt.recipe.percentile = parse_number<double>(vm["percentile"].as<std::string>(), "--percentile");
+    } catch (const std::invalid_argument& e) {
+      usage(e.what());
+    }
   }
+  if (vm.count("keep"))
+    for (const std::string& k : vm["keep"].as<std::vector<std::string>>())
+      a.opt.recipe.overrides.emplace_back(k, quant::Format::FP32);
+  if (vm["no-attention-matmuls"].as<bool>()) a.opt.recipe.quantize_attention_matmuls = false;
+  if (vm["no-bf16"].as<bool>()) a.opt.recipe.nongemm_bf16 = false;
+  if (vm.count("acc")) {
+    const std::string v = vm["acc"].as<std::string>();
+    if (v == "fixed") a.opt.bitexact.fp8_acc = model::AccumulatorKind::FixedPoint;
+    else if (v == "float32") a.opt.bitexact.fp8_acc = model::AccumulatorKind::Float32;
+    else usage("--acc fixed|float32");
+  }
+  if (vm.count("k-chunk")) a.opt.bitexact.k_chunk = static_cast<int64_t>(parse_count("--k-chunk", vm["k-chunk"].as<std::string>()));
+  if (vm.count("calib-count")) a.opt.calib_count = parse_count("--calib-count", vm["calib-count"].as<std::string>());
+  if (vm.count("eval-offset")) a.opt.eval_offset = parse_count("--eval-offset", vm["eval-offset"].as<std::string>());
+  if (vm.count("eval-count")) a.opt.eval_count = parse_count("--eval-count", vm["eval-count"].as<std::string>());
   try {
     a.opt.recipe.validate();
   } catch (const std::exception& e) {
@@ -133,7 +172,13 @@ void print_result(const workloads::Workload& w, const RunOptions& o, const RunRe
   std::printf("items      %zu evaluated, %zu calibration (disjoint)\n", r.items, r.calib_items);
   if (r.metric == "sqnr_db")
     std::printf("sqnr       %.2f dB   cosine %.6f\n", r.value, r.cosine);
-  else
+  else if (r.metric == "spearman" && r.items < workloads::kMinSpearmanPairs)
+    std::printf("%-10s withheld: %zu pairs, fewer than %zu\n", r.metric.c_str(), r.items, workloads::kMinSpearmanPairs);
+  else if (r.scores.size() > 0) {
+    const workloads::Interval ci = workloads::bootstrap_ci(r.scores, 1);
+    std::printf("%-10s %s  (95 %% bootstrap interval [%.4g, %.4g], %zu resamples)\n", r.metric.c_str(),
+                fmt_value(r).c_str(), ci.low, ci.high, workloads::kBootstrapResamples);
+  } else
     std::printf("%-10s %s\n", r.metric.c_str(), fmt_value(r).c_str());
   if (r.golden_gemm_calls) std::printf("golden     %llu GEMMs through model::golden_gemm\n", (unsigned long long)r.golden_gemm_calls);
   std::printf("time       %.1f s\n", r.seconds);

@@ -6,9 +6,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 
 #include "fp8sim/model/nn/bert.h"
@@ -17,6 +19,7 @@
 #include "fp8sim/model/nn/stsb.h"
 #include "fp8sim/model/nn/tokenizer.h"
 #include "fp8sim/model/quant/export.h"
+#include "fp8sim/workloads/metrics.h"
 
 #ifndef FP8SIM_SOURCE_DIR
 #define FP8SIM_SOURCE_DIR "."
@@ -115,15 +118,8 @@ struct Workload::Impl {
   // float32 network only, so the many recipes of a table (or the formats of `error`) share one computation.
   // Results are the same bits as recomputing them (Executor::load_calibration).
   mutable std::map<size_t, quant::CalibrationData> calib_cache;
-  mutable std::map<std::pair<size_t, size_t>, std::vector<std::vector<float>>> ref_cache;
-  // compare_with_fp32: the FP32 outputs of an item list (and the GEMM work of that pass), so the many recipes
-  // of a table evaluated on the same items run the float32 network once.
-  struct RefOutputs {
-    std::vector<std::vector<std::vector<float>>> out;
-    uint64_t macs = 0, calls = 0;
-  };
-  mutable std::map<std::vector<size_t>, RefOutputs> compare_ref_cache;
-  mutable std::mutex cache_mu;  // guards the caches (compare_with_fp32 runs concurrently)
+  mutable std::map<std::pair<size_t, size_t>, std::vector<std::vector<std::vector<float>>>> ref_cache;
+  mutable std::mutex cache_mu;  // guards both caches (compare_with_fp32 runs concurrently)
 
   size_t items() const {
     if (resnet) return cifar_inputs ? cifar.size() : default_calib + default_eval;
@@ -185,6 +181,66 @@ struct Workload::Impl {
                               meta);
     }
   }
+  // What an item's run produces: Task = what the task metric needs (ResNet: logits; spearman: the two
+  // sentence embeddings of the pair; other BERT workloads: final hidden states); Final = the network's final
+  // outputs (ResNet: logits; BERT: final hidden states of the item's first sentence).
+  enum class Output { Task, Final };
+  using Outputs = std::vector<std::vector<std::vector<float>>>;  // per item, per output
+  Outputs evaluate(quant::Executor& ex, const std::vector<size_t>& items, Output kind,
+                   const std::function<void(size_t)>& before_item = {}) const {
+    Outputs out;
+    out.reserve(items.size());
+    for (size_t j = 0; j < items.size(); ++j) {
+      if (before_item) before_item(j);
+      const size_t i = items[j];
+      std::vector<std::vector<float>> o;
+      if (resnet) {
+        o.push_back(resnet->forward(ex, image(i)));
+      } else if (kind == Output::Task && metric == "spearman") {
+        o.push_back(bert->mean_pooled(ex, seq_a[i]));
+        o.push_back(bert->mean_pooled(ex, seq_b[i]));
+      } else {
+        o.push_back(bert->forward(ex, seq_a[i]));
+      }
+      out.push_back(std::move(o));
+    }
+    return out;
+  }
+  // Per-item task results of Task outputs (metrics.h): top1 correctness (argmax of NaN logits is no class),
+  // or the cosine similarity of a pair's embeddings beside its gold score.
+  ItemScores scores(const std::vector<size_t>& items, const Outputs& out) const {
+    ItemScores s;
+    s.metric = metric;
+    for (size_t j = 0; j < items.size(); ++j) {
+      const size_t i = items[j];
+      if (metric == "top1") {
+        s.correct.push_back(nn::argmax(out[j][0]) == static_cast<int>(cifar.labels[i]) ? 1.0 : 0.0);
+      } else if (metric == "spearman") {
+        const std::vector<float>& a = out[j][0];
+        const std::vector<float>& b = out[j][1];
+        s.pred.push_back(quant::cosine_similarity(a.data(), b.data(), a.size()));
+        s.gold.push_back(pairs[i].score);
+      }
+    }
+    return s;
+  }
+  // Output-level error of q against ref over all outputs of all items: SQNR (dB, pooled) and the mean cosine
+  // similarity (per output vector).
+  static void output_error(const Outputs& ref, const Outputs& q, RunResult* res) {
+    std::vector<float> all_ref, all_q;
+    double cos_sum = 0.0;
+    size_t cos_n = 0;
+    for (size_t j = 0; j < ref.size(); ++j)
+      for (size_t o = 0; o < ref[j].size(); ++o) {
+        const std::vector<float>& r = ref[j][o];
+        cos_sum += quant::cosine_similarity(r.data(), q[j][o].data(), r.size());
+        ++cos_n;
+        all_ref.insert(all_ref.end(), r.begin(), r.end());
+        all_q.insert(all_q.end(), q[j][o].begin(), q[j][o].end());
+      }
+    res->sqnr_db = quant::sqnr_db(all_ref.data(), all_q.data(), all_ref.size());
+    res->cosine = cos_n ? cos_sum / static_cast<double>(cos_n) : 0.0;
+  }
   void range(const RunOptions& opt, size_t* calib, size_t* begin, size_t* end) const {
     *calib = opt.calib_count ? opt.calib_count : default_calib;
     *calib = std::min(*calib, items());
@@ -195,6 +251,10 @@ struct Workload::Impl {
   }
 };
 
+// ---------------------------------------------------------------- the one evaluation path
+// Every run (FP32 reference, fake-quantized, bit-exact on the host's golden GEMM or on the simulated
+// accelerator) computes each item's outputs with Impl::evaluate; the task metrics (metrics.h) and the
+// output-level error apply to those outputs afterwards.
 Workload::Workload(const std::string& wname, const Paths& paths, const std::string& weights_override,
                    const std::string& data_override)
     : impl_(std::make_unique<Impl>()) {
@@ -412,22 +472,13 @@ RunResult Workload::run(const RunOptions& opt) const {
   m.range(opt, &calib, &begin, &end);
   quant::Executor ex(opt.recipe);
   m.prepare(ex, opt, calib, res);
-  if (m.metric == "top1") {
-    size_t ok = 0;
-    for (size_t i = begin; i < end; ++i) ok += nn::argmax(m.resnet->forward(ex, m.image(i))) == m.cifar.labels[i];
-    res.metric = "top1";
-    res.value = end > begin ? 100.0 * static_cast<double>(ok) / static_cast<double>(end - begin) : 0.0;
-  } else {  // spearman of cosine similarities against the gold scores
-    std::vector<double> gold, pred;
-    for (size_t i = begin; i < end; ++i) {
-      const std::vector<float> a = m.bert->mean_pooled(ex, m.seq_a[i]), b = m.bert->mean_pooled(ex, m.seq_b[i]);
-      pred.push_back(quant::cosine_similarity(a.data(), b.data(), a.size()));
-      gold.push_back(m.pairs[i].score);
-    }
-    res.metric = "spearman";
-    res.value = pred.size() >= 2 ? nn::spearman(pred, gold) : 0.0;
-  }
-  res.items = end - begin;
+  std::vector<size_t> items;
+  for (size_t i = begin; i < end; ++i) items.push_back(i);
+  res.scores = m.scores(items, m.evaluate(ex, items, Impl::Output::Task));
+  res.metric = m.metric;
+  res.value = res.scores.size() >= (m.metric == "spearman" ? 2u : 1u) ? metric_on(res.scores) : 0.0;
+  res.items = items.size();
+  res.item_ids = std::move(items);
   res.seconds = since(t0);
   res.warnings = ex.warnings().messages;
   res.golden_gemm_calls = ex.golden_gemm_calls();
@@ -457,33 +508,21 @@ RunResult Workload::output_error(const RunOptions& opt) const {
   m.range(opt, &calib, &begin, &end);
   quant::Executor ex(opt.recipe);
   m.prepare(ex, opt, calib, res);
+  std::vector<size_t> items;
+  for (size_t i = begin; i < end; ++i) items.push_back(i);
   std::unique_lock<std::mutex> lock(m.cache_mu);
   auto rit = m.ref_cache.find({begin, end});
   if (rit == m.ref_cache.end()) {
     quant::Executor ref;  // FP32
-    std::vector<std::vector<float>> outs;
-    for (size_t i = begin; i < end; ++i)
-      outs.push_back(m.resnet ? m.resnet->forward(ref, m.image(i)) : m.bert->forward(ref, m.seq_a[i]));
-    rit = m.ref_cache.emplace(std::make_pair(begin, end), std::move(outs)).first;
+    rit = m.ref_cache.emplace(std::make_pair(begin, end), m.evaluate(ref, items, Impl::Output::Final)).first;
   }
   lock.unlock();  // map nodes are stable; entries are never erased while runs are in flight
-  std::vector<float> all_ref, all_q;
-  double cos_sum = 0.0;
-  for (size_t i = begin; i < end; ++i) {
-    const std::vector<float>& r = rit->second[i - begin];
-    std::vector<float> q;
-    if (!opt.quantize)
-      q = r;
-    else
-      q = m.resnet ? m.resnet->forward(ex, m.image(i)) : m.bert->forward(ex, m.seq_a[i]);
-    cos_sum += quant::cosine_similarity(r.data(), q.data(), r.size());
-    all_ref.insert(all_ref.end(), r.begin(), r.end());
-    all_q.insert(all_q.end(), q.begin(), q.end());
-  }
+  const Impl::Outputs q = opt.quantize ? m.evaluate(ex, items, Impl::Output::Final) : rit->second;
+  m.output_error(rit->second, q, &res);
   res.metric = "sqnr_db";
-  res.value = quant::sqnr_db(all_ref.data(), all_q.data(), all_ref.size());
-  res.items = end - begin;
-  res.cosine = res.items ? cos_sum / static_cast<double>(res.items) : 0.0;
+  res.value = res.sqnr_db;
+  res.items = items.size();
+  res.item_ids = std::move(items);
   res.seconds = since(t0);
   res.warnings = ex.warnings().messages;
   res.golden_gemm_calls = ex.golden_gemm_calls();
@@ -501,7 +540,6 @@ void Workload::set_sequence_length(size_t n) {
     std::lock_guard<std::mutex> lock(m.cache_mu);
     m.calib_cache.clear();
     m.ref_cache.clear();
-    m.compare_ref_cache.clear();
   }
   m.seq_a = m.natural_a;
   m.seq_b = m.natural_b;
@@ -549,37 +587,26 @@ RunResult Workload::compare_with_fp32(const RunOptions& opt) const {
   size_t calib, begin, end;
   m.range(opt, &calib, &begin, &end);
   std::vector<size_t> items = opt.items;
-  if (items.empty())
+  if (items.empty() && opt.golden_items.empty())
     for (size_t i = begin; i < end; ++i) items.push_back(i);
-  for (size_t i : items)
+  std::vector<size_t> all = items;
+  all.insert(all.end(), opt.golden_items.begin(), opt.golden_items.end());
+  for (size_t i : all)
     if (i >= m.items())
       throw std::invalid_argument("item " + std::to_string(i) + " out of range: '" + m.name + "' has " +
                                   std::to_string(m.items()) + " items");
+  std::sort(all.begin(), all.end());
+  if (std::adjacent_find(all.begin(), all.end()) != all.end())
+    throw std::invalid_argument("an item is listed twice (or both simulated and golden)");
   const bool pairs = m.metric == "spearman";
-  if (pairs && items.size() < 2)
+  if (pairs && all.size() < 2)
     throw std::invalid_argument("'" + m.name + "' reports a Spearman correlation: it needs at least 2 sentence pairs");
-  // One item's network output(s): logits, final hidden states, or the two sentence embeddings of a pair.
-  auto outputs = [&](quant::Executor& ex, size_t i) {
-    std::vector<std::vector<float>> o;
-    if (m.resnet) o.push_back(m.resnet->forward(ex, m.image(i)));
-    else if (pairs) o.push_back(m.bert->mean_pooled(ex, m.seq_a[i])), o.push_back(m.bert->mean_pooled(ex, m.seq_b[i]));
-    else o.push_back(m.bert->forward(ex, m.seq_a[i]));
-    return o;
-  };
-  // FP32 reference first (it also counts the GEMM work of the quantized pass, for progress); computed once per
-  // item list (compare_ref_cache; entries are never erased while runs are in flight).
-  std::unique_lock<std::mutex> ref_lock(m.cache_mu);
-  auto rit = m.compare_ref_cache.find(items);
-  if (rit == m.compare_ref_cache.end()) {
-    quant::Executor ref;
-    Impl::RefOutputs r;
-    for (size_t i : items) r.out.push_back(outputs(ref, i));
-    r.macs = ref.gemm_macs(), r.calls = ref.gemm_calls();
-    rit = m.compare_ref_cache.emplace(items, std::move(r)).first;
-  }
-  ref_lock.unlock();
-  const std::vector<std::vector<std::vector<float>>>& ref_out = rit->second.out;
-  const uint64_t macs_all = rit->second.macs, calls_all = rit->second.calls;
+  // FP32 reference first (it also counts the GEMM work of the quantized pass over the simulated items, for
+  // progress), then the golden items' reference.
+  quant::Executor ref;
+  const Impl::Outputs ref_sim = m.evaluate(ref, items, Impl::Output::Task);
+  const uint64_t macs_all = ref.gemm_macs(), calls_all = ref.gemm_calls();
+  const Impl::Outputs ref_gold = m.evaluate(ref, opt.golden_items, Impl::Output::Task);
   res.reference_seconds = since(t0);
 
   quant::Executor ex(opt.recipe);
@@ -588,52 +615,87 @@ RunResult Workload::compare_with_fp32(const RunOptions& opt) const {
   res.calibration_seconds = since(tc);
   if (opt.gemm_backend) ex.set_gemm_backend(opt.gemm_backend);
   if (opt.vector_hook) ex.set_vector_hook(opt.vector_hook);
-  std::vector<float> all_ref, all_q;
-  double cos_sum = 0.0;
-  size_t cos_n = 0, ok_q = 0, ok_ref = 0;
-  std::vector<double> gold, pred_q, pred_ref;
-  for (size_t j = 0; j < items.size(); ++j) {
+  auto progress = [&](size_t j) {
     if (opt.on_item) opt.on_item(j, items.size(), macs_all, calls_all);
-    const size_t i = items[j];
-    std::vector<std::vector<float>> q;
-    if (opt.quantize) q = outputs(ex, i);
-    else q = ref_out[j];
-    for (size_t o = 0; o < q.size(); ++o) {
-      const std::vector<float>& r = ref_out[j][o];
-      cos_sum += quant::cosine_similarity(r.data(), q[o].data(), r.size());
-      ++cos_n;
-      all_ref.insert(all_ref.end(), r.begin(), r.end());
-      all_q.insert(all_q.end(), q[o].begin(), q[o].end());
-    }
-    if (m.metric == "top1") {
-      ok_q += nn::argmax(q[0]) == m.cifar.labels[i];
-      ok_ref += nn::argmax(ref_out[j][0]) == m.cifar.labels[i];
-    } else if (pairs) {
-      pred_q.push_back(quant::cosine_similarity(q[0].data(), q[1].data(), q[0].size()));
-      pred_ref.push_back(quant::cosine_similarity(ref_out[j][0].data(), ref_out[j][1].data(), q[0].size()));
-      gold.push_back(m.pairs[i].score);
+  };
+  const Impl::Outputs q_sim = opt.quantize ? m.evaluate(ex, items, Impl::Output::Task, progress) : ref_sim;
+  progress(items.size());
+  // The rest: the same numerics (BitExact) on the host's golden GEMM (no backend), same calibration.
+  const auto tg = clock_type::now();
+  Impl::Outputs q_gold;
+  uint64_t golden_calls = 0;
+  if (!opt.golden_items.empty()) {
+    if (!opt.quantize) {
+      q_gold = ref_gold;
+    } else {
+      // Items are independent: split them over golden_threads threads, each with its own executor (same
+      // calibration from the shared cache); outputs land in item order, so the result does not depend on it.
+      const size_t n = opt.golden_items.size();
+      const size_t threads = std::max<size_t>(1, std::min<size_t>(opt.golden_threads, n));
+      std::vector<Impl::Outputs> parts(threads);
+      std::vector<uint64_t> calls(threads, 0);
+      std::vector<std::exception_ptr> errs(threads);
+      auto work = [&](size_t t) {
+        try {
+          const std::vector<size_t> chunk(opt.golden_items.begin() + static_cast<std::ptrdiff_t>(t * n / threads),
+                                          opt.golden_items.begin() + static_cast<std::ptrdiff_t>((t + 1) * n / threads));
+          quant::Executor exg(opt.recipe);
+          RunResult unused;
+          m.prepare(exg, opt, calib, unused);
+          parts[t] = m.evaluate(exg, chunk, Impl::Output::Task);
+          calls[t] = exg.golden_gemm_calls();
+        } catch (...) {
+          errs[t] = std::current_exception();
+        }
+      };
+      std::vector<std::thread> pool;
+      for (size_t t = 1; t < threads; ++t) pool.emplace_back(work, t);
+      work(0);
+      for (auto& th : pool) th.join();
+      for (auto& e : errs)
+        if (e) std::rethrow_exception(e);
+      for (size_t t = 0; t < threads; ++t) {
+        for (auto& o : parts[t]) q_gold.push_back(std::move(o));
+        golden_calls += calls[t];
+      }
     }
   }
-  if (opt.on_item) opt.on_item(items.size(), items.size(), macs_all, calls_all);
-  res.items = items.size();
-  res.sqnr_db = quant::sqnr_db(all_ref.data(), all_q.data(), all_ref.size());
-  res.cosine = cos_n ? cos_sum / static_cast<double>(cos_n) : 0.0;
-  if (m.metric == "top1") {
-    const double n = static_cast<double>(std::max<size_t>(items.size(), 1));
-    res.metric = "top1";
-    res.value = 100.0 * static_cast<double>(ok_q) / n;
-    res.fp32_value = 100.0 * static_cast<double>(ok_ref) / n;
-  } else if (pairs) {
-    res.metric = "spearman";
-    res.value = nn::spearman(pred_q, gold);
-    res.fp32_value = nn::spearman(pred_ref, gold);
+  res.golden_seconds = since(tg);
+  // Every item's outputs in item order, wherever they were computed; the metrics apply to these alone.
+  Impl::Outputs ref_all, q_all;
+  {
+    std::map<size_t, size_t> sim_pos, gold_pos;
+    for (size_t j = 0; j < items.size(); ++j) sim_pos[items[j]] = j;
+    for (size_t j = 0; j < opt.golden_items.size(); ++j) gold_pos[opt.golden_items[j]] = j;
+    for (size_t i : all) {
+      const auto s = sim_pos.find(i);
+      if (s != sim_pos.end()) {
+        ref_all.push_back(ref_sim[s->second]);
+        q_all.push_back(q_sim[s->second]);
+      } else {
+        ref_all.push_back(ref_gold[gold_pos.at(i)]);
+        q_all.push_back(q_gold[gold_pos.at(i)]);
+      }
+    }
+  }
+  m.output_error(ref_all, q_all, &res);
+  res.items = all.size();
+  res.items_simulated = items.size();
+  res.items_golden = opt.golden_items.size();
+  if (m.metric == "top1" || pairs) {
+    res.metric = m.metric;
+    res.scores = m.scores(all, q_all);
+    res.fp32_scores = m.scores(all, ref_all);
+    res.value = metric_on(res.scores);
+    res.fp32_value = metric_on(res.fp32_scores);
   } else {
     res.metric = "sqnr_db";
     res.value = res.sqnr_db;
   }
+  res.item_ids = std::move(all);
   res.seconds = since(t0);
   res.warnings = ex.warnings().messages;
-  res.golden_gemm_calls = ex.golden_gemm_calls();
+  res.golden_gemm_calls = ex.golden_gemm_calls() + golden_calls;
   return res;
 }
 

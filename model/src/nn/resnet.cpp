@@ -248,9 +248,12 @@ Image cifar_image(const CifarSet& set, size_t i) {
 }
 
 int argmax(const std::vector<float>& v) {
+  if (v.empty()) return -1;
   int best = 0;
-  for (size_t i = 1; i < v.size(); ++i)
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (std::isnan(v[i])) return -1;  // no class: a NaN logit never counts as a correct prediction
     if (v[i] > v[best]) best = static_cast<int>(i);
+  }
   return best;
 }
 

@@ -36,6 +36,9 @@ std::vector<StsPair> load_stsb_tsv(const std::string& path) {
     } catch (const std::exception&) {
       throw std::runtime_error(path + ":" + std::to_string(lineno) + ": bad score '" + cols[4] + "'");
     }
+    // std::stod accepts "nan" and "inf": a gold score must be a finite number (STS-B: 0 to 5).
+    if (!std::isfinite(p.score))
+      throw std::runtime_error(path + ":" + std::to_string(lineno) + ": score '" + cols[4] + "' is not a finite number");
     p.s1 = cols[5];
     p.s2 = cols[6];
     out.push_back(std::move(p));

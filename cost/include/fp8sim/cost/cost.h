@@ -1,6 +1,6 @@
 // The cost model: statistics of a run (cycles, MACs, register toggles, SRAM and DRAM bytes) x per-event
 // energies from a data file (cost/data/energy_45nm.json, every figure with its source) + the synthesized area
-// table (rtl/synth/area.csv) -> energy, area, energy per MAC, TOPS/W, TOPS/mm^2.
+// table (rtl/synth/area.json) -> energy, area, energy per MAC, TOPS/W, TOPS/mm^2.
 //
 // Everything is expressed at 45 nm, the node of the energy figures (Horowitz, ISSCC 2014). Logic areas come
 // from the OSU 0.18 um synthesis and are scaled by an ideal-scaling rule stated in the data file; NAND2
@@ -31,7 +31,7 @@ struct CostError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// ---- the synthesis area table (rtl/synth/area.csv) ----
+// ---- the synthesis area table (rtl/synth/area.json) ----
 struct AreaRow {
   std::string design;  // "int8_pe", "ws4_e4m3_fixed", ...
   std::string description;
@@ -50,7 +50,7 @@ struct AreaTable {
 
 AreaTable parse_area_table(std::string_view text, const std::string& name);
 AreaTable load_area_table(const std::string& path);
-std::string default_area_table_path();  // <source>/rtl/synth/area.csv
+std::string default_area_table_path();  // <source>/rtl/synth/area.json
 
 // ---- the energy table (cost/data/energy_45nm.json) ----
 struct Figure {
@@ -61,9 +61,9 @@ struct Figure {
 };
 
 struct PeKindSpec {
-  std::string pe_design;            // area.csv row of the PE (MAC + accumulator register)
-  std::string multiplier_design;    // area.csv row of its multiplier
-  std::string array_design;         // area.csv row of a synthesized array of these PEs ("" if none)
+  std::string pe_design;            // area.json row of the PE (MAC + accumulator register)
+  std::string multiplier_design;    // area.json row of its multiplier
+  std::string array_design;         // area.json row of a synthesized array of these PEs ("" if none)
   int64_t array_pes = 0;            // PEs in that array
   std::string array_overhead_from;  // kind whose per-PE array overhead is borrowed when array_design is ""
   int64_t accumulator_bits = 0;
@@ -95,7 +95,7 @@ EnergyTable parse_energy_table(std::string_view text, const std::string& name);
 EnergyTable load_energy_table(const std::string& path);
 std::string default_energy_table_path();  // <source>/cost/data/energy_45nm.json
 
-// Checks that every area.csv row the energy table names exists (throws CostError naming both files).
+// Checks that every area.json row the energy table names exists (throws CostError naming both files).
 void check_consistent(const EnergyTable& energy, const AreaTable& area);
 
 // ---- inputs: plain data, filled by an adapter from the simulator's statistics and the configuration ----

@@ -85,6 +85,10 @@ struct Totals {
   // configured clock, so the JSON and the text cannot disagree.
 };
 
+struct Interval {
+  double low = 0, high = 0;
+};
+
 struct Accuracy {
   std::string metric;                 // "top1", or "sqnr_db" when the workload has no task/data
   double value = 0;                   // of the quantized run
@@ -92,6 +96,24 @@ struct Accuracy {
   bool higher_is_better = true;
   std::optional<double> sqnr_db;      // outputs against FP32
   std::optional<double> cosine;       // cosine similarity of the outputs against FP32
+  // How the task metric was measured (issue #11): items evaluated in all, of which simulated on the
+  // accelerator (every output verified) and evaluated on the bit-exact golden model of the same numerics.
+  uint64_t items = 0, items_simulated = 0, items_golden = 0;
+  std::optional<Interval> ci95, fp32_ci95;  // 95 % percentile-bootstrap confidence intervals
+  uint64_t bootstrap_resamples = 0;
+  // Set when too few items for the metric to mean anything (Spearman on fewer than 30 pairs): the writers
+  // then show this reason instead of value and fp32_value.
+  std::string withheld;
+};
+
+// The difference of the task metric between two runs on the same items (a - b), with a paired-bootstrap 95 %
+// interval: the same resampled items for both.
+struct Difference {
+  std::string a, b;  // formats ("e4m3", "int8", "fp32")
+  std::string metric;
+  double value = 0;
+  Interval ci95;
+  uint64_t items = 0, bootstrap_resamples = 0;
 };
 
 struct VerificationCheck {
@@ -158,6 +180,7 @@ struct RunReport {
   std::string timestamp;      // empty unless asked for: the JSON is then byte-identical run to run
   FormatRun run;
   std::vector<FormatRun> comparison;
+  std::vector<Difference> differences;  // task-metric differences between formats (paired bootstrap)
   std::optional<SweepTable> sweep;
   std::vector<ModelFigure> cost_model;
   std::vector<std::string> notes;  // assumptions and approximations that apply to this run

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fp8sim/model/quant/executor.h"
+#include "fp8sim/workloads/metrics.h"
 
 namespace fp8sim::workloads {
 
@@ -42,6 +43,10 @@ struct RunOptions {
   quant::GemmBackend gemm_backend;         // BitExact GEMMs run here (empty: the host golden GEMM)
   quant::VectorHook vector_hook;           // BitExact non-GEMM operations are reported here (simrun: vector unit)
   std::vector<size_t> items;               // explicit item indices to evaluate (empty: the range above)
+  // compare_with_fp32: further items evaluated in the same mode with the same calibration but through the
+  // host's golden GEMM (no gemm_backend): the bit-exact model of the same numerics. Disjoint from items.
+  std::vector<size_t> golden_items;
+  unsigned golden_threads = 1;             // threads evaluating golden_items (each with its own executor)
   // Called before each quantized item (and once at the end): items done, items in all, and the GEMM MACs and
   // GEMM calls of the FP32 pass over all items (known once the FP32 reference ran: for progress displays).
   std::function<void(size_t done, size_t total, uint64_t macs_all_items, uint64_t calls_all_items)> on_item;
@@ -60,6 +65,12 @@ struct RunResult {
   double fp32_value = std::numeric_limits<double>::quiet_NaN();
   double sqnr_db = std::numeric_limits<double>::quiet_NaN();
   double reference_seconds = 0, calibration_seconds = 0;  // of `seconds`: the FP32 pass, calibration (or the wait for it)
+  double golden_seconds = 0;  // of `seconds`: the golden_items' quantized pass
+  // Per-item results (top1 and spearman workloads), in the order of item_ids (increasing): the metrics above
+  // are metric_on() of these, so confidence intervals and paired differences can be computed from them.
+  std::vector<size_t> item_ids;
+  ItemScores scores, fp32_scores;
+  size_t items_simulated = 0, items_golden = 0;  // compare_with_fp32: through gemm_backend / the host golden GEMM
 };
 
 class Workload {

@@ -74,6 +74,7 @@ CifarSet load_cifar_bin(const std::string& path);
 // Record i as an HWC image: RGB in [0,1] normalized by mean (0.485, 0.456, 0.406), std (0.229, 0.224, 0.225).
 Image cifar_image(const CifarSet& set, size_t i);
 
-int argmax(const std::vector<float>& v);  // first index of the maximum
+// First index of the maximum; -1 (matches no label) when v is empty or holds a NaN.
+int argmax(const std::vector<float>& v);
 
 }  // namespace fp8sim::nn

@@ -1,0 +1,6 @@
+load_weights flags=0 layer=0 tile=0 dram_addr=192 dram_stride=10 rows=20 cols=10 buf_rows=32 buf_cols=32 buf_addr=0 slot=0 a_slot=0 w_slot=0 o_slot=0 a_addr=0 w_addr=0 o_addr=0 m=0 k=0 n=0 scale_addr=0 bias_addr=0 out_fmt=0 out_scale=0
+load_activations flags=0 layer=0 tile=0 dram_addr=0 dram_stride=20 rows=9 cols=20 buf_rows=9 buf_cols=32 buf_addr=0 slot=0 a_slot=0 w_slot=0 o_slot=0 a_addr=0 w_addr=0 o_addr=0 m=0 k=0 n=0 scale_addr=0 bias_addr=0 out_fmt=0 out_scale=0
+compute flags=0 layer=0 tile=0 dram_addr=0 dram_stride=0 rows=0 cols=0 buf_rows=0 buf_cols=0 buf_addr=0 slot=0 a_slot=0 w_slot=0 o_slot=0 a_addr=0 w_addr=0 o_addr=0 m=9 k=20 n=10 scale_addr=0 bias_addr=0 out_fmt=0 out_scale=0
+store flags=0 layer=0 tile=0 dram_addr=448 dram_stride=80 rows=9 cols=10 buf_rows=9 buf_cols=32 buf_addr=0 slot=0 a_slot=0 w_slot=0 o_slot=0 a_addr=0 w_addr=0 o_addr=0 m=0 k=0 n=0 scale_addr=0 bias_addr=0 out_fmt=0 out_scale=0
+barrier flags=0 layer=0 tile=0 dram_addr=0 dram_stride=0 rows=0 cols=0 buf_rows=0 buf_cols=0 buf_addr=0 slot=0 a_slot=0 w_slot=0 o_slot=0 a_addr=0 w_addr=0 o_addr=0 m=0 k=0 n=0 scale_addr=0 bias_addr=0 out_fmt=0 out_scale=0
+end flags=0 layer=0 tile=0 dram_addr=0 dram_stride=0 rows=0 cols=0 buf_rows=0 buf_cols=0 buf_addr=0 slot=0 a_slot=0 w_slot=0 o_slot=0 a_addr=0 w_addr=0 o_addr=0 m=0 k=0 n=0 scale_addr=0 bias_addr=0 out_fmt=0 out_scale=0

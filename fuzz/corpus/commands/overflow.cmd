@@ -1,0 +1,2 @@
+load_weights addr=99999999999999999999999
+end

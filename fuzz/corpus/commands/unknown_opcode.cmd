@@ -1,0 +1,2 @@
+compute m=1
+frobnicate
