@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs what fp8sim needs on a Debian 12 machine; idempotent and fast when all is present.
-#   Debian packages: compilers, CMake/Ninja, Verilator, SystemC, Catch2 v2, Boost, yosys, nlohmann-json.
+#   Debian packages: compilers, CMake/Ninja, Verilator, SystemC, Catch2 v2, Boost, yosys, nlohmann-json,
+#   ONNX (libonnx-dev: the generated onnx-ml.pb.h and libonnx_proto) with libprotobuf-dev.
 #   Python packages: into the project-local virtual environment .venv (ml-dtypes is the independent
 #   FP8 reference the tests compare against; numpy for the reference scripts).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 debs=(build-essential cmake ninja-build pkg-config python3 python3-venv
-      verilator libsystemc-dev catch2 libboost-program-options-dev yosys nlohmann-json3-dev)
+      verilator libsystemc-dev catch2 libboost-program-options-dev yosys nlohmann-json3-dev
+      libonnx-dev libprotobuf-dev)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

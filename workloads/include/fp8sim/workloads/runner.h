@@ -62,6 +62,13 @@ struct RunResult {
   double reference_seconds = 0, calibration_seconds = 0;  // of `seconds`: the FP32 pass, calibration (or the wait for it)
 };
 
+// Inputs of an ONNX workload (a name ending in ".onnx": the model runs through onnx/) beyond the data file.
+struct OnnxInputs {
+  std::string vocab;        // vocab.txt for STS-B text (default: vocab.txt beside the model)
+  std::string input_shape;  // no data: seeded random inputs of this shape ("1x3x32x32", "input_ids=1x16;...")
+  uint64_t seed = 1;        // of the random inputs
+};
+
 class Workload {
  public:
   // name: a file stem under <source>/workloads, or a path to a .json file. weights_override replaces the
@@ -69,8 +76,9 @@ class Workload {
   // is accepted too). Throws MissingData when data is absent, std::runtime_error on bad files.
   // data_override replaces the input file (CIFAR-10 .bin for ResNet, STS-B .tsv for BERT); workloads with
   // synthetic inputs reject it.
+  // A name ending in ".onnx" is an ONNX model file (with `onnx` for its inputs; see OnnxInputs).
   Workload(const std::string& name, const Paths& paths, const std::string& weights_override = "",
-           const std::string& data_override = "");
+           const std::string& data_override = "", const OnnxInputs& onnx = {});
   ~Workload();
   const std::string& name() const;
   bool synthetic() const;          // weights (or inputs) are synthetic: label every output
