@@ -324,7 +324,7 @@ Value concat(const Node& n, const std::vector<const Value*>& in) {
   }
   Value o;
   o.type = vs[0]->type;
-  o.shape = shape;
+  o.shape.assign(shape.begin(), shape.end());
   int64_t outer = 1, inner = 1;
   for (int64_t d = 0; d < axis; ++d) outer *= shape[d];
   for (int64_t d = axis + 1; d < r; ++d) inner *= shape[d];
@@ -370,7 +370,7 @@ Value pad(const Node& n, const Value& x, const std::vector<int64_t>& pads, const
   for (int64_t d = 0; d < r; ++d) shape[d] += pads[d] + pads[d + r];
   Value o;
   o.type = x.type;
-  o.shape = shape;
+  o.shape.assign(shape.begin(), shape.end());
   const size_t cnt = Tensorish::numel_of(shape);
   const float cf = cval && cval->numel() ? (cval->type == DType::Float ? cval->f[0] : static_cast<float>(cval->i[0])) : 0.0f;
   const int64_t ci = cval && cval->numel() ? (cval->type == DType::Float ? static_cast<int64_t>(cval->f[0]) : cval->i[0]) : 0;
@@ -482,7 +482,7 @@ Value reduce_mean(const Node& n, const Value& x, std::vector<int64_t> axes, quan
   Value o;
   o.type = DType::Float;
   for (double v : acc) o.f.push_back(static_cast<float>(v / static_cast<double>(cnt)));
-  if (keep) o.shape = kshape;
+  if (keep) o.shape.assign(kshape.begin(), kshape.end());
   else
     for (int64_t d = 0; d < r; ++d)
       if (!red[d]) o.shape.push_back(x.shape[d]);
@@ -893,7 +893,7 @@ std::vector<Value> run_node(const Node& n, const std::vector<const Value*>& in, 
     const Bcast bc = make_bcast(n, {&x.shape, &shape});
     Value o;
     o.type = x.type;
-    o.shape = bc.shape;
+    o.shape.assign(bc.shape.begin(), bc.shape.end());
     const size_t cnt = Tensorish::numel_of(bc.shape);
     if (x.type == DType::Float) {
       o.f.resize(cnt);
@@ -912,7 +912,7 @@ std::vector<Value> run_node(const Node& n, const std::vector<const Value*>& in, 
     const Bcast bc = make_bcast(n, {&c.shape, &x.shape, &y.shape});
     Value o;
     o.type = x.type;
-    o.shape = bc.shape;
+    o.shape.assign(bc.shape.begin(), bc.shape.end());
     const size_t cnt = Tensorish::numel_of(bc.shape);
     if (x.type == DType::Float) {
       o.f.resize(cnt);
@@ -928,7 +928,7 @@ std::vector<Value> run_node(const Node& n, const std::vector<const Value*>& in, 
     const Value& x = need(n, in, 0);
     const int64_t to = n.attr_int("to", 0);
     Value o;
-    o.shape = x.shape;
+    o.shape.assign(x.shape.begin(), x.shape.end());
     if (to == ::onnx::TensorProto::FLOAT) {
       o.type = DType::Float;
       if (x.type == DType::Float) o.f = x.f;
@@ -937,7 +937,7 @@ std::vector<Value> run_node(const Node& n, const std::vector<const Value*>& in, 
       ex.round_nongemm(o.f.data(), o.f.size());
     } else if (to == ::onnx::TensorProto::INT64 || to == ::onnx::TensorProto::INT32) {
       o.type = DType::Int64;
-      if (x.type != DType::Float) o.i = x.i;
+      if (x.type != DType::Float) o.i.assign(x.i.begin(), x.i.end());
       else
         for (float v : x.f) {
           if (!(std::fabs(v) < 9.2e18f)) fail(n, "cannot cast " + std::to_string(v) + " to an integer");
