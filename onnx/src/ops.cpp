@@ -97,6 +97,21 @@ template <class F>
 void for_each_bcast(const Bcast& b, F f) {
   const size_t n = Tensorish::numel_of(b.shape), k = b.strides.size(), r = b.shape.size();
   std::vector<int64_t> idx(r, 0), off(k, 0);
+  // Fast path: no input is broadcast (every input has the output's shape, e.g. a residual add).
+  const std::vector<int64_t> dense = [&] {
+    std::vector<int64_t> st(r, 1);
+    for (size_t d = r; d-- > 1;) st[d - 1] = st[d] * b.shape[d];
+    for (size_t d = 0; d < r; ++d)
+      if (b.shape[d] == 1) st[d] = 0;  // make_bcast gives stride 0 to size-1 dimensions
+    return st;
+  }();
+  if (std::all_of(b.strides.begin(), b.strides.end(), [&](const std::vector<int64_t>& st) { return st == dense; })) {
+    for (size_t o = 0; o < n; ++o) {
+      std::fill(off.begin(), off.end(), static_cast<int64_t>(o));
+      f(o, off.data());
+    }
+    return;
+  }
   for (size_t o = 0; o < n; ++o) {
     f(o, off.data());
     for (size_t d = r; d-- > 0;) {
@@ -121,9 +136,10 @@ Value binary(const Node& n, const Value& a, const Value& b, quant::Executor& ex)
     if (a.type == DType::Float || b.type == DType::Float) fail(n, "expects boolean inputs");
     out.type = DType::Bool;
     out.i.resize(cnt);
+    const bool is_and = op == "And";
     for_each_bcast(bc, [&](size_t o, const int64_t* off) {
       const bool x = a.i[off[0]] != 0, y = b.i[off[1]] != 0;
-      out.i[o] = op == "And" ? (x && y) : (x || y);
+      out.i[o] = is_and ? (x && y) : (x || y);
     });
     return out;
   }
@@ -143,12 +159,15 @@ Value binary(const Node& n, const Value& a, const Value& b, quant::Executor& ex)
   if (cmp) {
     out.type = DType::Bool;
     out.i.resize(cnt);
-    auto c = [&](auto x, auto y) -> int64_t {
-      if (op == "Equal") return x == y;
-      if (op == "Greater") return x > y;
-      if (op == "GreaterOrEqual") return x >= y;
-      if (op == "Less") return x < y;
-      return x <= y;
+    const int kind = op == "Equal" ? 0 : op == "Greater" ? 1 : op == "GreaterOrEqual" ? 2 : op == "Less" ? 3 : 4;
+    auto c = [kind](auto x, auto y) -> int64_t {
+      switch (kind) {
+        case 0: return x == y;
+        case 1: return x > y;
+        case 2: return x >= y;
+        case 3: return x < y;
+        default: return x <= y;
+      }
     };
     if (a.type == DType::Float)
       for_each_bcast(bc, [&](size_t o, const int64_t* off) { out.i[o] = c(a.f[off[0]], b.f[off[1]]); });
@@ -172,11 +191,12 @@ Value binary(const Node& n, const Value& a, const Value& b, quant::Executor& ex)
   if (a.type == DType::Bool || b.type == DType::Bool) fail(n, "arithmetic on boolean tensors");
   out.type = DType::Int64;
   out.i.resize(cnt);
+  const int kind = op == "Add" ? 0 : op == "Sub" ? 1 : op == "Mul" ? 2 : 3;
   for_each_bcast(bc, [&](size_t o, const int64_t* off) {
     const int64_t x = a.i[off[0]], y = b.i[off[1]];
-    if (op == "Add") out.i[o] = x + y;
-    else if (op == "Sub") out.i[o] = x - y;
-    else if (op == "Mul") out.i[o] = x * y;
+    if (kind == 0) out.i[o] = x + y;
+    else if (kind == 1) out.i[o] = x - y;
+    else if (kind == 2) out.i[o] = x * y;
     else {
       if (y == 0) fail(n, "integer division by zero");
       out.i[o] = x / y;  // C semantics (truncation), as ONNX Runtime
@@ -201,17 +221,21 @@ Value unary(const Node& n, const Value& x, quant::Executor& ex) {
   if (x.type != DType::Float) fail(n, "expects a float input, got " + to_string(x.type));
   Value o = x;
   const std::string& op = n.op;
-  for (float& v : o.f) {
-    if (op == "Relu") v = v < 0.0f ? 0.0f : v;
-    else if (op == "Sqrt") v = std::sqrt(v);
-    else if (op == "Erf") v = std::erf(v);
-    else if (op == "Tanh") v = std::tanh(v);
-    else if (op == "Exp") v = std::exp(v);
-    else if (op == "Log") v = std::log(v);
-    else if (op == "Neg") v = -v;
-    else if (op == "Reciprocal") v = 1.0f / v;
-    else if (op == "Sigmoid") v = static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(v))));
-  }
+  float (*fn)(float) = nullptr;
+  if (op == "Relu") fn = [](float v) { return v < 0.0f ? 0.0f : v; };
+  else if (op == "Sqrt") fn = [](float v) { return std::sqrt(v); };
+  else if (op == "Erf") fn = [](float v) { return std::erf(v); };
+  else if (op == "Tanh") fn = [](float v) { return std::tanh(v); };
+  else if (op == "Exp") fn = [](float v) { return std::exp(v); };
+  else if (op == "Log") fn = [](float v) { return std::log(v); };
+  else if (op == "Neg") fn = [](float v) { return -v; };
+  else if (op == "Reciprocal") fn = [](float v) { return 1.0f / v; };
+  else if (op == "Sigmoid") fn = [](float v) { return static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(v)))); };
+  else fail(n, "unsupported op '" + op + "'");
+  if (op == "Relu")
+    for (float& v : o.f) v = v < 0.0f ? 0.0f : v;  // inline: the most frequent op of CNNs
+  else
+    for (float& v : o.f) v = fn(v);
   if (op != "Relu" && op != "Neg") ex.round_nongemm(o.f.data(), o.f.size());
   return o;
 }
