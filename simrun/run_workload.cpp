@@ -186,9 +186,7 @@ std::vector<size_t> choose_items(size_t begin, size_t end, size_t samples, uint6
 PreparedRun prepare_run(const RunRequest& q) {
   PreparedRun p;
   try {
-    workloads::OnnxInputs oi = q.onnx;
-    oi.seed = q.seed;
-    p.workload = std::make_unique<workloads::Workload>(q.workload, paths(), q.weights, q.data, oi);
+    p.workload = std::make_unique<workloads::Workload>(q.workload, paths(), q.weights, q.data, q.onnx);
   } catch (const std::invalid_argument& e) {  // ONNX: --input-shape / --data that do not fit the model
     if (fs::path(q.workload).extension() == ".onnx") throw UsageError(e.what());
     throw;
