@@ -129,7 +129,7 @@ Value tensor_to_value(const ::onnx::TensorProto& t, const fs::path& dir, const s
       if (use_raw) {
         check_raw(4);
         v.f.resize(n);
-        std::memcpy(v.f.data(), raw.data(), raw.size());
+        if (!raw.empty()) std::memcpy(v.f.data(), raw.data(), raw.size());
       } else {
         v.f.assign(t.float_data().begin(), t.float_data().end());
       }
@@ -139,7 +139,7 @@ Value tensor_to_value(const ::onnx::TensorProto& t, const fs::path& dir, const s
       if (use_raw) {
         check_raw(8);
         v.i.resize(n);
-        std::memcpy(v.i.data(), raw.data(), raw.size());
+        if (!raw.empty()) std::memcpy(v.i.data(), raw.data(), raw.size());
       } else {
         v.i.assign(t.int64_data().begin(), t.int64_data().end());
       }
