@@ -346,7 +346,7 @@ TEST_CASE("onnx: unsupported ops and attributes are one-line errors naming the n
   CHECK_THROWS_WITH(Model::load((d / "missing.onnx").string()), Catch::Contains("cannot open"));
 }
 
-TEST_CASE("onnx: Gemm, pooling, Squeeze, decomposed LayerNorm and GELU equal ONNX Runtime; external data", "[unit][ort]") {
+TEST_CASE("onnx: Gemm, pooling, Squeeze, decomposed LayerNorm and GELU equal ONNX Runtime, also with external data", "[unit][ort]") {
   if (!have_ort_or_skip()) return;
   fp8sim::test::TempDir d;
   ops_model(false, d.path).save(d / "ops.onnx");
