@@ -36,6 +36,16 @@ int64_t norm_axis(const Node& n, int64_t axis, int64_t rank) {
   return axis < 0 ? axis + rank : axis;
 }
 
+// A non-GEMM float result through Executor::vector_op (BF16 rounding in the quantized modes, the vector unit's
+// accounting in a simulated run), as rows x cols: NCHW tensors as N*H*W rows of C channels (the built-in
+// networks' HWC pixels x channels), other tensors as rows of their last dimension.
+void vector_result(quant::Executor& ex, quant::VectorOp op, Value& v) {
+  const int64_t n = static_cast<int64_t>(v.f.size());
+  int64_t cols = v.shape.size() == 4 ? v.shape[1] : v.shape.empty() ? n : v.shape.back();
+  if (cols <= 0 || n % cols) cols = n;
+  ex.vector_op(op, cols ? n / cols : 0, cols, v.f.data());
+}
+
 const Value& need(const Node& n, const std::vector<const Value*>& in, size_t k) {
   if (k >= in.size() || !in[k]) fail(n, "missing input " + std::to_string(k));
   return *in[k];
@@ -151,7 +161,7 @@ Value binary(const Node& n, const Value& a, const Value& b, quant::Executor& ex)
       const float e = b.type == DType::Float ? b.f[off[1]] : static_cast<float>(b.i[off[1]]);
       out.f[o] = std::pow(a.f[off[0]], e);
     });
-    ex.round_nongemm(out.f.data(), out.f.size());
+    vector_result(ex, quant::VectorOp::Add, out);  // costed as an element-wise op
     return out;
   }
   if ((a.type == DType::Float) != (b.type == DType::Float))
@@ -185,7 +195,7 @@ Value binary(const Node& n, const Value& a, const Value& b, quant::Executor& ex)
     else if (op == "Sub") for_each_bcast(bc, [&](size_t o, const int64_t* off) { po[o] = pa[off[0]] - pb[off[1]]; });
     else if (op == "Mul") for_each_bcast(bc, [&](size_t o, const int64_t* off) { po[o] = pa[off[0]] * pb[off[1]]; });
     else for_each_bcast(bc, [&](size_t o, const int64_t* off) { po[o] = pa[off[0]] / pb[off[1]]; });
-    ex.round_nongemm(out.f.data(), out.f.size());
+    vector_result(ex, quant::VectorOp::Add, out);  // Sub, Mul, Div costed as adds
     return out;
   }
   if (a.type == DType::Bool || b.type == DType::Bool) fail(n, "arithmetic on boolean tensors");
@@ -236,7 +246,10 @@ Value unary(const Node& n, const Value& x, quant::Executor& ex) {
     for (float& v : o.f) v = v < 0.0f ? 0.0f : v;  // inline: the most frequent op of CNNs
   else
     for (float& v : o.f) v = fn(v);
-  if (op != "Relu" && op != "Neg") ex.round_nongemm(o.f.data(), o.f.size());
+  if (op == "Relu") vector_result(ex, quant::VectorOp::Relu, o);
+  else if (op == "Erf") vector_result(ex, quant::VectorOp::Gelu, o);
+  else if (op == "Tanh" || op == "Exp" || op == "Log" || op == "Sigmoid") vector_result(ex, quant::VectorOp::Tanh, o);
+  else if (op != "Neg") vector_result(ex, quant::VectorOp::Add, o);  // Sqrt, Reciprocal
   return o;
 }
 
@@ -441,7 +454,7 @@ Value softmax(const Node& n, const Value& x, int64_t opset, quant::Executor& ex)
       }
       for (int64_t k = 0; k < len; ++k) p[k * inner] = static_cast<float>(p[k * inner] / sum);
     }
-  ex.round_nongemm(o.f.data(), o.f.size());
+  ex.vector_op(quant::VectorOp::Softmax, outer * inner, len, o.f.data());
   return o;
 }
 
@@ -474,7 +487,7 @@ Value layer_norm(const Node& n, const Value& x, const Value* scale, const Value*
       p[k] = static_cast<float>(y);
     }
   }
-  ex.round_nongemm(o.f.data(), o.f.size());
+  ex.vector_op(quant::VectorOp::LayerNorm, rows, len, o.f.data());
   return o;
 }
 
@@ -510,7 +523,7 @@ Value reduce_mean(const Node& n, const Value& x, std::vector<int64_t> axes, quan
   else
     for (int64_t d = 0; d < r; ++d)
       if (!red[d]) o.shape.push_back(x.shape[d]);
-  ex.round_nongemm(o.f.data(), o.f.size());
+  ex.vector_op(quant::VectorOp::Pool, cnt, static_cast<int64_t>(o.f.size()), o.f.data());
   return o;
 }
 
@@ -535,7 +548,7 @@ Value batch_norm(const Node& n, const std::vector<const Value*>& in, quant::Exec
     const double g = p[0]->f[ch] / std::sqrt(static_cast<double>(p[3]->f[ch]) + eps);
     o.f[k] = static_cast<float>((o.f[k] - p[2]->f[ch]) * g + p[1]->f[ch]);
   }
-  ex.round_nongemm(o.f.data(), o.f.size());
+  vector_result(ex, quant::VectorOp::Add, o);  // an affine map per channel
   return o;
 }
 
@@ -583,7 +596,8 @@ Value pool(const Node& n, const Value& x, bool max, quant::Executor& ex) {
             max ? mx : static_cast<float>(sum / static_cast<double>(std::max<int64_t>(cnt, 1)));
       }
   }
-  if (!max) ex.round_nongemm(o.f.data(), o.f.size());
+  // Pool: window pixels per output (MaxPool's comparisons costed as the average's adds).
+  ex.vector_op(quant::VectorOp::Pool, k[0] * k[1], static_cast<int64_t>(o.f.size()), o.f.data());
   return o;
 }
 
@@ -600,7 +614,7 @@ Value global_avg_pool(const Node& n, const Value& x, quant::Executor& ex) {
     for (int64_t k = 0; k < sp; ++k) s += x.f[static_cast<size_t>(c * sp + k)];
     o.f[static_cast<size_t>(c)] = static_cast<float>(s / static_cast<double>(sp));
   }
-  ex.round_nongemm(o.f.data(), o.f.size());
+  ex.vector_op(quant::VectorOp::Pool, sp, nc, o.f.data());  // as nn::ResNet: pixels summed per channel
   return o;
 }
 

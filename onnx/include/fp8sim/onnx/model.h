@@ -14,11 +14,15 @@
 //     batch/head matrix, all under the node's name.
 //   * GEMM names: the weight initializer's name without ".weight" when it has that suffix (PyTorch parameter
 //     names: "layer1.0.conv1", the built-in ResNet's names), else the node's name (else its first output).
-// Every other op runs on the host in float32; in the quantized modes the results of arithmetic ops (Add,
-// Sub, Mul, Div, Pow, Sqrt, Erf, Tanh, Exp, Sigmoid, Softmax, LayerNormalization, ReduceMean, pooling
-// averages, an unfolded BatchNormalization, Cast to float) are rounded to BF16 (recipe.nongemm_bf16,
-// Executor::round_nongemm); selections and data movement (Relu, MaxPool, Where, Reshape, Transpose, Slice,
-// Pad, Gather, Concat, ...) keep their input's values.
+// Every other op runs on the host in float32. The results of Relu, pooling and arithmetic ops go through
+// Executor::vector_op (BF16 in the quantized modes, recipe.nongemm_bf16; the vector unit's accounting in a
+// simulated run) as rows x cols (NCHW: N*H*W rows of C channels, as the built-in networks' pixels x channels;
+// else rows of the last dimension; pooling and ReduceMean: pixels per output x outputs), under the kinds
+// Relu; Add (Add, Sub, Mul, Div, Pow, Sqrt, Reciprocal, unfolded BatchNormalization, costed as element-wise
+// adds); Gelu (Erf); Tanh (Tanh, Exp, Log, Sigmoid); Softmax; LayerNorm (LayerNormalization); Pool
+// (AveragePool, GlobalAveragePool, ReduceMean, MaxPool). A Cast to float is rounded without being reported;
+// data movement and selections (Where, Reshape, Transpose, Slice, Pad, Gather, Concat, Neg...) keep their
+// input's values.
 // Shape computations (Shape, Gather, Concat, Range, ... on int64 tensors) are evaluated at run time.
 // An op or attribute outside what is implemented is an OnnxError naming the node and the op.
 #pragma once
