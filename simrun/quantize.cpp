@@ -188,7 +188,7 @@ Recipe parse_recipe(const po::variables_map& vm) {
   if (gran != "none")
     throw UsageError("quantize: --granularity '" + gran + "' is not one of none, per-tensor, per-channel");
   for (const char* ptq_only : {"workload", "calibration", "percentile", "calib-count", "act-granularity",
-                               "weight-calibration"})
+                               "weight-calibration", "data", "vocab", "input-shape"})
     if (vm.count(ptq_only) && !vm[ptq_only].defaulted())
       throw UsageError(std::string("quantize: --") + ptq_only +
                        " applies to PTQ (--granularity per-tensor|per-channel --workload NAME) only");
@@ -272,7 +272,19 @@ int run_ptq(const po::variables_map& vm) {
   const workloads::Paths paths = workloads::Paths::defaults();
   std::unique_ptr<workloads::Workload> w;
   try {
-    w = std::make_unique<workloads::Workload>(vm["workload"].as<std::string>(), paths, weights);
+    const std::string wl = vm["workload"].as<std::string>();
+    const bool onnx_model = fs::path(wl).extension() == ".onnx";
+    if (!onnx_model && (vm.count("vocab") || vm.count("input-shape")))
+      throw UsageError("quantize: --vocab and --input-shape apply to ONNX models (--workload MODEL.onnx)");
+    workloads::OnnxInputs oi;
+    if (vm.count("vocab")) oi.vocab = vm["vocab"].as<std::string>();
+    if (vm.count("input-shape")) oi.input_shape = vm["input-shape"].as<std::string>();
+    w = std::make_unique<workloads::Workload>(wl, paths, weights, vm.count("data") ? vm["data"].as<std::string>() : "",
+                                              oi);
+  } catch (const std::invalid_argument& e) {  // ONNX: --input-shape / --data that do not fit the model
+    if (fs::path(vm["workload"].as<std::string>()).extension() == ".onnx")
+      throw UsageError(std::string("quantize: ") + e.what());
+    throw;
   } catch (const workloads::MissingData& e) {
     throw std::runtime_error(std::string("data missing: ") + e.what());
   }
@@ -320,7 +332,13 @@ int run_quantize(const std::vector<std::string>& args) {
        "none: cast with scale 1 (IN -> OUT); per-tensor | per-channel: weight scales of the PTQ quantizer, "
        "needs --workload")
       ("workload", po::value<std::string>()->value_name("NAME"),
-       "PTQ: the workload whose network is quantized (workloads/NAME.json, or a .json path)")
+       "PTQ: the workload whose network is quantized (workloads/NAME.json, a .json path, or an ONNX model .onnx)")
+      ("data", po::value<std::string>()->value_name("FILE"),
+       "PTQ: calibration inputs instead of the workload's own (CIFAR-10 .bin, STS-B .tsv); an .onnx model's inputs")
+      ("vocab", po::value<std::string>()->value_name("FILE"),
+       "PTQ, .onnx with STS-B --data: the model's WordPiece vocab.txt [vocab.txt beside the model]")
+      ("input-shape", po::value<std::string>()->value_name("SHAPE"),
+       "PTQ, .onnx without --data: calibrate on seeded random inputs (SYNTHETIC) of this shape (e.g. 1x3x32x32)")
       ("calibration", po::value<std::string>()->value_name("M")->default_value("minmax"),
        "PTQ: static activation calibration: minmax | percentile | mse")
       ("percentile", po::value<double>()->value_name("P")->default_value(99.99, "99.99"),

@@ -51,9 +51,11 @@ const char* kUsage =
 void add_run_options(po::options_description& d) {
   // clang-format off
   d.add_options()
-    ("workload", po::value<std::string>(), "workload name (simrun workloads lists them) or a workload .json file (required)")
+    ("workload", po::value<std::string>(), "workload name (simrun workloads lists them), a workload .json file, or an ONNX model (.onnx: its GEMMs run on the accelerator, every other op on the host; inputs from --data or --input-shape) (required)")
     ("weights", po::value<std::string>(), "weights instead of the workload's own (safetensors file; BERT: or a directory with model.safetensors, config.json, vocab.txt)")
-    ("data", po::value<std::string>(), "inputs instead of the workload's own (CIFAR-10 .bin for ResNet, STS-B .tsv for BERT)")
+    ("data", po::value<std::string>(), "inputs instead of the workload's own (CIFAR-10 .bin for ResNet, STS-B .tsv for BERT); for an .onnx model its inputs: a CIFAR-10 .bin (metric top-1) or an STS-B .tsv (Spearman of mean-pooled embeddings, with --vocab)")
+    ("vocab", po::value<std::string>(), ".onnx with STS-B --data: the model's WordPiece vocab.txt [vocab.txt beside the model]")
+    ("input-shape", po::value<std::string>(), ".onnx without --data: seeded random inputs (labelled SYNTHETIC; metric: output error) of this shape, e.g. 1x3x32x32, or NAME=SHAPE;NAME=SHAPE per input [the model's static shapes]")
     ("format", po::value<std::string>()->default_value("e4m3"), "number format of the chosen run: e4m3, e5m2 or int8 (fp32 is the reference every run reports against)")
     ("compare", po::value<std::string>()->default_value("int8"), "formats to run the same workload in for the side-by-side, comma-separated (e4m3, e5m2, int8), or none")
     ("config", po::value<std::string>(), "accelerator configuration (TOML) [sim/configs/default32.toml]; its PE type is replaced by each run's format")
@@ -85,6 +87,11 @@ RunRequest parse_run_request(const po::variables_map& vm, const std::string& cmd
   q.workload = vm["workload"].as<std::string>();
   if (vm.count("weights")) q.weights = vm["weights"].as<std::string>();
   if (vm.count("data")) q.data = vm["data"].as<std::string>();
+  if (vm.count("vocab")) q.onnx.vocab = vm["vocab"].as<std::string>();
+  if (vm.count("input-shape")) q.onnx.input_shape = vm["input-shape"].as<std::string>();
+  const bool onnx_model = fs::path(q.workload).extension() == ".onnx";
+  if (!onnx_model && (vm.count("vocab") || vm.count("input-shape")))
+    throw UsageError(pre + "--vocab and --input-shape apply to ONNX models (--workload MODEL.onnx)");
   q.format = vm["format"].as<std::string>();
   if (q.format == "fp32")
     throw UsageError(pre + "--format fp32: fp8sim has no FP32 array to simulate; every report gives the FP32 "
@@ -199,7 +206,10 @@ std::vector<size_t> choose_items(size_t begin, size_t end, size_t samples, uint6
 PreparedRun prepare_run(const RunRequest& q) {
   PreparedRun p;
   try {
-    p.workload = std::make_unique<workloads::Workload>(q.workload, paths(), q.weights, q.data);
+    p.workload = std::make_unique<workloads::Workload>(q.workload, paths(), q.weights, q.data, q.onnx);
+  } catch (const std::invalid_argument& e) {  // ONNX: --input-shape / --data that do not fit the model
+    if (fs::path(q.workload).extension() == ".onnx") throw UsageError(e.what());
+    throw;
   } catch (const workloads::MissingData& e) {
     throw std::runtime_error(std::string("workload '") + q.workload + "': " + e.what());
   }

@@ -14,6 +14,7 @@ namespace fp8sim::simrun {
 
 struct RunRequest {
   std::string workload, weights, data;
+  workloads::OnnxInputs onnx;  // --vocab, --input-shape (.onnx workloads)
   std::string format = "e4m3";
   std::vector<std::string> compare;
   std::string config_path;

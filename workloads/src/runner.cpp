@@ -20,6 +20,7 @@
 #include "fp8sim/model/nn/tokenizer.h"
 #include "fp8sim/model/quant/export.h"
 #include "fp8sim/workloads/metrics.h"
+#include "onnx_workload.h"
 
 #ifndef FP8SIM_SOURCE_DIR
 #define FP8SIM_SOURCE_DIR "."
@@ -105,6 +106,8 @@ struct Workload::Impl {
   nn::CifarSet cifar;
   bool cifar_inputs = false;
   uint64_t input_seed = 0;
+  // ONNX model (onnx_workload.h)
+  std::unique_ptr<OnnxNet> onnx;
   // BERT
   std::unique_ptr<nn::Bert> bert;
   std::vector<nn::StsPair> pairs;
@@ -122,6 +125,8 @@ struct Workload::Impl {
   mutable std::mutex cache_mu;  // guards both caches (compare_with_fp32 runs concurrently)
 
   size_t items() const {
+    if (onnx && !cifar_inputs && seq_a.empty()) return onnx->synthetic.size();
+    if (cifar_inputs) return cifar.size();
     if (resnet) return cifar_inputs ? cifar.size() : default_calib + default_eval;
     return seq_a.size();
   }
@@ -130,6 +135,10 @@ struct Workload::Impl {
   }
   std::vector<quant::ExportLayer> export_layers() const {
     std::vector<quant::ExportLayer> v;
+    if (onnx) {
+      for (const quant::LinearParams* p : onnx->model.gemm_layers()) v.push_back({p, {}});
+      return v;
+    }
     if (resnet) {
       for (const nn::Conv2d& c : resnet->convs())
         v.push_back({&c.gemm, {{"kind", "conv2d"}, {"cin", c.cin}, {"cout", c.cout}, {"kh", c.kh}, {"kw", c.kw},
@@ -151,7 +160,9 @@ struct Workload::Impl {
       quant::Executor cal(recipe);
       cal.set_mode(quant::ExecMode::Calibrate);
       for (size_t i = 0; i < calib; ++i) {
-        if (resnet) {
+        if (onnx) {
+          onnx_outputs(cal, i);
+        } else if (resnet) {
           resnet->forward(cal, image(i));
         } else {
           bert->forward(cal, seq_a[i]);
@@ -194,7 +205,9 @@ struct Workload::Impl {
       if (before_item) before_item(j);
       const size_t i = items[j];
       std::vector<std::vector<float>> o;
-      if (resnet) {
+      if (onnx) {
+        o = onnx_outputs(ex, i);
+      } else if (resnet) {
         o.push_back(resnet->forward(ex, image(i)));
       } else if (kind == Output::Task && metric == "spearman") {
         o.push_back(bert->mean_pooled(ex, seq_a[i]));
@@ -241,6 +254,12 @@ struct Workload::Impl {
     res->sqnr_db = quant::sqnr_db(all_ref.data(), all_q.data(), all_ref.size());
     res->cosine = cos_n ? cos_sum / static_cast<double>(cos_n) : 0.0;
   }
+  // An ONNX workload's output(s) for item i: logits / first output, or the two sentence embeddings of a pair.
+  std::vector<std::vector<float>> onnx_outputs(quant::Executor& ex, size_t i) const {
+    if (cifar_inputs) return {onnx->image_output(ex, nn::cifar_image(cifar, i))};
+    if (!seq_b.empty()) return {onnx->sentence_embedding(ex, seq_a[i]), onnx->sentence_embedding(ex, seq_b[i])};
+    return {onnx->synthetic_output(ex, i)};
+  }
   void range(const RunOptions& opt, size_t* calib, size_t* begin, size_t* end) const {
     *calib = opt.calib_count ? opt.calib_count : default_calib;
     *calib = std::min(*calib, items());
@@ -256,10 +275,23 @@ struct Workload::Impl {
 // accelerator) computes each item's outputs with Impl::evaluate; the task metrics (metrics.h) and the
 // output-level error apply to those outputs afterwards.
 Workload::Workload(const std::string& wname, const Paths& paths, const std::string& weights_override,
-                   const std::string& data_override)
+                   const std::string& data_override, const OnnxInputs& onnx)
     : impl_(std::make_unique<Impl>()) {
   Impl& m = *impl_;
   m.paths = paths;
+  if (fs::path(wname).extension() == ".onnx") {
+    OnnxSetup o = load_onnx_workload(wname, weights_override, data_override, onnx);
+    m.onnx = std::move(o.net);
+    m.name = o.name, m.metric = o.metric, m.weights_label = o.weights_label, m.inputs_label = o.inputs_label;
+    m.synthetic = o.synthetic;
+    m.default_calib = o.default_calib;
+    m.cifar = std::move(o.cifar);
+    m.cifar_inputs = o.cifar_inputs;
+    m.pairs = std::move(o.pairs);
+    m.seq_a = std::move(o.seq_a);
+    m.seq_b = std::move(o.seq_b);
+    return;
+  }
   fs::path file = wname;
   if (file.extension() != ".json") file = fs::path(paths.source_dir) / "workloads" / (wname + ".json");
   std::ifstream f(file);
@@ -465,6 +497,7 @@ std::vector<const quant::LinearParams*> Workload::gemm_layers() const {
 
 RunResult Workload::run(const RunOptions& opt) const {
   const Impl& m = *impl_;
+  if (m.onnx) return compare_with_fp32(opt);  // the same metric, one evaluation loop for ONNX models
   if (m.metric == "output-error") return output_error(opt);
   const auto t0 = clock_type::now();
   RunResult res;
@@ -502,6 +535,7 @@ RunResult Workload::quantize_and_export(const RunOptions& opt) const {
 
 RunResult Workload::output_error(const RunOptions& opt) const {
   const Impl& m = *impl_;
+  if (m.onnx) return compare_with_fp32(opt);
   const auto t0 = clock_type::now();
   RunResult res;
   size_t calib, begin, end;

@@ -73,6 +73,13 @@ struct RunResult {
   size_t items_simulated = 0, items_golden = 0;  // compare_with_fp32: through gemm_backend / the host golden GEMM
 };
 
+// Inputs of an ONNX workload (a name ending in ".onnx": the model runs through onnx/) beyond the data file.
+struct OnnxInputs {
+  std::string vocab;        // vocab.txt for STS-B text (default: vocab.txt beside the model)
+  std::string input_shape;  // no data: seeded random inputs of this shape ("1x3x32x32", "input_ids=1x16;...")
+  uint64_t seed = 1;        // of the random inputs
+};
+
 class Workload {
  public:
   // name: a file stem under <source>/workloads, or a path to a .json file. weights_override replaces the
@@ -80,8 +87,9 @@ class Workload {
   // is accepted too). Throws MissingData when data is absent, std::runtime_error on bad files.
   // data_override replaces the input file (CIFAR-10 .bin for ResNet, STS-B .tsv for BERT); workloads with
   // synthetic inputs reject it.
+  // A name ending in ".onnx" is an ONNX model file (with `onnx` for its inputs; see OnnxInputs).
   Workload(const std::string& name, const Paths& paths, const std::string& weights_override = "",
-           const std::string& data_override = "");
+           const std::string& data_override = "", const OnnxInputs& onnx = {});
   ~Workload();
   const std::string& name() const;
   bool synthetic() const;          // weights (or inputs) are synthetic: label every output
