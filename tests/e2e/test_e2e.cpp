@@ -372,7 +372,7 @@ TEST_CASE("e2e: simrun workloads lists every workload with its weight source") {
 // K = 384. Refused with the bound (status 2); with --allow-accumulator-wrap the run goes on, every output is
 // still bit-exact with the golden model (which wraps alike), and the wraps the array counted equal those
 // counted by the golden model's exact recomputation.
-TEST_CASE("e2e: an accumulator that can wrap is refused with its bound; --allow-accumulator-wrap counts wraps") {
+TEST_CASE("e2e: an accumulator that can wrap is refused with its bound, --allow-accumulator-wrap counts wraps") {
   TempDir d;
   std::string cfg = slurp(kSmall8);
   const std::string acc = "accumulator = \"fp32\"";
@@ -398,6 +398,9 @@ TEST_CASE("e2e: an accumulator that can wrap is refused with its bound; --allow-
   CHECK(a.at("array_wrap_events") == a.at("golden_wrap_events"));
   CHECK(run.j.at("verification").at("mismatches") == 0);
   CHECK_THAT(run.r.out, Catch::Matchers::Contains("e4m3 accumulator: largest K 1536, e4m3 x e4m3 -> fixed37 holds"));
-  WARN("minilm-l2, acc_width 37: array wrap events " << a.at("array_wrap_events") << ", wrapped outputs "
-                                                     << a.at("wrapped_outputs"));
+  // Real activations do overflow a 37-bit register (1218 events, 522 wrong outputs when written: a regression
+  // anchor, not asserted).
+  CHECK(a.at("array_wrap_events").get<uint64_t>() > 0);
+  CHECK(a.at("wrapped_outputs").get<uint64_t>() > 0);
+  CHECK_THAT(run.r.out, Catch::Matchers::Contains("  <-- WRAPPED"));
 }

@@ -48,7 +48,7 @@ struct Fixture {
 
 }  // namespace
 
-TEST_CASE("verification: every GEMM output counted by the network is compared; a bypassed GEMM is a gap",
+TEST_CASE("verification: every GEMM output counted by the network is compared, a bypassed GEMM is a gap",
           "[e2e][verification]") {
   Fixture f;
   if (!f.ok) return;

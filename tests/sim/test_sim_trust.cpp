@@ -69,7 +69,7 @@ std::string run_error(Accelerator& acc, uint64_t max_cycles) {
 
 }  // namespace
 
-TEST_CASE("config: [controller] watchdog_cycles (default 1,000,000; 0 turns it off)", "[sim][watchdog]") {
+TEST_CASE("config: [controller] watchdog_cycles, default 1,000,000, 0 turns it off", "[sim][watchdog]") {
   CfgText t;
   CHECK(t.make().watchdog_cycles == 1000000);
   CHECK(parse_config(t.text() + "[controller]\nwatchdog_cycles = 123\n", "t.toml").watchdog_cycles == 123);
@@ -184,7 +184,7 @@ TEST_CASE("accumulator width narrower than one product is refused", "[sim][wrap]
 #ifdef FP8SIM_HAVE_RTL
 // WS 4x4 INT8, M = 5, K = 6, N = 7: 2 N tiles x 2 K tiles, each delivering M = 5 output rows of 4 words:
 // 20 rows, 80 words, every one compared with the model twin as it leaves the array.
-TEST_CASE("engine rtl: comparisons are counted where they happen; a disabled comparison shows",
+TEST_CASE("engine rtl: comparisons are counted where they happen, a disabled comparison shows",
           "[sim][rtl][verification]") {
   CfgText t;
   t.rows = 4, t.cols = 4, t.dataflow = "ws", t.pe = "int8", t.acc = "int32";
