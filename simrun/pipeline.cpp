@@ -219,8 +219,30 @@ cost::EventCounts event_counts(const sim::AcceleratorConfig& cfg, const sim::Sta
 
 }  // namespace
 
+uint64_t rtl_checked_outputs(const sim::Stats& st, int64_t m, int64_t n) {
+  if (!st.rtl_compared_all()) return 0;
+  return static_cast<uint64_t>(m) * static_cast<uint64_t>(n);
+}
+
+std::string verification_failure(const std::vector<report::FormatRun>& runs) {
+  std::string msg;
+  for (const report::FormatRun& r : runs) {
+    if (r.verification.empty()) msg += (msg.empty() ? "" : "; ") + r.format + ": no verification";
+    for (const report::VerificationCheck& v : r.verification) {
+      if (v.checked_outputs < v.total_outputs)
+        msg += (msg.empty() ? "" : "; ") + r.format + " against " + v.reference + ": " +
+               std::to_string(v.total_outputs - v.checked_outputs) + " of " + std::to_string(v.total_outputs) +
+               " GEMM outputs were not compared";
+      if (v.mismatches)
+        msg += (msg.empty() ? "" : "; ") + r.format + " against " + v.reference + ": " +
+               std::to_string(v.mismatches) + " mismatches";
+    }
+  }
+  return msg;
+}
+
 FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, const sim::AcceleratorConfig& cfg,
-                         Progress* progress, size_t slot) {
+                         Progress* progress, size_t slot, const BackendWrap& wrap) {
   const double t0 = now_s();
   FormatOutcome out;
   const auto fmt = quant::format_from_string(format);
@@ -233,7 +255,12 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
   if (setup.store_accumulators)
     notes.insert("--store accumulators (debugging): raw accumulator words went to DRAM and the host "
                  "post-processed them; the accelerator as built post-processes on chip");
-  uint64_t checked = 0, mismatches = 0;
+  uint64_t checked = 0, mismatches = 0, rtl_checked = 0, rtl_mismatches = 0;
+  report::AccumulatorCheck accum;
+  const bool can_wrap = array_num.acc != model::AccumulatorKind::Float32;
+  accum.wrap_free_k = model::max_wrap_free_k(array_num);
+  accum.bound = model::wrap_bound_text(array_num);
+  accum.wrap_allowed = setup.allow_accumulator_wrap;
   double sim_s = 0, golden_s = 0;
 
   workloads::RunOptions opt;
@@ -254,11 +281,17 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
   firmware::MappingCosts mapping_costs;
   mapping_costs.dram_pj_per_byte = setup.energy->dram_pj_per_64b.value / 8.0;
   mapping_costs.sram_pj_per_byte = cost::sram_pj_per_byte(*setup.energy, double(cfg.input_buffer.size_bytes) / cfg.input_buffer.banks);
-  opt.gemm_backend = [&](const quant::GemmCall& c) -> std::vector<model::AccWord> {
+  const quant::GemmBackend verifying = [&](const quant::GemmCall& c) -> std::vector<model::AccWord> {
     if (c.num.int8 != array_num.int8 ||
         (!c.num.int8 && (c.num.a_kind != array_num.a_kind || c.num.b_kind != array_num.b_kind)))
       throw std::logic_error("GEMM '" + c.name + "' is " + c.num.describe() + " but the array computes " +
                              array_num.describe());
+    accum.largest_k = std::max<uint64_t>(accum.largest_k, static_cast<uint64_t>(c.k));
+    if (can_wrap && c.k > accum.wrap_free_k && !setup.allow_accumulator_wrap)
+      throw std::invalid_argument(format + ", layer " + c.name + " (K=" + std::to_string(c.k) +
+                                  "): the accumulator can wrap: " + accum.bound +
+                                  "; use a wider acc_width, --accumulator fp32, or --allow-accumulator-wrap to "
+                                  "run anyway and count the wraps");
     const double ts = now_s();
     std::vector<uint8_t> a(c.a, c.a + c.m * c.k), b(c.b_kn, c.b_kn + c.k * c.n);
     // On-chip post-processing: the scale of output (i, j) is float32(row_scale[i] * col_scale[j]); with one
@@ -316,9 +349,16 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
     // Verification: the golden GEMM's words in the lowering's order; on chip, taken through the host's
     // post-processing (model/requant.h) and compared bit for bit with the unit's outputs.
     const std::vector<model::AccWord> gold = job.golden();
+    if (can_wrap && c.k > accum.wrap_free_k) {
+      const model::WrapCount wc = model::count_accumulator_wraps(
+          array_num, model::AccumulationOrder{job.lowered.k_chunk}, c.m, c.k, c.n, job.a.data(), job.b.data());
+      accum.golden_wrap_events += wc.events;
+      accum.wrapped_outputs += wc.outputs;
+    }
     if (on_chip) {
       const std::vector<float> want = quant::postprocess_words(array_num, c.post, c.m, c.n, gold);
-      for (size_t i = 0; i < outputs.size(); ++i) {
+      for (size_t i = 0; i < outputs.size() && i < want.size(); ++i) {
+        ++checked;  // counted where the comparison happens
         uint32_t x, y;
         std::memcpy(&x, &outputs[i], 4);
         std::memcpy(&y, &want[i], 4);
@@ -330,19 +370,22 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
                                std::to_string(int64_t(i) % c.n) + buf;
         }
       }
-      checked += outputs.size();
     } else {
-      for (size_t i = 0; i < words.size(); ++i)
-        if (words[i] != gold[i] && ++mismatches == 1)
+      for (size_t i = 0; i < words.size() && i < gold.size(); ++i)
+        if (++checked, words[i] != gold[i] && ++mismatches == 1)
           out.first_mismatch = format + ", layer " + c.name + ", C[" + std::to_string(int64_t(i) / c.n) + "][" +
                                std::to_string(int64_t(i) % c.n) + "]: simulated " +
                                model::acc_word_to_string(array_num, words[i]) + ", golden " +
                                model::acc_word_to_string(array_num, gold[i]);
-      checked += words.size();
     }
     golden_s += now_s() - tg;
 
     const sim::Stats& st = job.acc->stats();
+    accum.array_wrap_events += st.acc_wraps;
+    if (setup.engine == sim::Engine::Rtl) {
+      rtl_checked += rtl_checked_outputs(st, c.m, c.n);
+      rtl_mismatches += st.rtl_mismatches;
+    }
     const uint64_t macs = static_cast<uint64_t>(c.m * c.k * c.n);
     if (st.macs != macs)
       throw std::logic_error("layer " + c.name + ": the accelerator counted " + std::to_string(st.macs) +
@@ -396,6 +439,7 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
     a.funcs += c.funcs;
   };
 
+  opt.gemm_backend = wrap ? wrap(verifying) : verifying;
   const workloads::RunResult res = setup.workload->compare_with_fp32(opt);
 
   report::FormatRun& run = out.run;
@@ -462,22 +506,25 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
   out.fp32_scores = res.fp32_scores;
   out.golden_items_seconds = res.golden_seconds;
 
+  // Totals from the network's own list of GEMMs (the executor counts M x N where it hands a GEMM to the
+  // backend), checked counts from the comparisons: a GEMM that escaped them shows as total > checked.
   report::VerificationCheck g;
   g.reference = "golden";
   g.checked_outputs = checked;
-  g.total_outputs = checked;
+  g.total_outputs = res.backend_gemm_outputs;
   g.mismatches = mismatches;
   run.verification.push_back(g);
   if (setup.engine == sim::Engine::Rtl) {
-    // Every array output row of every tile was compared with the model array's inside the accelerator (a
-    // difference stops the run), and the words checked against golden above are the RTL array's.
+    // The compute unit compares every output row of the Verilated array with its model twin's as it leaves
+    // the array (a difference stops the run); a GEMM's outputs count when all its rows were compared.
     report::VerificationCheck r;
     r.reference = "rtl";
-    r.checked_outputs = checked;
-    r.total_outputs = checked;
-    r.mismatches = 0;
+    r.checked_outputs = rtl_checked;
+    r.total_outputs = res.backend_gemm_outputs;
+    r.mismatches = rtl_mismatches;
     run.verification.push_back(r);
   }
+  if (can_wrap) run.accumulator = accum;
   out.notes.assign(notes.begin(), notes.end());
   out.warnings = res.warnings;
   out.seconds = now_s() - t0;

@@ -79,6 +79,10 @@ struct PipelineSetup {
   // fixed: the fixed order of lower_gemm (for comparison).
   bool mapping_auto = true;
   firmware::MappingObjective mapping_objective = firmware::MappingObjective::DramBytes;
+  // false (default): a GEMM whose K exceeds the accumulator's wrap-free bound (model::max_wrap_free_k) is
+  // refused with the bound in the message; true (--allow-accumulator-wrap): it runs and the wraps are counted
+  // (report: accumulator).
+  bool allow_accumulator_wrap = false;
   const cost::EnergyTable* energy = nullptr;
   const cost::AreaTable* area = nullptr;
 };
@@ -96,11 +100,29 @@ struct FormatOutcome {
   workloads::ItemScores scores, fp32_scores;  // per item (top1, spearman), in increasing item order
 };
 
+// How the network's BitExact GEMMs reach the simulated accelerator: given the verifying backend, returns the
+// backend the executor calls. Default: the verifying backend itself. (Tests wrap it, as sim::ArrayFactory wraps
+// arrays, to provoke a GEMM that bypasses the verification.)
+using BackendWrap = std::function<quant::GemmBackend(quant::GemmBackend)>;
+
 // Runs the workload's evaluation items in `format` on `cfg`. Throws std::invalid_argument when a GEMM does
-// not fit the configuration, std::runtime_error for simulation errors (e.g. an RTL mismatch, which stops the
-// run naming the layer, tile, row and column).
+// not fit the configuration (or its K can wrap the accumulator without setup.allow_accumulator_wrap),
+// std::runtime_error for simulation errors (e.g. an RTL mismatch, which stops the run naming the layer, tile,
+// row and column). Verification (run.verification): total_outputs is the sum of M x N over the GEMMs the
+// executor handed to the backend (quant::Executor::backend_gemm_outputs, counted at its call sites); golden
+// checked_outputs and mismatches are counted in the comparison loop; the RTL check counts a GEMM's outputs
+// when every array output row was compared (rtl_checked_outputs).
 FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, const sim::AcceleratorConfig& cfg,
-                         Progress* progress, size_t progress_slot);
+                         Progress* progress, size_t progress_slot, const BackendWrap& wrap = {});
+
+// The RTL check of one GEMM's accelerator run: its m x n outputs count as compared with the Verilated array
+// when the compute unit compared every output row the array delivered (Stats::rtl_rows_compared, counted in
+// the comparison, equals Stats::array_rows_out, counted where rows are written) and at least one; else 0.
+uint64_t rtl_checked_outputs(const sim::Stats& st, int64_t m, int64_t n);
+
+// "" when every verification check of the runs compared all its outputs and found no mismatch; else one line
+// naming each gap (outputs not compared) and mismatch count, by format and reference.
+std::string verification_failure(const std::vector<report::FormatRun>& runs);
 
 // Runs fn(0 .. n-1) on up to `jobs` threads (0: one per CPU), each index once; rethrows the first exception
 // (by index) after every call has returned.

@@ -71,6 +71,7 @@ void add_run_options(po::options_description& d) {
     ("store", po::value<std::string>()->default_value("outputs"), "outputs: every GEMM's outputs leave the array through the post-processing unit (dequantize, bias, convert to BF16 for the BF16 non-GEMM ops, or F32), 2 or 4 bytes each; accumulators: raw accumulator words go to DRAM and the host post-processes them (debugging; reports say so)")
     ("mapping", po::value<std::string>()->default_value("auto"), "auto: per GEMM, the loop order and block sizes that minimise --mapping-objective within the buffers (firmware/mapper.h; shown per layer in the report); fixed: the fixed order (each activation tile re-read for every output-column tile), for comparison")
     ("mapping-objective", po::value<std::string>()->default_value("dram"), "what the mapper minimises: dram (bytes), cycles (its cycle model) or energy (DRAM and SRAM bytes)")
+    ("allow-accumulator-wrap", po::bool_switch(), "run GEMMs whose K can wrap the fixed-point (or int32) accumulator (K > floor((2^(w-1) - 1) / largest |product|)) instead of refusing them; the wraps are counted and reported")
     ("engine", po::value<std::string>()->default_value("cycle"), "cycle: the modelled array; rtl: the Verilated RTL array in the loop, each output row compared with the model array (only array configurations built in rtl/CMakeLists.txt)")
     ("jobs", po::value<std::string>()->default_value("0"), "formats simulated in parallel threads; 0: one per format, at most the CPU count")
     ("report-json", po::value<std::string>(), "write the JSON report here (deterministic: same command and seed, same bytes)")
@@ -171,6 +172,7 @@ RunRequest parse_run_request(const po::variables_map& vm, const std::string& cmd
   } catch (const std::invalid_argument& e) {
     throw UsageError(pre + "--mapping-objective: " + e.what());
   }
+  q.allow_accumulator_wrap = vm.count("allow-accumulator-wrap") && vm["allow-accumulator-wrap"].as<bool>();
   const std::string eng = vm["engine"].as<std::string>();
   if (eng == "cycle") q.engine = sim::Engine::Model;
   else if (eng == "rtl") q.engine = sim::Engine::Rtl;
@@ -285,6 +287,7 @@ PipelineSetup make_setup(const RunRequest& q, const PreparedRun& p) {
   setup.store_accumulators = q.store_accumulators;
   setup.mapping_auto = q.mapping_auto;
   setup.mapping_objective = q.mapping_objective;
+  setup.allow_accumulator_wrap = q.allow_accumulator_wrap;
   setup.energy = &p.energy;
   setup.area = &p.area;
   return setup;
@@ -317,6 +320,9 @@ std::vector<FormatOutcome> run_formats(const RunRequest& q, const PreparedRun& p
       outs[i] = run_format(setup, formats[i], cfgs[i], &progress, i);
       outs[i].notes.insert(outs[i].notes.begin(), cfg_notes[i].begin(), cfg_notes[i].end());
     });
+  } catch (const std::invalid_argument& e) {  // a GEMM that does not fit, or whose K can wrap the accumulator
+    progress.finish();
+    throw UsageError(e.what());
   } catch (...) {
     progress.finish();
     throw;
@@ -362,8 +368,10 @@ int run_workload(const std::vector<std::string>& args) {
   po::store(po::command_line_parser(args).options(d).run(), vm);
   po::notify(vm);
   if (vm.count("help")) {
-    std::cout << kUsage << "\n" << d << "\nExit status: 0 success (every output matched), 1 I/O or data error or a "
-              "verification mismatch, 2 bad arguments or a workload that does not fit the configuration.\n";
+    std::cout << kUsage << "\n" << d << "\nExit status: 0 success (every GEMM output compared and matched), 1 I/O or data error, a "
+              "verification mismatch or GEMM outputs left uncompared, a simulation error (RTL mismatch, watchdog), "
+              "2 bad arguments or a workload that does not fit the configuration (or whose K can wrap the "
+              "accumulator without --allow-accumulator-wrap).\n";
     return 0;
   }
   const RunRequest q = parse_run_request(vm, "");
@@ -393,16 +401,17 @@ int run_workload(const std::vector<std::string>& args) {
   for (const std::string& f : {q.json_path, q.html_path})
     if (!f.empty()) std::cout << "wrote " << f << "\n";
 
-  uint64_t mism = 0;
+  // Every GEMM output the network produced must have been compared (totals from the executor's GEMM list,
+  // checked counts from the comparisons), and none may differ.
+  std::vector<report::FormatRun> runs;
   std::string first;
-  for (const FormatOutcome& o : outs)
-    for (const auto& v : o.run.verification) {
-      mism += v.mismatches;
-      if (first.empty()) first = o.first_mismatch;
-    }
-  if (mism)
-    throw std::runtime_error(std::to_string(mism) + " simulated output words differ from the golden model (first: " +
-                             first + ")");
+  for (const FormatOutcome& o : outs) {
+    runs.push_back(o.run);
+    if (first.empty()) first = o.first_mismatch;
+  }
+  const std::string bad = verification_failure(runs);
+  if (!bad.empty())
+    throw std::runtime_error("verification failed: " + bad + (first.empty() ? "" : " (first mismatch: " + first + ")"));
   return 0;
 }
 

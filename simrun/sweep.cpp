@@ -295,10 +295,10 @@ int run_sweep(const std::vector<std::string>& args) {
     if (!q.html_path.empty()) report::write_file_atomic(q.html_path, report::to_html(r));
     if (!q.json_path.empty()) report::write_file_atomic(q.json_path, report::to_json(r));
   }
-  uint64_t mism = 0;
-  for (const auto& o : outs)
-    for (const auto& v : o.run.verification) mism += v.mismatches;
-  if (mism) throw std::runtime_error("sweep: " + std::to_string(mism) + " simulated output words differ from the golden model");
+  std::vector<report::FormatRun> runs;
+  for (const auto& o : outs) runs.push_back(o.run);
+  const std::string bad = verification_failure(runs);
+  if (!bad.empty()) throw std::runtime_error("sweep: verification failed: " + bad);
   return 0;
 }
 

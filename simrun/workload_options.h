@@ -28,6 +28,7 @@ struct RunRequest {
   bool store_accumulators = false;  // --store accumulators
   bool mapping_auto = true;         // --mapping auto|fixed
   firmware::MappingObjective mapping_objective = firmware::MappingObjective::DramBytes;
+  bool allow_accumulator_wrap = false;  // --allow-accumulator-wrap
   unsigned jobs = 0;
   std::string json_path, html_path;
   uint64_t seed = 1;

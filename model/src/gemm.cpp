@@ -209,6 +209,84 @@ float acc_word_to_float(const GemmNumerics& num, const AccWord& w) {
   return std::ldexp(static_cast<float>(w.raw), num.lsb_exp());
 }
 
+namespace {
+int128 largest_product_lsbs(const GemmNumerics& num) {
+  if (num.int8) return 128 * 128;
+  return static_cast<int128>(fp8_format(num.a_kind).max_finite_lsbs()) * fp8_format(num.b_kind).max_finite_lsbs();
+}
+int register_bits(const GemmNumerics& num) {
+  if (num.acc == AccumulatorKind::Int32) return 32;
+  if (num.acc == AccumulatorKind::FixedPoint && num.acc_width > 0) return num.acc_width;
+  return 0;  // no wrap
+}
+std::string i128_to_string(int128 v) {
+  if (v == 0) return "0";
+  std::string s;
+  const bool neg = v < 0;
+  uint128 u = neg ? static_cast<uint128>(-v) : static_cast<uint128>(v);
+  while (u) s.insert(s.begin(), char('0' + int(u % 10))), u /= 10;
+  return neg ? "-" + s : s;
+}
+}  // namespace
+
+int64_t max_wrap_free_k(const GemmNumerics& num) {
+  const int w = register_bits(num);
+  if (w == 0) return std::numeric_limits<int64_t>::max();
+  const int128 hi = (int128{1} << (w - 1)) - 1;
+  const int128 kmax = hi / largest_product_lsbs(num);
+  return kmax > std::numeric_limits<int64_t>::max() ? std::numeric_limits<int64_t>::max() : static_cast<int64_t>(kmax);
+}
+
+std::string wrap_bound_text(const GemmNumerics& num) {
+  const int w = register_bits(num);
+  if (w == 0) return num.describe() + " cannot wrap";
+  return num.describe() + " holds K <= floor((2^" + std::to_string(w - 1) + " - 1) / " +
+         i128_to_string(largest_product_lsbs(num)) + ") = " + std::to_string(max_wrap_free_k(num)) +
+         " products without wrapping (largest |product| " + i128_to_string(largest_product_lsbs(num)) +
+         " LSBs, signed " + std::to_string(w) + "-bit register)";
+}
+
+WrapCount count_accumulator_wraps(const GemmNumerics& num, const AccumulationOrder& order, int64_t m, int64_t k,
+                                  int64_t n, const uint8_t* a, const uint8_t* b) {
+  WrapCount r;
+  if (k <= max_wrap_free_k(num)) return r;
+  const int w = register_bits(num);
+  const int128 lo = -(int128{1} << (w - 1)), hi = (int128{1} << (w - 1)) - 1;
+  // Exact products in LSBs; a special (Inf/NaN) product adds 0 to the value (FixedPointAccumulator::add).
+  std::vector<int64_t> la(256, 0), lb(256, 0);
+  for (int c = 0; c < 256; ++c) {
+    if (num.int8) {
+      la[c] = lb[c] = static_cast<int8_t>(c);
+      continue;
+    }
+    const Fp8Format &fa = fp8_format(num.a_kind), &fb = fp8_format(num.b_kind);
+    const auto code = static_cast<uint8_t>(c);
+    la[c] = fp8_is_nan(fa, code) || fp8_is_inf(fa, code) ? 0 : fp8_to_lsbs(fa, code);
+    lb[c] = fp8_is_nan(fb, code) || fp8_is_inf(fb, code) ? 0 : fp8_to_lsbs(fb, code);
+  }
+  const int64_t chunk = order.k_chunk > 0 ? order.k_chunk : k;
+  auto add = [&](int128 reg, int128 x) {
+    const int128 e = reg + x;
+    if (e < lo || e > hi) ++r.events;
+    return sign_extend(static_cast<uint128>(e), w);
+  };
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      int128 total = 0, exact = 0;
+      for (int64_t k0 = 0; k0 < k; k0 += chunk) {
+        int128 part = 0;
+        for (int64_t kk = k0; kk < std::min(k, k0 + chunk); ++kk) {
+          const int128 p = static_cast<int128>(la[a[i * k + kk]]) * lb[b[kk * n + j]];
+          exact += p;
+          part = add(part, p);
+        }
+        total = add(total, part);
+      }
+      if (exact < lo || exact > hi) ++r.outputs;
+    }
+  return r;
+}
+
 std::string acc_word_to_string(const GemmNumerics& num, const AccWord& w) {
   char buf[96];
   const double v = acc_word_value(num, w);

@@ -286,6 +286,18 @@ oj run_json(const FormatRun& r) {
     ver["checks"].push_back(x);
   }
   j["verification"] = ver;
+  if (r.accumulator) {
+    const AccumulatorCheck& a = *r.accumulator;
+    oj x;
+    x["bound"] = a.bound;
+    x["wrap_free_k"] = a.wrap_free_k;
+    x["largest_k"] = a.largest_k;
+    x["wrap_allowed"] = a.wrap_allowed;
+    x["array_wrap_events"] = a.array_wrap_events;
+    x["golden_wrap_events"] = a.golden_wrap_events;
+    x["wrapped_outputs"] = a.wrapped_outputs;
+    j["accumulator"] = x;
+  }
   return j;
 }
 }  // namespace
@@ -548,7 +560,17 @@ std::string to_text(const RunReport& r) {
     for (const auto& v : f->verification)
       os << "  " << f->format << " against " << v.reference << ": " << fmt_count(v.checked_outputs) << " of "
          << fmt_count(v.total_outputs) << " outputs checked, " << fmt_count(v.mismatches) << " mismatches"
-         << (v.mismatches ? "  <-- MISMATCH" : "") << "\n";
+         << (v.mismatches ? "  <-- MISMATCH" : "")
+         << (v.checked_outputs < v.total_outputs ? "  <-- " + fmt_count(v.total_outputs - v.checked_outputs) +
+                                                       " NOT CHECKED"
+                                                 : std::string())
+         << "\n";
+    if (f->accumulator && (f->accumulator->wrap_allowed || f->accumulator->array_wrap_events))
+      os << "  " << f->format << " accumulator: largest K " << f->accumulator->largest_k << ", "
+         << f->accumulator->bound << "; wrap events: array " << fmt_count(f->accumulator->array_wrap_events)
+         << ", golden " << fmt_count(f->accumulator->golden_wrap_events) << "; outputs wrapped (wrong): "
+         << fmt_count(f->accumulator->wrapped_outputs) << (f->accumulator->wrapped_outputs ? "  <-- WRAPPED" : "")
+         << "\n";
   }
 
   if (r.sweep) {

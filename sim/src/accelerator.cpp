@@ -62,7 +62,60 @@ std::unique_ptr<ArrayCore> make_engine_array(const ArrayParams& p, Engine engine
   return make_systolic_array(p);
 }
 
+namespace {
+const char* kBufName[3] = {"input", "weight", "output"};
+}  // namespace
+
 struct Accelerator::Impl {
+  // What the oldest unfinished command waits for (the watchdog's error).
+  std::string waits_for(const detail::Issued& is) const {
+    const detail::Scoreboard& sb = x.sb;
+    const Command& c = is.c;
+    auto slot = [&](int b, int s, bool writes, uint64_t need) {
+      const uint64_t have = writes ? sb.w_done[b][s] : sb.r_done[b][s];
+      return std::string(kBufName[b]) + " buffer slot " + std::to_string(s) + " (" +
+             (writes ? "writes" : "reads") + " done " + std::to_string(have) + ", needs " + std::to_string(need) + ")";
+    };
+    if (c.op == firmware::Opcode::Compute) {
+      if (is.beats_issued == 0 && !cu.deps_met(x, is)) {
+        std::string w;
+        if (sb.w_done[detail::kIn][c.a_slot] < is.wait[0]) w += "the load of " + slot(detail::kIn, c.a_slot, true, is.wait[0]);
+        if (sb.w_done[detail::kW][c.w_slot] < is.wait[1])
+          w += (w.empty() ? "" : " and ") + std::string("the load of ") + slot(detail::kW, c.w_slot, true, is.wait[1]);
+        if (sb.r_done[detail::kOut][c.o_slot] < is.wait[2])
+          w += (w.empty() ? "" : " and ") + std::string("the stores reading ") + slot(detail::kOut, c.o_slot, false, is.wait[2]);
+        return "waits for " + w;
+      }
+      return "waits for the array (compute unit): " + std::to_string(is.beats_issued) + " beats read, " +
+             std::to_string(is.rows_written) + " of " + std::to_string(x.ws ? c.m : uint32_t(x.R)) +
+             " output rows written";
+    }
+    const bool store = c.op == firmware::Opcode::Store || c.op == firmware::Opcode::PostProcess;
+    if (!is.started) {
+      if (store) return "waits for the computes writing " + slot(detail::kOut, c.slot, true, is.wait_b);
+      const int b = c.op == firmware::Opcode::LoadActivations ? detail::kIn : detail::kW;
+      return "waits for the computes reading " + slot(b, c.slot, false, is.wait_b);
+    }
+    return "waits for the DMA: " + std::to_string(is.latency_left) + " latency cycles and " +
+           std::to_string(is.bytes_left) + " bytes left";
+  }
+  std::string watchdog_message() const {
+    const detail::Issued* a = dma.front();
+    const detail::Issued* b = cu.front();
+    const detail::Issued* old = !a ? b : !b ? a : (a->index < b->index ? a : b);
+    std::string m = "watchdog: no command completed for " + std::to_string(x.cfg.watchdog_cycles) +
+                    " cycles (cycle " + std::to_string(x.now) + ", [controller] watchdog_cycles): ";
+    if (!old) {
+      const Command& c = ctl.current();
+      return m + "command " + std::to_string(ctl.pc()) + " (" + firmware::opcode_name(c.op) + ", layer " +
+             std::to_string(c.layer) + ", tile " + std::to_string(c.tile) + ") is not dispatched";
+    }
+    m += "command " + std::to_string(old->index) + " (" + firmware::opcode_name(old->c.op) + ", layer " +
+         std::to_string(old->c.layer) + ", tile " + std::to_string(old->c.tile) + ", " +
+         (old == b ? "compute unit" : "DMA") + ") " + waits_for(*old);
+    return m;
+  }
+
   std::unique_ptr<detail::VectorDram> own_dram;
   detail::Ctx x;
   detail::ComputeUnit cu;
@@ -91,7 +144,12 @@ struct Accelerator::Impl {
     x.probe.out_word0 = cu.out_word0();
     ++x.now;
     x.st.cycles = x.now;
-    x.st.toggles = cu.counting_array().toggles();  // RTL engine: its model twin counts (outputs compared in lockstep)
+    if (x.cfg.watchdog_cycles && !ctl.finished() && x.now - x.last_completion > x.cfg.watchdog_cycles)
+      throw std::runtime_error(watchdog_message());
+    // Engine::Rtl: the toggles are counted on the Verilated array's own registers (rtl_array.cpp); the wrap
+    // events by the model twin (the RTL has no overflow flag), whose outputs are compared with the RTL's.
+    x.st.toggles = cu.array().toggles();
+    x.st.acc_wraps = cu.counting_array().wraps() + cu.buffer_wraps();
   }
 };
 

@@ -70,7 +70,7 @@ void ComputeUnit::tick(Ctx& x) {
     }
     arr_->out_words(outrow_.data());
   }
-  if (twin_) compare_twin(x, ov);
+  if (twin_) compare_twin(x, ov, ov && out_ready);
   // Input beat.
   Beat* head = (!fifo_.empty() && fifo_.front().ready_at <= x.now) ? &fifo_.front() : nullptr;
   Beat* whead = (!wfifo_.empty() && wfifo_.front().ready_at <= x.now) ? &wfifo_.front() : nullptr;
@@ -158,7 +158,10 @@ void ComputeUnit::write_row(Ctx& x) {
   const int C = x.C;
   const bool acc = c.flags & firmware::kFlagAccumulate;
   uint128* dst = &x.obuf[c.o_addr / x.wb + size_t(t.row) * C];
-  for (int j = 0; j < C; ++j) dst[j] = arr_->add_words(acc ? dst[j] : 0, outrow_[j]);
+  for (int j = 0; j < C; ++j) {
+    if (acc && arr_->add_wraps(dst[j], outrow_[j])) ++buffer_wraps_;
+    dst[j] = arr_->add_words(acc ? dst[j] : 0, outrow_[j]);
+  }
   x.st.output.bytes_written += uint64_t(C) * x.wb;
   if (acc) {
     x.st.output.bytes_read += uint64_t(C) * x.wb;
@@ -169,6 +172,7 @@ void ComputeUnit::write_row(Ctx& x) {
     std::copy(outrow_.begin(), outrow_.end(), is.tile_out.begin() + size_t(t.row) * C);
   }
   x.st.last_output_cycle = x.now;
+  ++x.st.array_rows_out;
   ++is.rows_written;
   if (is.rows_written == (x.ws ? c.m : uint32_t(x.R))) finish_compute(x, is);
 }
@@ -181,6 +185,7 @@ void ComputeUnit::finish_compute(Ctx& x, Issued& is) {
   x.st.macs += macs;
   x.layer(c.layer).macs += macs;
   x.cstats(is).end = x.now;
+  x.last_completion = x.now;
   x.sb.write_done(kOut, c.o_slot);
   q_.pop_front();
   ++seq_base_;
@@ -294,15 +299,28 @@ bool ComputeUnit::feeder_shadow(Ctx& x) {
 
 // ---------------- RTL in the loop ----------------
 
-void ComputeUnit::compare_twin(Ctx& x, bool ov) {
+// leaves: the row is accepted this cycle (a back-pressured row is compared again, counted once).
+void ComputeUnit::compare_twin(Ctx& x, bool ov, bool leaves) {
   const bool sv = twin_->out_valid();
-  if (sv != ov)
+  if (sv != ov) {
+    ++x.st.rtl_mismatches;
     throw std::runtime_error(std::string("RTL/model mismatch: out_valid: rtl ") + (ov ? "1" : "0") + ", model " +
                              (sv ? "1" : "0") + " at cycle " + std::to_string(x.now));
+  }
   if (!ov) return;
   twin_->out_words(twin_row_.data());
+  uint64_t differ = 0;
+  int first = -1;
   for (int j = 0; j < x.C; ++j)
-    if (twin_row_[j] != outrow_[j]) {
+    if (twin_row_[j] != outrow_[j] && differ++ == 0) first = j;
+  if (leaves) {
+    ++x.st.rtl_rows_compared;
+    x.st.rtl_words_compared += uint64_t(x.C);
+  }
+  if (differ) {
+    x.st.rtl_mismatches += differ;
+    {
+      const int j = first;
       const OutTag& t = tags_.front();
       const Issued& is = by_seq(t.cmd);
       throw std::runtime_error(
@@ -312,6 +330,7 @@ void ComputeUnit::compare_twin(Ctx& x, bool ov) {
           model::acc_word_to_string(arr_->numerics(), arr_->to_acc_word(twin_row_[j])) + " at cycle " +
           std::to_string(x.now));
     }
+  }
 }
 
 // The tile's operands as the array saw them (captured when the beats entered: the buffer slot may be

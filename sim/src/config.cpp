@@ -263,6 +263,7 @@ AcceleratorConfig parse_config(const std::string& text, const std::string& origi
   c.dram.latency = static_cast<int>(r.integer("dram.latency", std::nullopt, 0, 1 << 20));
   c.os_k_tile = r.integer("lowering.os_k_tile", 0, 0, int64_t{1} << 30);
   c.queue_depth = static_cast<int>(r.integer("controller.queue_depth", 4, 1, 1024));
+  c.watchdog_cycles = static_cast<uint64_t>(r.integer("controller.watchdog_cycles", 1000000, 0, int64_t{1} << 50));
   r.reject_unknown();
   c.validate();
   return c;

@@ -67,6 +67,7 @@ void Controller::tick(Ctx& x, Dma& dma, ComputeUnit& cu) {
   cs.tile = c.tile;
   cs.dispatch = cs.start = cs.end = x.now;
   x.st.commands.push_back(cs);
+  if (c.op == Opcode::Nop || c.op == Opcode::Barrier || c.op == Opcode::End) x.last_completion = x.now;
   if (c.op != Opcode::End && c.op != Opcode::Nop) ++x.layer(c.layer).commands;  // End belongs to no layer
   ++pc_;
 }

@@ -162,6 +162,7 @@ void Dma::complete_transfer(Ctx& x, Issued& is, int b) {
     x.sb.write_done(b, c.slot);
   }
   x.cstats(is).end = x.now;
+  x.last_completion = x.now;
 }
 
 }  // namespace fp8sim::sim::detail

@@ -52,8 +52,14 @@ std::shared_ptr<const PeTables<W>> make_pe_tables(const GemmNumerics& num) {
   const Fp8Format& fb = fp8_format(num.b_kind);
   if (t->kind == PeKind::Fp8Fixed) {
     t->width = num.acc_width;
-    if (t->width < 2 || t->width + 2 > static_cast<int>(8 * sizeof(W)))
+    if (t->width + 2 > static_cast<int>(8 * sizeof(W)))
       throw std::invalid_argument("fixed-point width " + std::to_string(t->width) + " does not fit the word");
+    // Narrower than one product, a register could not even hold a single MAC's product (and wrap counting,
+    // pe_wraps, relies on every product fitting).
+    if (t->width < fp8_product_bits(fa, fb))
+      throw std::invalid_argument("fixed-point accumulator width " + std::to_string(t->width) +
+                                  " is narrower than one product (" + std::to_string(fp8_product_bits(fa, fb)) +
+                                  " bits for " + std::string(fa.name) + " x " + std::string(fb.name) + ")");
     t->vmask = (W{1} << t->width) - 1;
     t->pcls.assign(65536, 0);
     for (int c = 0; c < 4; ++c)

@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 #include <string>
+#include <type_traits>
+#include <vector>
 
 #include "fp8sim/sim/accelerator.h"
 
@@ -31,6 +33,29 @@
 #include "Vsa_ws4s_int8.h"
 #include "Vsa_ws8s_e4m3_f32.h"
 #include "Vsa_ws8s_int8.h"
+#include "Vsa_os16_int8___024root.h"
+#include "Vsa_os4_e4m3_f32___024root.h"
+#include "Vsa_os4_e4m3_fixed___024root.h"
+#include "Vsa_os4_e5m2_f32___024root.h"
+#include "Vsa_os4_e5m2_fixed___024root.h"
+#include "Vsa_os4_int8___024root.h"
+#include "Vsa_os4s_e4m3_fixed___024root.h"
+#include "Vsa_os4s_e5m2_f32___024root.h"
+#include "Vsa_os4s_int8___024root.h"
+#include "Vsa_os8_e5m2_f32___024root.h"
+#include "Vsa_ws16_e4m3_f32___024root.h"
+#include "Vsa_ws32s_e4m3_fixed___024root.h"
+#include "Vsa_ws32s_int8___024root.h"
+#include "Vsa_ws4_e4m3_f32___024root.h"
+#include "Vsa_ws4_e4m3_fixed___024root.h"
+#include "Vsa_ws4_e5m2_f32___024root.h"
+#include "Vsa_ws4_e5m2_fixed___024root.h"
+#include "Vsa_ws4_int8___024root.h"
+#include "Vsa_ws4s_e4m3_fixed___024root.h"
+#include "Vsa_ws4s_e5m2_f32___024root.h"
+#include "Vsa_ws4s_int8___024root.h"
+#include "Vsa_ws8s_e4m3_f32___024root.h"
+#include "Vsa_ws8s_int8___024root.h"
 #endif
 
 namespace fp8sim::sim {
@@ -70,6 +95,26 @@ void set_bits(T& port, int lsb, int w, uint128 v) {
   }
 }
 
+inline int popcnt128(uint128 x) {
+  return __builtin_popcountll(static_cast<uint64_t>(x)) + __builtin_popcountll(static_cast<uint64_t>(x >> 64));
+}
+
+// The per-cell registers made public by rtl/public_regs.vlt (row-major cell order, as the model's arrays):
+// sa_ws: a_q (activation), w_q (weight), h_q (shadow weight, SHADOW = 1), p_q (partial sum); sa_os: a_q
+// ({valid, first, a}: the 8 data bits are counted, as the model's operand register), b_q, out_q (the
+// accumulator; with SHADOW = 1 the output register: the accumulator behind it is not counted, so shadow-output
+// OS arrays count fewer accumulator toggles than the model, which counts both). Which exist depends on the DATAFLOW parameter.
+template <typename R, typename = void>
+struct HasWsRegs : std::false_type {};
+template <typename R>
+struct HasWsRegs<R, std::void_t<decltype(std::declval<R&>().systolic_array__DOT__g_ws__DOT__u_ws__DOT__p_q)>>
+    : std::true_type {};
+template <typename R, typename = void>
+struct HasOsRegs : std::false_type {};
+template <typename R>
+struct HasOsRegs<R, std::void_t<decltype(std::declval<R&>().systolic_array__DOT__g_os__DOT__u_os__DOT__out_q)>>
+    : std::true_type {};
+
 template <typename M>
 class RtlArray final : public ArrayCore {
  public:
@@ -82,6 +127,14 @@ class RtlArray final : public ArrayCore {
     m_->out_ready = 1;
     for (int i = 0; i < 3; ++i) clock();
     m_->rst = 0;
+    // Counting starts from the registers after reset (the model array starts from zeros; both are zero here
+    // unless the RTL leaves a register uninitialized, which the toggle tests would show).
+    const size_t cells = size_t(p.rows) * p.cols;
+    prev_a_.assign(cells, 0);
+    prev_b_.assign(cells, 0);
+    prev_h_.assign(cells, 0);
+    prev_acc_.assign(cells, 0);
+    if (p_.toggles) count_toggles(false);
   }
   ~RtlArray() override { m_->final(); }
 
@@ -117,11 +170,47 @@ class RtlArray final : public ArrayCore {
     for (int c = 0; c < p_.cols; ++c) set_bits(m_->in_b, 8 * c, 8, in.b ? in.b[c] : 0);
     for (int c = 0; c < p_.cols; ++c) set_bits(m_->in_psum, c * aw_, aw_, in.psum ? in.psum[c] : 0);
     clock();
+    if (p_.toggles) count_toggles(true);
   }
   uint128 add_words(uint128 acc, uint128 x) const override { return arith_->add_words(acc, x); }
   model::AccWord to_acc_word(uint128 w) const override { return arith_->to_acc_word(w); }
+  bool add_wraps(uint128 acc, uint128 x) const override { return arith_->add_wraps(acc, x); }
 
  private:
+  // Bits that changed in each cell register since the last call, read from the Verilated model's registers.
+  template <typename Arr>
+  uint64_t diff(const Arr& regs, int width, std::vector<uint128>& prev) {
+    uint64_t t = 0;
+    for (size_t i = 0; i < prev.size(); ++i) {
+      const uint128 v = get_bits(regs[i], 0, width);
+      t += static_cast<uint64_t>(popcnt128(v ^ prev[i]));
+      prev[i] = v;
+    }
+    return t;
+  }
+  void count_toggles(bool add) {
+    using Root = std::remove_pointer_t<decltype(m_->rootp)>;
+    Root& r = *m_->rootp;
+    uint64_t ta = 0, tb = 0, tp = 0;
+    if constexpr (HasWsRegs<Root>::value) {
+      ta = diff(r.systolic_array__DOT__g_ws__DOT__u_ws__DOT__a_q, 8, prev_a_);
+      tb = diff(r.systolic_array__DOT__g_ws__DOT__u_ws__DOT__w_q, 8, prev_b_) +
+           diff(r.systolic_array__DOT__g_ws__DOT__u_ws__DOT__h_q, 8, prev_h_);  // shadow weights (0 without)
+      tp = diff(r.systolic_array__DOT__g_ws__DOT__u_ws__DOT__p_q, aw_, prev_acc_);
+    } else if constexpr (HasOsRegs<Root>::value) {
+      ta = diff(r.systolic_array__DOT__g_os__DOT__u_os__DOT__a_q, 8, prev_a_);
+      tb = diff(r.systolic_array__DOT__g_os__DOT__u_os__DOT__b_q, 8, prev_b_);
+      tp = diff(r.systolic_array__DOT__g_os__DOT__u_os__DOT__out_q, aw_, prev_acc_);
+    } else {
+      static_assert(HasWsRegs<Root>::value || HasOsRegs<Root>::value,
+                    "rtl/public_regs.vlt must make the cell registers public");
+    }
+    if (!add) return;
+    tog_.a_regs += ta;
+    tog_.b_regs += tb;
+    tog_.acc_regs += tp;
+  }
+  std::vector<uint128> prev_a_, prev_b_, prev_h_, prev_acc_;
   void clock() const {
     m_->clk = 0;
     m_->eval();

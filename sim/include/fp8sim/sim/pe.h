@@ -83,6 +83,34 @@ inline W pe_mac(const PeTables<W>& t, W acc, unsigned a, unsigned b) {
   return pe_mac<K, W>(PeView<W>(t), acc, a, b);
 }
 
+// 1 when the MAC acc (+) a * b wraps: the exact sum of the register's value and the product leaves the
+// register's signed range (fixed point: width bits, which hold every single product (make_pe_tables); INT8:
+// 32 bits). Two's complement: it wraps iff both addends have the same sign and the result's sign differs.
+// Float32 never wraps (0).
+template <PeKind K, typename W>
+inline unsigned pe_wraps(const PeView<W>& t, W acc, unsigned a, unsigned b) {
+  if constexpr (K == PeKind::Fp8Float32) {
+    return 0;
+  } else if constexpr (K == PeKind::Int8) {
+    const uint32_t x = static_cast<uint32_t>(acc), p = static_cast<uint32_t>(t.prod[(b << 8) | a]), s = x + p;
+    return (~(x ^ p) & (x ^ s)) >> 31;
+  } else {
+    const W x = acc & t.vmask, p = t.prod[(b << 8) | a], s = (x + p) & t.vmask;
+    return static_cast<unsigned>((~(x ^ p) & (x ^ s)) >> (t.width - 1)) & 1u;
+  }
+}
+// The same for the buffer's addition of two words.
+template <typename W>
+inline bool pe_add_wraps(const PeTables<W>& t, W acc, W x) {
+  if (t.kind == PeKind::Fp8Float32) return false;
+  if (t.kind == PeKind::Int8) {
+    const uint32_t u = static_cast<uint32_t>(acc), v = static_cast<uint32_t>(x), s = u + v;
+    return ((~(u ^ v) & (u ^ s)) >> 31) != 0;
+  }
+  const W u = acc & t.vmask, v = x & t.vmask, s = (u + v) & t.vmask;
+  return ((~(u ^ v) & (u ^ s)) >> (t.width - 1)) & 1u;
+}
+
 // Adds two words (the accumulating output buffer: register (+) chunk sum).
 template <typename W>
 inline W pe_add(const PeTables<W>& t, W acc, W x) {

@@ -76,6 +76,10 @@ class ArrayCore {
   // Any valid data inside (WS: compute rows in flight; OS: not in the RUN state with an idle pipeline).
   virtual bool active() const = 0;
   const ArrayToggles& toggles() const { return tog_; }
+  // Accumulator wrap events in the cells (pe_wraps): MACs whose exact sum left the register's range.
+  uint64_t wraps() const { return wraps_; }
+  // Whether add_words(acc, x) wraps (the accumulating output buffer's adder).
+  virtual bool add_wraps(uint128 acc, uint128 x) const { (void)acc, (void)x; return false; }
   uint64_t edges() const { return edges_; }
   // Word arithmetic of this PE kind, for the accumulating output buffer and comparisons.
   virtual uint128 add_words(uint128 acc, uint128 x) const = 0;
@@ -87,7 +91,7 @@ class ArrayCore {
   ArrayParams p_;
   model::GemmNumerics num_;
   ArrayToggles tog_;
-  uint64_t edges_ = 0;
+  uint64_t edges_ = 0, wraps_ = 0;
 };
 
 // The one factory: dataflow, PE kind, formats and word width chosen by the parameters. Throws

@@ -61,6 +61,9 @@ struct RunResult {
   double seconds = 0.0;
   std::vector<std::string> warnings;
   uint64_t golden_gemm_calls = 0;
+  // GEMMs given to opt.gemm_backend and their outputs (sum of M x N), counted by the executor at its call
+  // sites (quant::Executor::backend_gemm_outputs): the totals a verifying backend is held to.
+  uint64_t backend_gemm_calls = 0, backend_gemm_outputs = 0;
   // compare_with_fp32: the FP32 reference's task metric on the same items, and the output-level error.
   double fp32_value = std::numeric_limits<double>::quiet_NaN();
   double sqnr_db = std::numeric_limits<double>::quiet_NaN();

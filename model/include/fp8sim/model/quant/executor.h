@@ -176,6 +176,11 @@ class Executor {
   // Multiply-accumulates of every linear() and matmul() call so far, in any mode.
   uint64_t gemm_macs() const { return gemm_macs_; }
   uint64_t gemm_calls() const { return gemm_calls_; }
+  // BitExact GEMMs handed to the backend (set_gemm_backend) and their outputs (sum of m x n), counted where
+  // linear() and matmul() decide to run a quantized GEMM, apart from whatever the backend does: what a
+  // verifying backend must have checked (simrun's verification totals).
+  uint64_t backend_gemm_calls() const { return backend_calls_; }
+  uint64_t backend_gemm_outputs() const { return backend_outputs_; }
 
  private:
   struct WeightCache {
@@ -210,6 +215,7 @@ class Executor {
   };
   std::map<std::string, PackedFp32> packed_fp32_;
   uint64_t golden_calls_ = 0, golden_macs_ = 0, gemm_macs_ = 0, gemm_calls_ = 0;
+  uint64_t backend_calls_ = 0, backend_outputs_ = 0;
 };
 
 }  // namespace fp8sim::quant
