@@ -264,6 +264,16 @@ AcceleratorConfig parse_config(const std::string& text, const std::string& origi
   c.os_k_tile = r.integer("lowering.os_k_tile", 0, 0, int64_t{1} << 30);
   c.queue_depth = static_cast<int>(r.integer("controller.queue_depth", 4, 1, 1024));
   c.watchdog_cycles = static_cast<uint64_t>(r.integer("controller.watchdog_cycles", 1000000, 0, int64_t{1} << 50));
+  // [vector]: the BF16 vector unit (sim/vector_unit.h); every key optional, defaults from VectorUnitConfig.
+  const VectorUnitConfig dv;
+  VectorUnitConfig& v = c.vector;
+  v.lanes = static_cast<int>(r.integer("vector.lanes", dv.lanes, 1, 1 << 16));
+  v.latency = static_cast<int>(r.integer("vector.latency", dv.latency, 0, 1 << 16));
+  const std::pair<const char*, int*> costs[] = {{"vector.add", &v.add},     {"vector.mul", &v.mul},
+                                                {"vector.exp", &v.exp},     {"vector.div", &v.div},
+                                                {"vector.rsqrt", &v.rsqrt}, {"vector.erf", &v.erf},
+                                                {"vector.tanh", &v.tanh}};
+  for (const auto& [key, field] : costs) *field = static_cast<int>(r.integer(key, *field, 1, 1 << 16));
   r.reject_unknown();
   c.validate();
   return c;

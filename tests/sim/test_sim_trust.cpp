@@ -46,7 +46,8 @@ GemmJob job_with(const AcceleratorConfig& cfg, int64_t m, int64_t k, int64_t n, 
 class HungArray final : public ArrayCore {
  public:
   explicit HungArray(std::unique_ptr<ArrayCore> inner) : ArrayCore(inner->params()), inner_(std::move(inner)) {}
-  bool in_ready(bool, bool) const override { return false; }
+  bool in_ready(bool, bool, bool, bool) const override { return false; }
+  bool w_ready(bool) const override { return false; }
   bool out_valid() const override { return false; }
   void out_words(uint128* dst) const override { inner_->out_words(dst); }
   void edge(const ArrayInputs&) override { ++edges_; }

@@ -567,7 +567,9 @@ RunResult Workload::output_error(const RunOptions& opt) const {
 
 bool Workload::is_bert() const { return impl_->bert != nullptr; }
 std::string Workload::inputs_label() const { return impl_->inputs_label; }
-std::string Workload::see_also() const { return impl_->spec.value("see_also", std::string()); }
+std::string Workload::see_also() const {
+  return impl_->spec.is_object() ? impl_->spec.value("see_also", std::string()) : std::string();  // ONNX: no spec
+}
 
 void Workload::set_sequence_length(size_t n) {
   Impl& m = *impl_;

@@ -195,7 +195,7 @@ void Bert::layer_norm(const quant::Executor& ex, std::vector<float>& x, int64_t 
     const double inv = 1.0 / std::sqrt(var + cfg_.layer_norm_eps);
     for (int64_t i = 0; i < h; ++i) v[i] = static_cast<float>((v[i] - mean) * inv * g[i] + b[i]);
   }
-  ex.round_nongemm(x.data(), static_cast<size_t>(rows * h));
+  ex.vector_op(quant::VectorOp::LayerNorm, rows, h, x.data());
 }
 
 std::vector<float> Bert::forward(quant::Executor& ex, const std::vector<int32_t>& ids) const {
@@ -252,21 +252,21 @@ std::vector<float> Bert::forward(quant::Executor& ex, const std::vector<int32_t>
         const float inv = static_cast<float>(1.0 / sum);
         for (int64_t c = 0; c < L; ++c) s[c] *= inv;
       }
-      ex.round_nongemm(scores.data(), scores.size());
+      ex.vector_op(quant::VectorOp::Softmax, L, L, scores.data());
       ex.matmul(ly.matmul_pv, scores.data(), vt.data(), L, L, d, oh.data());
       for (int64_t t = 0; t < L; ++t)
         for (int64_t i = 0; i < d; ++i) ctx[t * h + hd * d + i] = oh[t * d + i];
     }
     ex.linear(ly.attn_out, ctx.data(), L, tmp.data());
     for (size_t i = 0; i < x.size(); ++i) x[i] += tmp[i];
-    ex.round_nongemm(x.data(), x.size());
+    ex.vector_op(quant::VectorOp::Add, L, h, x.data());  // residual
     layer_norm(ex, x, L, ly.ln1_g, ly.ln1_b);
     ex.linear(ly.inter, x.data(), L, inter.data());
     for (float& u : inter) u = static_cast<float>(0.5 * u * (1.0 + std::erf(u / std::sqrt(2.0))));  // GELU, erf form
-    ex.round_nongemm(inter.data(), inter.size());
+    ex.vector_op(quant::VectorOp::Gelu, L, static_cast<int64_t>(inter.size()) / L, inter.data());
     ex.linear(ly.out, inter.data(), L, tmp.data());
     for (size_t i = 0; i < x.size(); ++i) x[i] += tmp[i];
-    ex.round_nongemm(x.data(), x.size());
+    ex.vector_op(quant::VectorOp::Add, L, h, x.data());  // residual
     layer_norm(ex, x, L, ly.ln2_g, ly.ln2_b);
   }
   return x;
@@ -290,7 +290,7 @@ std::vector<float> Bert::classify(quant::Executor& ex, const std::vector<int32_t
   std::vector<float> pooled(static_cast<size_t>(cfg_.hidden)), logits(static_cast<size_t>(cfg_.num_labels));
   ex.linear(pooler_, hs.data(), 1, pooled.data());  // row 0: [CLS]
   for (float& u : pooled) u = std::tanh(u);
-  ex.round_nongemm(pooled.data(), pooled.size());
+  ex.vector_op(quant::VectorOp::Tanh, 1, static_cast<int64_t>(pooled.size()), pooled.data());
   ex.linear(classifier_, pooled.data(), 1, logits.data());
   return logits;
 }
