@@ -494,9 +494,12 @@ report::RunReport build_report(const RunRequest& q, const PreparedRun& p, const 
   }() + " (format per run); " +
        (p.calib_items ? "calibration items: " + std::to_string(p.calib_items) + (q.calib ? "" : " (the workload's default)")
                       : std::string("no calibration (per-token activation scales are computed at run time)")));
-  note("the accelerator runs every quantized GEMM (linear layers, convolutions as im2col GEMMs, attention "
-       "matmuls per head); dequantization, bias, softmax/GELU/LayerNorm (BF16) and residual adds run on the host in "
-       "model/, on the simulated GEMM outputs");
+  note(std::string("the accelerator runs every quantized GEMM (linear layers, convolutions as im2col GEMMs, attention "
+                   "matmuls per head), each on a fresh accelerator (no state or SRAM residency between GEMMs), ") +
+       (q.store_accumulators ? "its raw accumulator words dequantized on the host (--store accumulators)"
+                             : "its outputs dequantized, biased and converted to BF16 by the post-processing unit") +
+       "; softmax/GELU/LayerNorm/residual adds/ReLU/pooling are computed by model/'s BF16 reference code and costed "
+       "on the vector unit model (sim/vector_unit.h), after the GEMM that feeds them (no overlap)");
   note("simrun steps the accelerator's tick() in a plain loop (the code the SystemC SC_METHOD calls each clock), "
        "without the SystemC kernel, so formats can run in parallel threads");
   note("layer rows: GEMMs with the same name (attention heads, samples) are summed; M sums their rows, K and N are "
