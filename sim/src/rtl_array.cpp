@@ -136,7 +136,14 @@ class RtlArray final : public ArrayCore {
     prev_acc_.assign(cells, 0);
     if (p_.toggles) count_toggles(false);
   }
-  ~RtlArray() override { m_->final(); }
+  ~RtlArray() override {
+    m_->final();
+    // The model's public scopes (rtl/public_regs.vlt) unregister from the thread's current Verilator context:
+    // make it this model's own, or destroying models in another order than they were made writes into a
+    // context already freed (valgrind: VerilatedScope::~VerilatedScope -> scopeErase on freed memory).
+    Verilated::threadContextp(ctx_.get());
+    m_.reset();
+  }
 
   bool in_ready(bool wload, bool out_ready, bool swap, bool last) const override {
     m_->in_wload = wload;
