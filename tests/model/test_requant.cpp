@@ -35,7 +35,8 @@ float nearest_f32(int64_t p, int e) {
     const int emin = std::min(e, ef);
     REQUIRE(e - emin < 62);
     REQUIRE(ef - emin < 62);
-    int128 d = (int128(p) << (e - emin)) - (int128(mf) << (ef - emin));
+    // Multiplications by powers of two, not shifts: left-shifting a negative value is undefined behaviour.
+    int128 d = int128(p) * (int128{1} << (e - emin)) - int128(mf) * (int128{1} << (ef - emin));
     if (d < 0) d = -d;
     const bool even = (mf & 1) == 0;
     if (best_d < 0 || d < best_d || (d == best_d && even && !best_even)) {
