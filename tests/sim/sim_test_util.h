@@ -5,6 +5,7 @@
 #include <string>
 
 #include "fp8sim/sim/config.h"
+#include "fp8sim/sim/gemm_run.h"
 
 namespace fp8sim::simtest {
 
@@ -33,5 +34,27 @@ struct CfgText {
   }
   sim::AcceleratorConfig make() const { return sim::parse_config(text(), "test.toml"); }
 };
+
+// A GEMM job in a chosen layer, with the arrays built by `factory` (make_gemm_job takes neither): A at 0, B at
+// 1024, C at 2048 in DRAM of dram_bytes; the stream lowered and loaded (copied to *program when given).
+inline sim::GemmJob gemm_job_in_layer(const sim::AcceleratorConfig& cfg, int64_t m, int64_t k, int64_t n,
+                                      const std::vector<uint8_t>& a, const std::vector<uint8_t>& b, sim::Engine engine,
+                                      const sim::ArrayFactory& factory, uint16_t layer, uint64_t dram_bytes,
+                                      std::vector<firmware::Command>* program = nullptr) {
+  sim::GemmJob j;
+  j.m = m, j.k = k, j.n = n, j.a = a, j.b = b;
+  j.a_addr = 0, j.b_addr = 1024, j.c_addr = 2048;
+  firmware::GemmSpec g;
+  g.m = m, g.k = k, g.n = n, g.a_addr = j.a_addr, g.b_addr = j.b_addr, g.c_addr = j.c_addr, g.layer = layer;
+  j.lowered = firmware::lower_gemm(cfg.target(), g);
+  std::vector<firmware::Command> cmds = j.lowered.commands;
+  firmware::finish_stream(cmds);
+  if (program) *program = cmds;
+  j.acc = std::make_unique<sim::Accelerator>(cfg, dram_bytes, engine, factory);
+  std::copy(a.begin(), a.end(), j.acc->dram().begin() + int64_t(j.a_addr));
+  std::copy(b.begin(), b.end(), j.acc->dram().begin() + int64_t(j.b_addr));
+  j.acc->load_program(std::move(cmds));
+  return j;
+}
 
 }  // namespace fp8sim::simtest

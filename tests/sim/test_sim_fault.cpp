@@ -73,19 +73,7 @@ ArrayFactory faulty(const Fault& f) {
 // make_gemm_job with a layer number (so that the report's layer is not the default 0).
 GemmJob job_in_layer(const AcceleratorConfig& cfg, int64_t m, int64_t k, int64_t n, const std::vector<uint8_t>& a,
                      const std::vector<uint8_t>& b, Engine engine, const ArrayFactory& factory = make_engine_array) {
-  GemmJob j;
-  j.m = m, j.k = k, j.n = n, j.a = a, j.b = b;
-  j.a_addr = 0, j.b_addr = 1024, j.c_addr = 2048;
-  firmware::GemmSpec g;
-  g.m = m, g.k = k, g.n = n, g.a_addr = j.a_addr, g.b_addr = j.b_addr, g.c_addr = j.c_addr, g.layer = kLayer;
-  j.lowered = firmware::lower_gemm(cfg.target(), g);
-  std::vector<firmware::Command> cmds = j.lowered.commands;
-  firmware::finish_stream(cmds);
-  j.acc = std::make_unique<Accelerator>(cfg, 4096, engine, factory);
-  std::copy(a.begin(), a.end(), j.acc->dram().begin() + int64_t(j.a_addr));
-  std::copy(b.begin(), b.end(), j.acc->dram().begin() + int64_t(j.b_addr));
-  j.acc->load_program(std::move(cmds));
-  return j;
+  return simtest::gemm_job_in_layer(cfg, m, k, n, a, b, engine, factory, kLayer, 4096);
 }
 
 // Fault-free reference on the model engine: the cycle in which each array output row left the array

@@ -26,20 +26,7 @@ constexpr uint16_t kLayer = 3;
 GemmJob job_with(const AcceleratorConfig& cfg, int64_t m, int64_t k, int64_t n, const std::vector<uint8_t>& a,
                  const std::vector<uint8_t>& b, Engine engine, const ArrayFactory& factory,
                  std::vector<firmware::Command>* program = nullptr) {
-  GemmJob j;
-  j.m = m, j.k = k, j.n = n, j.a = a, j.b = b;
-  j.a_addr = 0, j.b_addr = 1024, j.c_addr = 2048;
-  firmware::GemmSpec g;
-  g.m = m, g.k = k, g.n = n, g.a_addr = j.a_addr, g.b_addr = j.b_addr, g.c_addr = j.c_addr, g.layer = kLayer;
-  j.lowered = firmware::lower_gemm(cfg.target(), g);
-  std::vector<firmware::Command> cmds = j.lowered.commands;
-  firmware::finish_stream(cmds);
-  if (program) *program = cmds;
-  j.acc = std::make_unique<Accelerator>(cfg, 8192, engine, factory);
-  std::copy(a.begin(), a.end(), j.acc->dram().begin() + int64_t(j.a_addr));
-  std::copy(b.begin(), b.end(), j.acc->dram().begin() + int64_t(j.b_addr));
-  j.acc->load_program(std::move(cmds));
-  return j;
+  return simtest::gemm_job_in_layer(cfg, m, k, n, a, b, engine, factory, kLayer, 8192, program);
 }
 
 // A hung array: never ready for a beat, never an output.
