@@ -34,6 +34,29 @@ ML_TYPES = {
 CHUNK = 1 << 24
 
 
+def all_patterns():
+    base = np.arange(CHUNK, dtype=np.uint32)
+    for start in range(0, 1 << 32, CHUNK):
+        yield base + np.uint32(start)
+
+
+def boundary_slabs(lo_exp, hi_exp):
+    """The --boundary set, built slab by slab (no pass over all 2^32 patterns): for both signs, every
+    mantissa of every float32 exponent in [lo_exp, hi_exp] and of exponents 0 (zeros, subnormals) and 0xFF
+    (Inf, NaN); then every 257th pattern whose exponent lies outside those."""
+    mant = np.arange(1 << 23, dtype=np.uint32)
+    exps = [0, 0xFF] + list(range(max(lo_exp, 1), min(hi_exp, 0xFE) + 1))
+    for sign in (0, 1):
+        for e in exps:
+            yield np.uint32((sign << 31) | (e << 23)) | mant
+    stride = np.arange(0, CHUNK * 257, 257, dtype=np.uint64)
+    for start in range(0, 1 << 32, CHUNK * 257):
+        bits = (stride + np.uint64(start))
+        bits = bits[bits < (1 << 32)].astype(np.uint32)
+        e = (bits >> 23) & 0xFF
+        yield bits[((e < lo_exp) | (e > hi_exp)) & (e != 0) & (e != 0xFF)]
+
+
 def main():
     lib = ctypes.CDLL(sys.argv[1])
     name = sys.argv[2]
@@ -81,11 +104,7 @@ def main():
     boundary = "--boundary" in sys.argv
     lo_exp = 127 + int(np.log2(float(finfo.smallest_subnormal))) - 3
     hi_exp = 127 + int(np.floor(np.log2(float(finfo.max)))) + 3
-    for start in range(0, 1 << 32, CHUNK):
-        bits = base + np.uint32(start)
-        if boundary:
-            e = (bits >> 23) & 0xFF
-            bits = bits[((e >= lo_exp) & (e <= hi_exp)) | (e == 0xFF) | (e == 0) | (bits % 257 == 0)]
+    for bits in (boundary_slabs(lo_exp, hi_exp) if boundary else all_patterns()):
         x = bits.view(np.float32)
         with np.errstate(invalid="ignore", over="ignore"):
             ref_bytes = x.astype(mlt).view(np.uint8)

