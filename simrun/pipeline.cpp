@@ -1,5 +1,7 @@
 #include "pipeline.h"
 
+#include "network.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -207,6 +209,9 @@ cost::EventCounts event_counts(const sim::AcceleratorConfig& cfg, const sim::Sta
   for (int i = 0; i < 3; ++i)
     e.buffers.push_back({names[i], static_cast<uint64_t>(b[i]->size_bytes), static_cast<uint32_t>(b[i]->banks),
                          s[i]->bytes_read, s[i]->bytes_written});
+  if (cfg.activation_sram.size_bytes > 0)
+    e.buffers.push_back({"activation", static_cast<uint64_t>(cfg.activation_sram.size_bytes),
+                         static_cast<uint32_t>(cfg.activation_sram.banks), st.act_sram_read, st.act_sram_written});
   e.dram_bytes_read = st.dram_read;
   e.dram_bytes_written = st.dram_written;
   e.postprocessed = st.postprocessed;
@@ -262,6 +267,7 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
   accum.bound = model::wrap_bound_text(array_num);
   accum.wrap_allowed = setup.allow_accumulator_wrap;
   double sim_s = 0, golden_s = 0;
+  NetworkSchedule net(cfg);  // where tensors live between operations (network.h)
 
   workloads::RunOptions opt;
   opt.quantize = true;
@@ -317,13 +323,19 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
       spec.post.has_bias = !pj.bias.empty();
       spec.post.row_scales = !pj.row_scales.empty();
     }
+    // Where A (and attention's B) come from and the outputs go: the activation SRAM when they fit.
+    const NetworkSchedule::Decision where =
+        net.gemm(c.name, c.act_act, c.m, c.k, c.n, on_chip ? model::out_format_bytes(pj.out_fmt) : 0);
+    if (where.index == 0) net.set_io_bytes(uint64_t(c.m * c.k), 0);
+    net.set_io_bytes(NetworkSchedule::kKeep, uint64_t(c.m * c.n) * (on_chip ? model::out_format_bytes(pj.out_fmt)
+                                                                              : cfg.word_bytes()));
     sim::GemmJob job;
     firmware::Mapping mapping;
     try {
       mapping = setup.mapping_auto ? firmware::choose_mapping(cfg.target(), spec, setup.mapping_objective, mapping_costs)
                                    : firmware::fixed_mapping(cfg.target(), spec, mapping_costs);
       job = sim::make_gemm_job(cfg, c.m, c.k, c.n, std::move(a), std::move(b), setup.engine, on_chip ? &pj : nullptr,
-                               setup.mapping_auto ? &mapping : nullptr);
+                               setup.mapping_auto ? &mapping : nullptr, where.placement);
     } catch (const std::invalid_argument& e) {
       throw std::invalid_argument("layer " + c.name + " (M=" + std::to_string(c.m) + " K=" + std::to_string(c.k) +
                                   " N=" + std::to_string(c.n) + ") does not fit " + cfg.name + ": " + e.what());
@@ -382,6 +394,11 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
 
     const sim::Stats& st = job.acc->stats();
     accum.array_wrap_events += st.acc_wraps;
+    for (const sim::CommandStats& cs : st.commands)
+      if (cs.op == firmware::Opcode::LoadWeights) {
+        net.simulated(where.index, cs.end - cs.start);
+        break;
+      }
     if (setup.engine == sim::Engine::Rtl) {
       rtl_checked += rtl_checked_outputs(st, c.m, c.n);
       rtl_mismatches += st.rtl_mismatches;
@@ -409,8 +426,9 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
     r.stalls.buffer_conflict += st.array_stall_conflict;
     r.stalls.fill_drain += st.array_fill_drain;
     r.macs += st.macs;
-    r.traffic.sram_read += st.input.bytes_read + st.weight.bytes_read + st.output.bytes_read;
-    r.traffic.sram_written += st.input.bytes_written + st.weight.bytes_written + st.output.bytes_written;
+    r.traffic.sram_read += st.input.bytes_read + st.weight.bytes_read + st.output.bytes_read + st.act_sram_read;
+    r.traffic.sram_written +=
+        st.input.bytes_written + st.weight.bytes_written + st.output.bytes_written + st.act_sram_written;
     r.traffic.dram_read += st.dram_read;
     r.traffic.dram_written += st.dram_written;
     std::vector<std::string> cn;
@@ -437,6 +455,7 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
     a.adds += c.adds;
     a.muls += c.muls;
     a.funcs += c.funcs;
+    net.vector_op(c.cycles);
   };
 
   opt.gemm_backend = wrap ? wrap(verifying) : verifying;
@@ -489,6 +508,15 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
     run.vector_ops.push_back(row);
   }
   notes.insert(an.begin(), an.end());
+  // The network schedule: spill traffic of the vector unit (DRAM round trips of tensors that did not fit).
+  run.network = net.finish(1, std::max<uint64_t>(res.items_simulated, 1));
+  run.totals.traffic.dram_read += run.network.spill_dram_read;
+  run.totals.traffic.dram_written += run.network.spill_dram_written;
+  run.totals.energy_pj.dram += double(run.network.spill_dram_read + run.network.spill_dram_written) *
+                               setup.energy->dram_pj_per_64b.value / 8.0;
+  if (cfg.activation_sram.size_bytes == 0)
+    notes.insert("no activation SRAM in this configuration: every tensor goes through DRAM between operations "
+                 "(GEMM inputs and outputs, and the vector unit's reads and writes of them: spill traffic)");
   run.totals.area.array_um2 = area.array_um2;
   run.totals.area.buffers_um2 = area.buffers_um2;
   run.totals.area.nand2_eq = area.nand2_eq;

@@ -56,6 +56,11 @@ double tops_per_w(const FormatRun& r) {
   const double e = r.totals.energy_pj.total();
   return e > 0 ? 2.0 * static_cast<double>(r.totals.macs) / e : 0.0;  // ops per pJ = 1e12 ops per J
 }
+// The PE array alone: its MAC energy (datapath and operand registers) and the accumulating adders.
+double array_tops_per_w(const FormatRun& r) {
+  const double e = r.totals.energy_pj.mac + r.totals.energy_pj.accumulator_adders;
+  return e > 0 ? 2.0 * static_cast<double>(r.totals.macs) / e : 0.0;
+}
 double tops_per_mm2(const FormatRun& r) {
   const double t = latency_s(r), mm2 = r.totals.area.total_um2() * 1e-6;
   return t > 0 && mm2 > 0 ? 2.0 * static_cast<double>(r.totals.macs) / t * 1e-12 / mm2 : 0.0;
@@ -231,6 +236,7 @@ oj run_json(const FormatRun& r) {
   tj["energy_breakdown_pj"] = energy_json(t.energy_pj);
   tj["energy_per_mac_pj"] = num(energy_per_mac_pj(r));
   tj["tops_per_w"] = num(tops_per_w(r));
+  tj["array_tops_per_w"] = num(array_tops_per_w(r));
   tj["tops_per_mm2"] = num(tops_per_mm2(r));
   tj["area_um2"] = num(t.area.total_um2());
   oj area;
@@ -286,6 +292,31 @@ oj run_json(const FormatRun& r) {
     ver["checks"].push_back(x);
   }
   j["verification"] = ver;
+  if (r.network.present) {
+    const NetworkSchedule& n = r.network;
+    oj x;
+    x["activation_sram_bytes"] = n.activation_sram_bytes;
+    x["batch"] = n.batch;
+    x["resident_tensors"] = n.resident_tensors;
+    x["resident_bytes"] = n.resident_bytes;
+    x["spilled_tensors"] = n.spilled_tensors;
+    x["spilled_bytes"] = n.spilled_bytes;
+    x["spill_dram_read"] = n.spill_dram_read;
+    x["spill_dram_written"] = n.spill_dram_written;
+    x["dram_minimum_bytes"] = n.dram_minimum_bytes;
+    const uint64_t dram = r.totals.traffic.dram_read + r.totals.traffic.dram_written;
+    x["dram_over_minimum"] = num(n.dram_minimum_bytes ? double(dram) / double(n.dram_minimum_bytes) : 0.0);
+    x["prefetch_overlap_cycles_estimate"] = n.prefetch_overlap_cycles;
+    x["spills"] = oj::array();
+    for (const auto& s : n.spills) {
+      oj y;
+      y["tensor"] = s.tensor;
+      y["calls"] = s.calls;
+      y["bytes"] = s.bytes;
+      x["spills"].push_back(y);
+    }
+    j["network"] = x;
+  }
   if (r.accumulator) {
     const AccumulatorCheck& a = *r.accumulator;
     oj x;
@@ -535,6 +566,14 @@ std::string to_text(const RunReport& r) {
   row("  vector unit (pJ)", [](const FormatRun& f) { return fmt_sig(f.totals.energy_pj.vector_unit, 6); });
   row("energy per MAC (pJ)", [](const FormatRun& f) { return fmt_sig(energy_per_mac_pj(f), 6); });
   row("TOPS/W", [](const FormatRun& f) { return fmt_sig(tops_per_w(f), 6); });
+  row("TOPS/W, array alone", [](const FormatRun& f) { return fmt_sig(array_tops_per_w(f), 6); });
+  row("DRAM minimum (bytes)", [](const FormatRun& f) {
+    return f.network.present ? fmt_count(f.network.dram_minimum_bytes) : std::string("-");
+  });
+  row("tensors on chip / spilled", [](const FormatRun& f) {
+    return f.network.present ? fmt_count(f.network.resident_tensors) + " / " + fmt_count(f.network.spilled_tensors)
+                             : std::string("-");
+  });
   row("TOPS/mm^2", [](const FormatRun& f) { return fmt_sig(tops_per_mm2(f), 6); });
   row("array area (um^2)", [](const FormatRun& f) { return fmt_sig(f.totals.area.array_um2, 6); });
   row("buffer area (um^2)", [](const FormatRun& f) { return fmt_sig(f.totals.area.buffers_um2, 6); });

@@ -261,6 +261,11 @@ AcceleratorConfig parse_config(const std::string& text, const std::string& origi
   c.output_buffer = read_sram(r, "output_buffer");
   c.dram.bytes_per_cycle = static_cast<int>(r.integer("dram.bytes_per_cycle", std::nullopt, 1, 1 << 20));
   c.dram.latency = static_cast<int>(r.integer("dram.latency", std::nullopt, 0, 1 << 20));
+  c.activation_sram.size_bytes = r.integer("activation_sram.size_bytes", 0, 0, int64_t{1} << 40);
+  c.activation_sram.bytes_per_cycle =
+      static_cast<int>(r.integer("activation_sram.bytes_per_cycle", c.activation_sram.bytes_per_cycle, 1, 1 << 20));
+  c.activation_sram.latency = static_cast<int>(r.integer("activation_sram.latency", c.activation_sram.latency, 0, 1 << 20));
+  c.activation_sram.banks = static_cast<int>(r.integer("activation_sram.banks", c.activation_sram.banks, 1, 1 << 16));
   c.os_k_tile = r.integer("lowering.os_k_tile", 0, 0, int64_t{1} << 30);
   c.queue_depth = static_cast<int>(r.integer("controller.queue_depth", 4, 1, 1024));
   c.watchdog_cycles = static_cast<uint64_t>(r.integer("controller.watchdog_cycles", 1000000, 0, int64_t{1} << 50));

@@ -3,6 +3,9 @@
 // store also the output buffer's read latency), then moves min(bytes_per_cycle, buffer access width) bytes
 // per cycle while it wins a buffer port (the array has priority; a lost port is a conflict stall cycle).
 // The data moves when the transfer completes.
+// On-chip transfers (kFlagOnChip): the far side is the activation SRAM ([activation_sram]): its latency and
+// bytes_per_cycle instead of DRAM's; an on-chip PostProcess first reads its scales/biases from DRAM (DRAM latency,
+// then those bytes at the DRAM rate), then writes its outputs at the activation SRAM's rate.
 // Implicit im2col (LoadActivations with kFlagGather): the address generator computes each element's input
 // address (firmware::gather_offset); padding taps are filled with pad_code and not fetched. Cost assumption:
 // as for a strided 2-D load, dram.latency once per command, then the fetched (non-padding) bytes at
@@ -29,12 +32,16 @@ void Dma::tick(Ctx& x) {
     }
     is.started = true;
     x.cstats(is).start = x.now;
-    is.latency_left = uint64_t(x.cfg.dram.latency) + (store ? x.cfg.output_buffer.latency : 0);
+    const bool on_chip = c.flags & firmware::kFlagOnChip;
+    const uint64_t params = c.op == Opcode::PostProcess ? PostProcessingUnit::parameter_bytes(c) : 0;
+    const uint64_t far_latency =
+        on_chip && params == 0 ? uint64_t(x.cfg.activation_sram.latency) : uint64_t(x.cfg.dram.latency);
+    is.latency_left = far_latency + (store ? x.cfg.output_buffer.latency : 0);
     // PostProcess: the scales (and biases, row scales) in, one converted output per word out.
-    is.bytes_left = c.op == Opcode::PostProcess
-                        ? uint64_t(c.rows) * c.cols * model::out_format_bytes(c.out_fmt) +
-                              PostProcessingUnit::parameter_bytes(c)
-                        : uint64_t(c.rows) * c.cols * (store ? x.wb : 1);
+    is.bytes_left = c.op == Opcode::PostProcess ? uint64_t(c.rows) * c.cols * model::out_format_bytes(c.out_fmt)
+                                                : uint64_t(c.rows) * c.cols * (store ? x.wb : 1);
+    if (on_chip) is.param_bytes_left = params;
+    else is.bytes_left += params;
     check_transfer(x, is, b);
     if (gather(c)) is.bytes_left = gathered_bytes(x, is);
   }
@@ -43,7 +50,7 @@ void Dma::tick(Ctx& x) {
     --is.latency_left;
     return;
   }
-  if (is.bytes_left > 0) {
+  if (is.bytes_left > 0 || is.param_bytes_left > 0) {
     Sram& s = x.sram[b];
     if (!s.take()) {
       ++x.st.dma_stall_conflict;
@@ -51,10 +58,13 @@ void Dma::tick(Ctx& x) {
       ++x.cstats(is).stall_cycles;
       return;
     }
-    const uint64_t step =
-        std::min<uint64_t>({uint64_t(x.cfg.dram.bytes_per_cycle), uint64_t(s.cfg.width_bytes()), is.bytes_left});
-    is.bytes_left -= step;
-    if (is.bytes_left > 0) return;
+    const bool params_phase = is.param_bytes_left > 0;
+    const bool on_chip = (c.flags & firmware::kFlagOnChip) && !params_phase;
+    uint64_t& left = params_phase ? is.param_bytes_left : is.bytes_left;
+    const uint64_t rate = on_chip ? uint64_t(x.cfg.activation_sram.bytes_per_cycle) : uint64_t(x.cfg.dram.bytes_per_cycle);
+    const uint64_t step = std::min<uint64_t>({rate, uint64_t(s.cfg.width_bytes()), left});
+    left -= step;
+    if (is.bytes_left > 0 || is.param_bytes_left > 0) return;
   }
   complete_transfer(x, is, b);
   q_.pop_front();
@@ -67,6 +77,11 @@ void Dma::check_transfer(const Ctx& x, const Issued& is, int b) const {
   const uint64_t esz = store ? x.wb : 1;                        // buffer side
   const uint64_t dram_esz = c.op == Opcode::Store ? x.wb : model::out_format_bytes(c.out_fmt);  // DRAM side
   if (c.rows == 0 || c.cols == 0) x.error(is, "empty transfer");
+  if (c.flags & firmware::kFlagOnChip) {
+    if (c.op == Opcode::Store) x.error(is, "on-chip flag on a store of raw accumulator words");
+    if (x.cfg.activation_sram.size_bytes == 0)
+      x.error(is, "on-chip transfer, but the configuration has no activation SRAM ([activation_sram] size_bytes = 0)");
+  }
   if ((tr ? c.cols : c.rows) > c.buf_rows || (tr ? c.rows : c.cols) > c.buf_cols)
     x.error(is, "tile larger than its buffer region");
   const uint64_t region = uint64_t(c.buf_rows) * c.buf_cols * esz;
@@ -112,9 +127,13 @@ void Dma::complete_transfer(Ctx& x, Issued& is, int b) {
     x.st.output.bytes_read += uint64_t(c.rows) * c.cols * x.wb;
     x.st.postprocessed += uint64_t(c.rows) * c.cols;
     x.st.dram_read += params;
-    x.st.dram_written += out;
     L.dram_read += params;
-    L.dram_written += out;
+    if (c.flags & firmware::kFlagOnChip) {
+      x.st.act_sram_written += out;
+    } else {
+      x.st.dram_written += out;
+      L.dram_written += out;
+    }
     x.sb.read_done(kOut, c.slot);
   } else if (c.op == Opcode::Store) {
     std::vector<uint8_t> row(size_t(c.cols) * x.wb);
@@ -157,8 +176,12 @@ void Dma::complete_transfer(Ctx& x, Issued& is, int b) {
       }
     }
     x.sram[b].st->bytes_written += uint64_t(c.buf_rows) * c.buf_cols;
-    x.st.dram_read += bytes;
-    L.dram_read += bytes;
+    if (c.flags & firmware::kFlagOnChip) {  // activations (or attention's second operand) from the activation SRAM
+      x.st.act_sram_read += bytes;
+    } else {
+      x.st.dram_read += bytes;
+      L.dram_read += bytes;
+    }
     x.sb.write_done(b, c.slot);
   }
   x.cstats(is).end = x.now;

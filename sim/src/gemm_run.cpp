@@ -25,7 +25,7 @@ std::vector<uint8_t> random_codes(const model::GemmNumerics& num, bool b_operand
 
 GemmJob make_gemm_job(const AcceleratorConfig& cfg, int64_t m, int64_t k, int64_t n, std::vector<uint8_t> a,
                       std::vector<uint8_t> b, Engine engine, const GemmPostJob* post,
-                      const firmware::Mapping* mapping) {
+                      const firmware::Mapping* mapping, const GemmPlacement& placement) {
   GemmJob j;
   j.m = m, j.k = k, j.n = n;
   j.a = std::move(a);
@@ -56,6 +56,15 @@ GemmJob make_gemm_job(const AcceleratorConfig& cfg, int64_t m, int64_t k, int64_
     dram = j.out_addr + uint64_t(m * n * model::out_format_bytes(post->out_fmt));
   }
   j.lowered = mapping ? firmware::lower_gemm(cfg.target(), g, *mapping) : firmware::lower_gemm(cfg.target(), g);
+  if ((placement.a_on_chip || placement.b_on_chip || placement.out_on_chip) && cfg.activation_sram.size_bytes == 0)
+    throw std::invalid_argument("make_gemm_job: on-chip placement, but the configuration has no activation SRAM");
+  if (placement.out_on_chip && !post)
+    throw std::invalid_argument("make_gemm_job: outputs on chip need on-chip post-processing");
+  for (firmware::Command& c : j.lowered.commands)
+    if ((c.op == firmware::Opcode::LoadActivations && placement.a_on_chip) ||
+        (c.op == firmware::Opcode::LoadWeights && placement.b_on_chip) ||
+        (c.op == firmware::Opcode::PostProcess && placement.out_on_chip))
+      c.flags |= firmware::kFlagOnChip;
   std::vector<firmware::Command> cmds = j.lowered.commands;
   firmware::finish_stream(cmds);
   j.acc = std::make_unique<Accelerator>(cfg, dram, engine);

@@ -53,6 +53,7 @@ struct Issued {
   uint32_t beats_issued = 0, rows_fired = 0, rows_written = 0, beats_fired = 0;
   uint32_t wrows_issued = 0, wrows_fired = 0;  // shadow weights: weight rows read / taken by the array
   uint64_t latency_left = 0, bytes_left = 0;
+  uint64_t param_bytes_left = 0;  // on-chip PostProcess: scale/bias bytes still to come from DRAM (first)
   std::vector<uint128> tile_out;        // Engine::Rtl: the tile's raw array outputs, for the golden tile check
   std::vector<uint8_t> tile_a, tile_b;  // Engine::Rtl: the operands as they entered the array
 };

@@ -33,6 +33,8 @@ enum : uint8_t {
   kFlagBias = 1u << 2,        // PostProcess: add the column biases at bias_addr
   kFlagRowScales = 1u << 3,   // PostProcess: scale = float32(row_scale[r] * scale[c]) (row scales at row_scale_addr)
   kFlagGather = 1u << 4,      // LoadActivations: implicit im2col, the tile is gathered from an NHWC input
+  kFlagOnChip = 1u << 5,      // LoadActivations / PostProcess: the far side (activations; outputs) is the
+                              // on-chip activation SRAM, not DRAM (PostProcess parameters still come from DRAM)
 };
 
 // Which on-chip buffer a field refers to.

@@ -143,6 +143,28 @@ struct VectorOpRow {
   double energy_pj = 0;
 };
 
+// The network on one accelerator (simrun/network.h): which tensors stayed in the activation SRAM between
+// operations and which spilled to DRAM, and the DRAM floor of the batch.
+struct SpillRow {
+  std::string tensor;  // "<layer>.input", "<layer>.input_b" (attention's second operand) or "<layer>.output"
+  uint64_t calls = 0, bytes = 0;
+};
+struct NetworkSchedule {
+  bool present = false;
+  uint64_t activation_sram_bytes = 0;  // 0: none, every tensor goes through DRAM
+  uint64_t batch = 1;
+  uint64_t resident_tensors = 0, spilled_tensors = 0, resident_bytes = 0, spilled_bytes = 0;
+  // The vector unit's DRAM traffic for spilled tensors (reading a spilled GEMM output back, writing a GEMM input
+  // that does not fit): included in Totals::traffic and the DRAM energy.
+  uint64_t spill_dram_read = 0, spill_dram_written = 0;
+  // DRAM floor of the run: every distinct weight once per batch, plus the network's inputs and outputs.
+  uint64_t dram_minimum_bytes = 0;
+  // Estimate, not simulated: cycles the next GEMM's first weight load can hide under the vector-unit operations
+  // before it (an upper bound; Totals::cycles does not subtract it).
+  uint64_t prefetch_overlap_cycles = 0;
+  std::vector<SpillRow> spills;
+};
+
 struct FormatRun {
   std::string format;  // "e4m3", "int8", ...
   ConfigSummary config;
@@ -152,6 +174,7 @@ struct FormatRun {
   Accuracy accuracy;
   std::vector<VerificationCheck> verification;  // the first is the primary reference
   std::optional<AccumulatorCheck> accumulator;
+  NetworkSchedule network;
 };
 
 struct DesignPoint {  // one point of a `sweep`
@@ -203,6 +226,7 @@ struct RunReport {
 double latency_s(const FormatRun& r);           // cycles / clock
 double energy_per_mac_pj(const FormatRun& r);   // 0 without MACs
 double tops_per_w(const FormatRun& r);          // 2 ops per MAC
+double array_tops_per_w(const FormatRun& r);    // the PE array alone (MAC + accumulating adders energy)
 double tops_per_mm2(const FormatRun& r);        // achieved: 2 x MACs / latency / area
 // Pareto flags of a sweep: not dominated in (accuracy, energy) and in (accuracy, area), respectively.
 std::vector<bool> pareto_energy(const SweepTable& s);

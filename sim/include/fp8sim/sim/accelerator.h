@@ -74,6 +74,8 @@ struct Stats {
   uint64_t first_compute_cycle = 0;                       // the first compute row entering the array
   BufferStats input, weight, output;
   uint64_t dram_read = 0, dram_written = 0;
+  // Bytes moved to or from the on-chip activation SRAM (kFlagOnChip transfers) instead of DRAM.
+  uint64_t act_sram_read = 0, act_sram_written = 0;
   // Output rows the array delivered into the accumulator buffer (each carries `cols` words).
   uint64_t array_rows_out = 0;
   // Engine::Rtl, counted where the Verilated array's output rows are compared with the model twin's

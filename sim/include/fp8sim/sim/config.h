@@ -26,12 +26,24 @@ struct DramConfig {
   int latency = 50;          // cycles from a request to its first data
 };
 
+// [activation_sram]: the on-chip activation SRAM (a TPU-style unified buffer) where tensors stay between
+// operations: a GEMM's activations are loaded from it and its post-processed outputs written to it instead of
+// DRAM when the network schedule keeps them on chip (simrun: a tensor that fits; see README "whole network").
+// size_bytes = 0: no such SRAM, every tensor goes through DRAM.
+struct ActivationSramConfig {
+  int64_t size_bytes = 0;
+  int bytes_per_cycle = 128;  // bytes per cycle to or from the input/output buffers
+  int latency = 4;            // cycles from a request to its first data
+  int banks = 16;             // for the cost model (energy per byte and area depend on the bank size)
+};
+
 struct AcceleratorConfig {
   std::string name, source;  // name = "...", source = the file it came from
   double clock_mhz = 1000;
   ArrayParams array;
   SramConfig input_buffer, weight_buffer, output_buffer;
   DramConfig dram;
+  ActivationSramConfig activation_sram;
   VectorUnitConfig vector;   // [vector]: the BF16 vector unit of the non-GEMM operations
   int64_t os_k_tile = 0;     // lowering: OS K tile (0: as large as the buffers allow)
   int queue_depth = 4;       // commands each unit may hold beyond the one executing

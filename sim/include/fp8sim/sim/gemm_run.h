@@ -29,6 +29,15 @@ struct GemmPostJob {
   float out_scale = 1.0f;         // INT8/FP8 outputs
 };
 
+// Where a GEMM's activations come from and its post-processed outputs go (the network schedule's choice):
+// the on-chip activation SRAM ([activation_sram]) instead of DRAM. Functionally the same bytes; the DMA moves
+// them at the SRAM's latency and rate and counts them as act_sram_read/written instead of DRAM traffic.
+struct GemmPlacement {
+  bool a_on_chip = false;    // every LoadActivations of A reads the activation SRAM
+  bool b_on_chip = false;    // every LoadWeights reads it (attention matmuls: B is an activation)
+  bool out_on_chip = false;  // every PostProcess writes its outputs there (needs post-processing)
+};
+
 struct GemmJob {
   int64_t m = 0, k = 0, n = 0;
   std::vector<uint8_t> a, b;
@@ -54,7 +63,7 @@ struct GemmJob {
 // spec's post fields as here); null: today's fixed order, lower_gemm(t, g).
 GemmJob make_gemm_job(const AcceleratorConfig& cfg, int64_t m, int64_t k, int64_t n, std::vector<uint8_t> a,
                       std::vector<uint8_t> b, Engine engine = Engine::Model, const GemmPostJob* post = nullptr,
-                      const firmware::Mapping* mapping = nullptr);
+                      const firmware::Mapping* mapping = nullptr, const GemmPlacement& placement = {});
 
 // A convolution as one GEMM with implicit im2col: the NHWC input codes in DRAM, gathered by the activation
 // loads (no im2col matrix in DRAM). j.a is the explicit im2col matrix, kept on the host for golden(); b is the
