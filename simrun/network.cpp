@@ -64,7 +64,9 @@ report::NetworkSchedule NetworkSchedule::finish(uint64_t batch, uint64_t inferen
   // weight_bytes_ counts each distinct weight tensor once over the whole run; a batch reads them once, so a run
   // of `inferences` items in batches of `batch` reads them ceil(inferences / batch) times at least.
   const uint64_t batches = (std::max<uint64_t>(inferences, 1) + batch - 1) / batch;
-  r.dram_minimum_bytes = weight_bytes_ * batches + (io_in_ + io_out_) * std::max<uint64_t>(inferences, 1);
+  r.io_dram_read = io_in_ * std::max<uint64_t>(inferences, 1);
+  r.io_dram_written = io_out_ * std::max<uint64_t>(inferences, 1);
+  r.dram_minimum_bytes = weight_bytes_ * batches + r.io_dram_read + r.io_dram_written;
   for (size_t i = 1; i < first_wload_.size(); ++i)
     r.prefetch_overlap_cycles += std::min(vector_before_[i], first_wload_[i]);
   for (const auto& [name, row] : spills_) r.spills.push_back(row);

@@ -510,10 +510,12 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
   notes.insert(an.begin(), an.end());
   // The network schedule: spill traffic of the vector unit (DRAM round trips of tensors that did not fit).
   run.network = net.finish(1, std::max<uint64_t>(res.items_simulated, 1));
-  run.totals.traffic.dram_read += run.network.spill_dram_read;
-  run.totals.traffic.dram_written += run.network.spill_dram_written;
-  run.totals.energy_pj.dram += double(run.network.spill_dram_read + run.network.spill_dram_written) *
-                               setup.energy->dram_pj_per_64b.value / 8.0;
+  const uint64_t net_read = run.network.spill_dram_read + run.network.io_dram_read,
+                 net_written = run.network.spill_dram_written + run.network.io_dram_written;
+  run.totals.traffic.dram_read += net_read;
+  run.totals.traffic.dram_written += net_written;
+  run.network.dram_energy_pj = double(net_read + net_written) * setup.energy->dram_pj_per_64b.value / 8.0;
+  run.totals.energy_pj.dram += run.network.dram_energy_pj;
   if (cfg.activation_sram.size_bytes == 0)
     notes.insert("no activation SRAM in this configuration: every tensor goes through DRAM between operations "
                  "(GEMM inputs and outputs, and the vector unit's reads and writes of them: spill traffic)");

@@ -303,6 +303,9 @@ oj run_json(const FormatRun& r) {
     x["spilled_bytes"] = n.spilled_bytes;
     x["spill_dram_read"] = n.spill_dram_read;
     x["spill_dram_written"] = n.spill_dram_written;
+    x["io_dram_read"] = n.io_dram_read;
+    x["io_dram_written"] = n.io_dram_written;
+    x["dram_energy_pj"] = num(n.dram_energy_pj);
     x["dram_minimum_bytes"] = n.dram_minimum_bytes;
     const uint64_t dram = r.totals.traffic.dram_read + r.totals.traffic.dram_written;
     x["dram_over_minimum"] = num(n.dram_minimum_bytes ? double(dram) / double(n.dram_minimum_bytes) : 0.0);
@@ -518,6 +521,17 @@ std::string to_text(const RunReport& r) {
       for (const auto& o : f->vector_ops)
         v.rows.push_back({o.op, fmt_count(o.calls), fmt_count(o.elements), fmt_count(o.cycles), fmt_sig(o.energy_pj, 6)});
       os << v.render();
+    }
+    if (f->network.present) {
+      const NetworkSchedule& n = f->network;
+      os << "Network on one accelerator, " << f->format << ": activation SRAM " << fmt_count(n.activation_sram_bytes)
+         << " B; tensors kept on chip " << fmt_count(n.resident_tensors) << " (" << fmt_count(n.resident_bytes)
+         << " B), spilled to DRAM " << fmt_count(n.spilled_tensors) << " (" << fmt_count(n.spilled_bytes) << " B)\n";
+      const size_t shown = std::min<size_t>(n.spills.size(), 10);
+      for (size_t i = 0; i < shown; ++i)
+        os << "  spilled: " << n.spills[i].tensor << ", " << fmt_count(n.spills[i].calls) << " calls, "
+           << fmt_count(n.spills[i].bytes) << " B\n";
+      if (n.spills.size() > shown) os << "  ... and " << n.spills.size() - shown << " more spilled tensors (JSON)\n";
     }
   }
 

@@ -4,6 +4,9 @@
 // RTL array in the loop. The tests read the JSON report and the text report of the same run.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
@@ -96,6 +99,11 @@ void check_format_run(const json& fr, const std::string& text, bool rtl) {
     energy += v.at("energy_pj").get<double>();
     CHECK(v.at("cycles").get<uint64_t>() > 0);
   }
+  // ... plus the network schedule's DRAM traffic outside the GEMMs: the vector unit's round trips of tensors that
+  // did not stay on chip, and the network's input and output.
+  const json& net = fr.at("network");
+  dram += net.at("spill_dram_read").get<uint64_t>() + net.at("io_dram_read").get<uint64_t>();
+  energy += net.at("dram_energy_pj").get<double>();
   const json& t = fr.at("totals");
   CHECK(t.at("cycles").get<uint64_t>() == cycles);
   CHECK(t.at("macs").get<uint64_t>() == macs);
@@ -276,6 +284,45 @@ TEST_CASE("e2e: outputs post-processed on chip equal the host reference path bit
   CHECK(chip.j.at("totals").at("traffic_bytes").at("dram_written").get<uint64_t>() <
         ref.j.at("totals").at("traffic_bytes").at("dram_written").get<uint64_t>());
   CHECK_THAT(ref.r.out, Catch::Matchers::Contains("--store accumulators (debugging)"));
+}
+
+// The whole network on one accelerator (simrun/network.h): small8 with an activation SRAM against small8 without
+// one. The same outputs (accuracy figures equal exactly), every output verified, fewer DRAM bytes, and the
+// bookkeeping adds up: tensors placed = resident + spilled; with 64 KiB (32 KiB halves) the 8-token MiniLM-L2's
+// tensors all fit (largest: the FFN output 8 x 1536 x 2 bytes = 24,576 B as BF16), so nothing spills; without
+// the SRAM every tensor spills. DRAM never goes below the floor (weights once + network input and output).
+TEST_CASE("e2e: tensors kept in an activation SRAM: same outputs, less DRAM, spills counted") {
+  const auto dir = std::filesystem::temp_directory_path() / ("fp8sim_e2e_sram_" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string cfg = (dir / "small8_sram.toml").string();
+  {
+    std::ifstream in(kSmall8);
+    std::ofstream out(cfg);
+    out << in.rdbuf() << "\n[activation_sram]\nsize_bytes = 65536\nbytes_per_cycle = 32\nlatency = 2\nbanks = 4\n";
+  }
+  const std::vector<std::string> args{"--workload", "minilm-l2", "--seq", "8", "--calib", "2", "--samples", "1",
+                                      "--eval-items", "1", "--compare", "none"};
+  std::vector<std::string> a = args, b = args;
+  a.insert(a.end(), {"--config", cfg});
+  b.insert(b.end(), {"--config", kSmall8});
+  const Run on = run_with_json(a), off = run_with_json(b);
+  std::filesystem::remove_all(dir);
+  for (const char* f : {"sqnr_db", "cosine_similarity"})
+    CHECK(on.j.at("accuracy").at(f).get<double>() == off.j.at("accuracy").at(f).get<double>());
+  const auto dram = [](const json& j) {
+    return j.at("totals").at("traffic_bytes").at("dram_read").get<uint64_t>() +
+           j.at("totals").at("traffic_bytes").at("dram_written").get<uint64_t>();
+  };
+  const json &n_on = on.j.at("network"), &n_off = off.j.at("network");
+  CHECK(dram(on.j) < dram(off.j));
+  CHECK(n_on.at("spilled_tensors") == 0);
+  CHECK(n_on.at("resident_tensors").get<uint64_t>() > 0);
+  CHECK(n_off.at("resident_tensors") == 0);
+  CHECK(n_off.at("spilled_tensors") == n_on.at("resident_tensors"));
+  CHECK(n_on.at("dram_minimum_bytes") == n_off.at("dram_minimum_bytes"));
+  CHECK(dram(on.j) >= n_on.at("dram_minimum_bytes").get<uint64_t>());
+  CHECK(n_on.at("activation_sram_bytes") == 65536);
+  CHECK(on.j.at("verification").at("checks").at(0).at("mismatches") == 0);
 }
 
 // The mapper against the fixed order on the same run: the same numbers (each output still sums its K tiles

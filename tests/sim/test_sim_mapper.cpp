@@ -20,6 +20,7 @@
 #include "fp8sim/sim/config.h"
 #include "fp8sim/sim/gemm_run.h"
 #include "sim_test_util.h"
+#include "test_paths.h"
 
 using namespace fp8sim;
 using namespace fp8sim::sim;
@@ -226,4 +227,48 @@ TEST_CASE("a gather load with bad geometry is rejected with one line", "[sim][ma
   bad = c;
   bad.gather_m0 = 10000;  // image 625 (16 pixels per image), offset 625 * 32 = 20,000 beyond the 4096-byte DRAM
   CHECK_THAT(run(bad), Catch::Contains("gather beyond the end of DRAM"));
+}
+
+// On-chip placement (GemmPlacement, [activation_sram]): the same GEMM with A, B and the outputs in the activation
+// SRAM instead of DRAM. The bytes each transfer moves do not change, only where they go: DRAM reads drop by exactly
+// the activation SRAM's reads (everything except the post-processing parameters moved), DRAM writes by its writes
+// (= M x N outputs x 2 bytes, BF16, each output written once); the outputs are identical; the on-chip run is no
+// slower (shorter latency, twice the rate of this configuration's DRAM).
+TEST_CASE("on-chip placement moves the same bytes to the activation SRAM instead of DRAM, same outputs",
+          "[sim][network]") {
+  AcceleratorConfig cfg = load_config((test::source_dir() / "sim" / "configs" / "small8.toml").string());
+  cfg.activation_sram.size_bytes = 1 << 20;
+  cfg.activation_sram.bytes_per_cycle = 2 * cfg.dram.bytes_per_cycle;
+  cfg.activation_sram.latency = 2;
+  const auto num = cfg.array.numerics();
+  std::mt19937_64 rng(11);
+  const int64_t M = 21, K = 19, N = 13;
+  const auto a = random_codes(num, false, M * K, rng), b = random_codes(num, true, K * N, rng);
+  GemmPostJob post;
+  for (int64_t n = 0; n < N; ++n) post.col_scales.push_back(std::ldexp(1.0f, -int(n % 5)));
+  post.out_fmt = 6;  // BF16
+  GemmPlacement on;
+  on.a_on_chip = on.b_on_chip = on.out_on_chip = true;
+  GemmJob off_job = make_gemm_job(cfg, M, K, N, a, b, Engine::Model, &post);
+  GemmJob on_job = make_gemm_job(cfg, M, K, N, a, b, Engine::Model, &post, nullptr, on);
+  off_job.acc->run(10'000'000);
+  on_job.acc->run(10'000'000);
+  const Stats &s0 = off_job.acc->stats(), &s1 = on_job.acc->stats();
+  CHECK(on_job.outputs() == off_job.outputs());
+  CHECK(s0.act_sram_read == 0);
+  CHECK(s0.act_sram_written == 0);
+  CHECK(s1.act_sram_written == uint64_t(M * N * 2));
+  CHECK(s0.dram_written - s1.dram_written == s1.act_sram_written);
+  CHECK(s0.dram_read - s1.dram_read == s1.act_sram_read);
+  // What is left in DRAM is the post-processing parameters: N float32 column scales per PostProcess command.
+  uint64_t params = 0;
+  for (const auto& c : on_job.lowered.commands)
+    if (c.op == firmware::Opcode::PostProcess) params += 4ull * c.cols;
+  CHECK(s1.dram_read == params);
+  CHECK(s1.cycles <= s0.cycles);
+  CHECK(s1.macs == uint64_t(M * K * N));
+  // An on-chip placement on a configuration without the SRAM is refused.
+  cfg.activation_sram.size_bytes = 0;
+  CHECK_THROWS_WITH(make_gemm_job(cfg, M, K, N, a, b, Engine::Model, &post, nullptr, on),
+                    Catch::Matchers::Contains("no activation SRAM"));
 }

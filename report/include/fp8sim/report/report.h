@@ -157,6 +157,10 @@ struct NetworkSchedule {
   // The vector unit's DRAM traffic for spilled tensors (reading a spilled GEMM output back, writing a GEMM input
   // that does not fit): included in Totals::traffic and the DRAM energy.
   uint64_t spill_dram_read = 0, spill_dram_written = 0;
+  // The network's input read from DRAM (the first GEMM's activations, as the vector unit hands them over) and its
+  // output written back (the last GEMM's outputs), per inference times inferences: in Totals::traffic too.
+  uint64_t io_dram_read = 0, io_dram_written = 0;
+  double dram_energy_pj = 0;  // DRAM energy of the spill and I/O traffic (in Totals::energy_pj.dram)
   // DRAM floor of the run: every distinct weight once per batch, plus the network's inputs and outputs.
   uint64_t dram_minimum_bytes = 0;
   // Estimate, not simulated: cycles the next GEMM's first weight load can hide under the vector-unit operations
