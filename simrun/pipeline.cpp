@@ -280,115 +280,114 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
   opt.items = setup.items;
   opt.golden_items = setup.golden_items;  // bit-exact on the host's golden GEMM, not simulated
   opt.golden_threads = setup.golden_threads;
-  opt.on_item = [&](size_t, size_t, uint64_t macs_all, uint64_t calls_all) {
-    if (progress) progress->plan(slot, macs_all, calls_all);
-  };
   // The energy objective's per-byte figures from the cost model's own table.
   firmware::MappingCosts mapping_costs;
   mapping_costs.dram_pj_per_byte = setup.energy->dram_pj_per_64b.value / 8.0;
   mapping_costs.sram_pj_per_byte = cost::sram_pj_per_byte(*setup.energy, double(cfg.input_buffer.size_bytes) / cfg.input_buffer.banks);
-  const quant::GemmBackend verifying = [&](const quant::GemmCall& c) -> std::vector<model::AccWord> {
-    if (c.num.int8 != array_num.int8 ||
-        (!c.num.int8 && (c.num.a_kind != array_num.a_kind || c.num.b_kind != array_num.b_kind)))
-      throw std::logic_error("GEMM '" + c.name + "' is " + c.num.describe() + " but the array computes " +
-                             array_num.describe());
-    accum.largest_k = std::max<uint64_t>(accum.largest_k, static_cast<uint64_t>(c.k));
-    if (can_wrap && c.k > accum.wrap_free_k && !setup.allow_accumulator_wrap)
-      throw std::invalid_argument(format + ", layer " + c.name + " (K=" + std::to_string(c.k) +
-                                  "): the accumulator can wrap: " + accum.bound +
-                                  "; use a wider acc_width, --accumulator fp32, or --allow-accumulator-wrap to "
-                                  "run anyway and count the wraps");
-    const double ts = now_s();
-    std::vector<uint8_t> a(c.a, c.a + c.m * c.k), b(c.b_kn, c.b_kn + c.k * c.n);
-    // On-chip post-processing: the scale of output (i, j) is float32(row_scale[i] * col_scale[j]); with one
-    // row scale (per-tensor activations) the unit's column table holds that product already.
-    const bool on_chip = !setup.store_accumulators && c.post_out;
+  // The network's GEMM calls, as the executor makes them. Each call is checked and its golden result computed
+  // on the host at once (model::golden_gemm in the accumulation order of the lowering, then the host's
+  // post-processing, model/requant.h): that is what the network continues with. The accelerator simulates the
+  // calls when a batch of items is complete (--batch N; N = 1: after every call): calls of one weight layer from
+  // the batch's items become ONE GEMM (their activation rows stacked, the weights read once); attention matmuls
+  // (both operands activations) stay one GEMM per call. Every simulated output is compared bit for bit with the
+  // golden result the network used.
+  struct Pending {
+    std::string name;
+    bool act_act = false;
+    int64_t m = 0, k = 0, n = 0, k_chunk = 0;
+    std::vector<uint8_t> a, b;
+    bool on_chip = false;
     sim::GemmPostJob pj;
-    if (on_chip) {
-      pj.out_fmt = c.post.out_code;
-      pj.col_scales.resize(size_t(c.n));
-      for (int64_t j = 0; j < c.n; ++j)
-        pj.col_scales[size_t(j)] = c.post.row_scale_count == 1 ? c.post.scale(0, j)
-                                                               : c.post.col_scales[c.post.col_scale_count == 1 ? 0 : j];
-      if (c.post.row_scale_count != 1) pj.row_scales.assign(c.post.row_scales, c.post.row_scales + c.m);
-      if (c.post.bias) pj.bias.assign(c.post.bias, c.post.bias + c.n);
+    std::vector<float> host_out;             // on chip: the golden outputs the network continued with
+    std::vector<model::AccWord> host_words;  // raw words (--store accumulators)
+  };
+  std::vector<Pending> pending;
+  uint64_t calls_seen = 0;
+  const auto simulate = [&](std::vector<Pending*> parts) {
+    const Pending& p0 = *parts.front();
+    int64_t m = 0;
+    for (const Pending* p : parts) m += p->m;
+    const int64_t k = p0.k, n = p0.n;
+    const bool on_chip = p0.on_chip;
+    std::string name = p0.name;
+    std::vector<uint8_t> a;
+    a.reserve(size_t(m * k));
+    for (const Pending* p : parts) a.insert(a.end(), p->a.begin(), p->a.end());
+    sim::GemmPostJob pj = p0.pj;
+    if (!pj.row_scales.empty()) {
+      pj.row_scales.clear();
+      for (const Pending* p : parts) pj.row_scales.insert(pj.row_scales.end(), p->pj.row_scales.begin(), p->pj.row_scales.end());
     }
+    const double ts = now_s();
+    // Where A (and attention's B) come from and the outputs go: the activation SRAM when they fit.
+    const NetworkSchedule::Decision where =
+        net.gemm(name, p0.act_act, m, k, n, on_chip ? model::out_format_bytes(pj.out_fmt) : 0);
     // The mapping: chosen for the GEMM as make_gemm_job lowers it (the post-processing fields count in the
     // DRAM estimate), or the fixed order.
     firmware::GemmSpec spec;
-    spec.m = c.m, spec.k = c.k, spec.n = c.n;
+    spec.m = m, spec.k = k, spec.n = n;
     if (on_chip) {
       spec.post.enabled = true;
       spec.post.out_fmt = pj.out_fmt;
       spec.post.has_bias = !pj.bias.empty();
       spec.post.row_scales = !pj.row_scales.empty();
     }
-    // Where A (and attention's B) come from and the outputs go: the activation SRAM when they fit.
-    const NetworkSchedule::Decision where =
-        net.gemm(c.name, c.act_act, c.m, c.k, c.n, on_chip ? model::out_format_bytes(pj.out_fmt) : 0);
-    if (where.index == 0) net.set_io_bytes(uint64_t(c.m * c.k), 0);
-    net.set_io_bytes(NetworkSchedule::kKeep, uint64_t(c.m * c.n) * (on_chip ? model::out_format_bytes(pj.out_fmt)
-                                                                              : cfg.word_bytes()));
     sim::GemmJob job;
     firmware::Mapping mapping;
     try {
       mapping = setup.mapping_auto ? firmware::choose_mapping(cfg.target(), spec, setup.mapping_objective, mapping_costs)
                                    : firmware::fixed_mapping(cfg.target(), spec, mapping_costs);
-      job = sim::make_gemm_job(cfg, c.m, c.k, c.n, std::move(a), std::move(b), setup.engine, on_chip ? &pj : nullptr,
+      job = sim::make_gemm_job(cfg, m, k, n, std::move(a), p0.b, setup.engine, on_chip ? &pj : nullptr,
                                setup.mapping_auto ? &mapping : nullptr, where.placement);
     } catch (const std::invalid_argument& e) {
-      throw std::invalid_argument("layer " + c.name + " (M=" + std::to_string(c.m) + " K=" + std::to_string(c.k) +
-                                  " N=" + std::to_string(c.n) + ") does not fit " + cfg.name + ": " + e.what());
+      throw std::invalid_argument("layer " + name + " (M=" + std::to_string(m) + " K=" + std::to_string(k) +
+                                  " N=" + std::to_string(n) + ") does not fit " + cfg.name + ": " + e.what());
     }
+    if (job.lowered.k_chunk != p0.k_chunk)
+      throw std::logic_error("layer " + name + ": the batched GEMM's accumulation order (K chunks of " +
+                             std::to_string(job.lowered.k_chunk) + ") differs from the per-call one (" +
+                             std::to_string(p0.k_chunk) + ")");
     if (setup.engine == sim::Engine::Rtl) job.acc->set_tile_golden_check(false);  // the whole GEMM is checked below
     try {
       job.acc->run();
     } catch (const std::exception& e) {
-      throw std::runtime_error(format + ", layer " + c.name + ": " + e.what());
-    }
-    std::vector<model::AccWord> words;
-    std::vector<float> outputs;
-    if (on_chip) {
-      const std::vector<uint8_t> bytes = job.outputs();
-      const int ob = model::out_format_bytes(pj.out_fmt);
-      outputs.resize(size_t(c.m * c.n));
-      for (size_t i = 0; i < outputs.size(); ++i) outputs[i] = model::stored_float(pj.out_fmt, bytes.data() + i * ob);
-    } else {
-      words = job.output();
+      throw std::runtime_error(format + ", layer " + name + ": " + e.what());
     }
     const double tg = now_s();
     sim_s += tg - ts;
-    // Verification: the golden GEMM's words in the lowering's order; on chip, taken through the host's
-    // post-processing (model/requant.h) and compared bit for bit with the unit's outputs.
-    const std::vector<model::AccWord> gold = job.golden();
-    if (can_wrap && c.k > accum.wrap_free_k) {
-      const model::WrapCount wc = model::count_accumulator_wraps(
-          array_num, model::AccumulationOrder{job.lowered.k_chunk}, c.m, c.k, c.n, job.a.data(), job.b.data());
-      accum.golden_wrap_events += wc.events;
-      accum.wrapped_outputs += wc.outputs;
-    }
+    // Verification: the simulated outputs against the golden results the network used, bit for bit.
+    size_t row0 = 0;
     if (on_chip) {
-      const std::vector<float> want = quant::postprocess_words(array_num, c.post, c.m, c.n, gold);
-      for (size_t i = 0; i < outputs.size() && i < want.size(); ++i) {
-        ++checked;  // counted where the comparison happens
-        uint32_t x, y;
-        std::memcpy(&x, &outputs[i], 4);
-        std::memcpy(&y, &want[i], 4);
-        if (x != y && ++mismatches == 1) {
-          char buf[160];
-          std::snprintf(buf, sizeof buf, "]: simulated %.9g (0x%08x), golden %.9g (0x%08x)", double(outputs[i]), x,
-                        double(want[i]), y);
-          out.first_mismatch = format + ", layer " + c.name + ", output [" + std::to_string(int64_t(i) / c.n) + "][" +
-                               std::to_string(int64_t(i) % c.n) + buf;
+      const std::vector<uint8_t> bytes = job.outputs();
+      const int ob = model::out_format_bytes(pj.out_fmt);
+      for (const Pending* p : parts) {
+        for (size_t i = 0; i < p->host_out.size(); ++i) {
+          ++checked;  // counted where the comparison happens
+          const float got = model::stored_float(pj.out_fmt, bytes.data() + (row0 * size_t(n) + i) * size_t(ob));
+          uint32_t x, y;
+          std::memcpy(&x, &got, 4);
+          std::memcpy(&y, &p->host_out[i], 4);
+          if (x != y && ++mismatches == 1) {
+            char buf[160];
+            std::snprintf(buf, sizeof buf, "]: simulated %.9g (0x%08x), golden %.9g (0x%08x)", double(got), x,
+                          double(p->host_out[i]), y);
+            out.first_mismatch = format + ", layer " + name + ", output [" + std::to_string(i / size_t(n)) + "][" +
+                                 std::to_string(i % size_t(n)) + buf;
+          }
         }
+        row0 += size_t(p->m);
       }
     } else {
-      for (size_t i = 0; i < words.size() && i < gold.size(); ++i)
-        if (++checked, words[i] != gold[i] && ++mismatches == 1)
-          out.first_mismatch = format + ", layer " + c.name + ", C[" + std::to_string(int64_t(i) / c.n) + "][" +
-                               std::to_string(int64_t(i) % c.n) + "]: simulated " +
-                               model::acc_word_to_string(array_num, words[i]) + ", golden " +
-                               model::acc_word_to_string(array_num, gold[i]);
+      const std::vector<model::AccWord> words = job.output();
+      for (const Pending* p : parts) {
+        for (size_t i = 0; i < p->host_words.size(); ++i)
+          if (++checked, words[row0 * size_t(n) + i] != p->host_words[i] && ++mismatches == 1)
+            out.first_mismatch = format + ", layer " + name + ", C[" + std::to_string(i / size_t(n)) + "][" +
+                                 std::to_string(i % size_t(n)) + "]: simulated " +
+                                 model::acc_word_to_string(array_num, words[row0 * size_t(n) + i]) + ", golden " +
+                                 model::acc_word_to_string(array_num, p->host_words[i]);
+        row0 += size_t(p->m);
+      }
     }
     golden_s += now_s() - tg;
 
@@ -400,27 +399,27 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
         break;
       }
     if (setup.engine == sim::Engine::Rtl) {
-      rtl_checked += rtl_checked_outputs(st, c.m, c.n);
+      rtl_checked += rtl_checked_outputs(st, m, n);
       rtl_mismatches += st.rtl_mismatches;
     }
-    const uint64_t macs = static_cast<uint64_t>(c.m * c.k * c.n);
+    const uint64_t macs = static_cast<uint64_t>(m * k * n);
     if (st.macs != macs)
-      throw std::logic_error("layer " + c.name + ": the accelerator counted " + std::to_string(st.macs) +
+      throw std::logic_error("layer " + name + ": the accelerator counted " + std::to_string(st.macs) +
                              " MACs, the GEMM has " + std::to_string(macs));
-    auto it = index.find(c.name);
+    auto it = index.find(name);
     if (it == index.end()) {
-      it = index.emplace(c.name, layers.size()).first;
+      it = index.emplace(name, layers.size()).first;
       layers.emplace_back();
-      layers.back().row.name = c.name;
+      layers.back().row.name = name;
       layers.back().row.calls = 0;
       layers.back().row.mapping = mapping.describe(spec);
       layers.back().row.mapping_kind = mapping.kind(spec);
     }
     report::LayerRow& r = layers[it->second].row;
     ++r.calls;
-    r.m += static_cast<uint64_t>(c.m);
-    r.k = std::max<uint64_t>(r.k, static_cast<uint64_t>(c.k));
-    r.n = std::max<uint64_t>(r.n, static_cast<uint64_t>(c.n));
+    r.m += static_cast<uint64_t>(m);
+    r.k = std::max<uint64_t>(r.k, static_cast<uint64_t>(k));
+    r.n = std::max<uint64_t>(r.n, static_cast<uint64_t>(n));
     r.cycles += st.cycles;
     r.stalls.dram_wait += st.array_stall_dram;
     r.stalls.buffer_conflict += st.array_stall_conflict;
@@ -437,8 +436,113 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
     add_energy(r.energy_pj, e);
     ++out.gemms;
     if (progress) progress->gemm_done(slot, macs, st.cycles);
-    if (on_chip) *c.post_out = std::move(outputs);
+  };
+  // Simulates the pending calls: weight layers merged per name (first-call order), attention matmuls alone.
+  const auto flush = [&]() {
+    std::vector<std::vector<Pending*>> groups;
+    std::map<std::string, size_t> group_of;
+    for (Pending& p : pending) {
+      auto g = group_of.end();
+      if (!p.act_act) g = group_of.find(p.name);
+      // Merged only when the weights and the post-processing's column parameters are the same bytes.
+      if (g != group_of.end()) {
+        const Pending& q = *groups[g->second].front();
+        if (q.b != p.b || q.k != p.k || q.n != p.n || q.on_chip != p.on_chip || q.pj.col_scales != p.pj.col_scales ||
+            q.pj.bias != p.pj.bias || q.pj.out_fmt != p.pj.out_fmt || q.pj.row_scales.empty() != p.pj.row_scales.empty() ||
+            q.k_chunk != p.k_chunk)
+          g = group_of.end();
+      }
+      if (g == group_of.end()) {
+        if (!p.act_act) group_of[p.name] = groups.size();
+        groups.push_back({&p});
+      } else {
+        groups[g->second].push_back(&p);
+      }
+    }
+    for (auto& g : groups) simulate(std::move(g));
+    pending.clear();
+  };
+  const quant::GemmBackend verifying = [&](const quant::GemmCall& c) -> std::vector<model::AccWord> {
+    if (c.num.int8 != array_num.int8 ||
+        (!c.num.int8 && (c.num.a_kind != array_num.a_kind || c.num.b_kind != array_num.b_kind)))
+      throw std::logic_error("GEMM '" + c.name + "' is " + c.num.describe() + " but the array computes " +
+                             array_num.describe());
+    accum.largest_k = std::max<uint64_t>(accum.largest_k, static_cast<uint64_t>(c.k));
+    if (can_wrap && c.k > accum.wrap_free_k && !setup.allow_accumulator_wrap)
+      throw std::invalid_argument(format + ", layer " + c.name + " (K=" + std::to_string(c.k) +
+                                  "): the accumulator can wrap: " + accum.bound +
+                                  "; use a wider acc_width, --accumulator fp32, or --allow-accumulator-wrap to "
+                                  "run anyway and count the wraps");
+    const double tg = now_s();
+    Pending p;
+    p.name = c.name;
+    p.act_act = c.act_act;
+    p.m = c.m, p.k = c.k, p.n = c.n;
+    p.a.assign(c.a, c.a + c.m * c.k);
+    p.b.assign(c.b_kn, c.b_kn + c.k * c.n);
+    // On-chip post-processing: the scale of output (i, j) is float32(row_scale[i] * col_scale[j]); with one
+    // row scale (per-tensor activations) the unit's column table holds that product already.
+    p.on_chip = !setup.store_accumulators && c.post_out;
+    sim::GemmPostJob& pj = p.pj;
+    if (p.on_chip) {
+      pj.out_fmt = c.post.out_code;
+      pj.col_scales.resize(size_t(c.n));
+      for (int64_t j = 0; j < c.n; ++j)
+        pj.col_scales[size_t(j)] = c.post.row_scale_count == 1 ? c.post.scale(0, j)
+                                                               : c.post.col_scales[c.post.col_scale_count == 1 ? 0 : j];
+      if (c.post.row_scale_count != 1) pj.row_scales.assign(c.post.row_scales, c.post.row_scales + c.m);
+      if (c.post.bias) pj.bias.assign(c.post.bias, c.post.bias + c.n);
+    }
+    // The accumulation order of this call's lowering (a property of the array and buffers, not of M: checked
+    // again when the batched GEMM is lowered).
+    firmware::GemmSpec spec;
+    spec.m = c.m, spec.k = c.k, spec.n = c.n;
+    spec.b_addr = uint64_t(c.m * c.k), spec.c_addr = spec.b_addr + uint64_t(c.k * c.n);
+    if (p.on_chip) {
+      spec.post.enabled = true;
+      spec.post.out_fmt = pj.out_fmt;
+      spec.post.has_bias = !pj.bias.empty();
+      spec.post.row_scales = !pj.row_scales.empty();
+    }
+    try {
+      p.k_chunk = (setup.mapping_auto
+                       ? firmware::lower_gemm(cfg.target(), spec,
+                                              firmware::choose_mapping(cfg.target(), spec, setup.mapping_objective, mapping_costs))
+                       : firmware::lower_gemm(cfg.target(), spec))
+                      .k_chunk;
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument("layer " + c.name + " (M=" + std::to_string(c.m) + " K=" + std::to_string(c.k) +
+                                  " N=" + std::to_string(c.n) + ") does not fit " + cfg.name + ": " + e.what());
+    }
+    std::vector<model::AccWord> gold =
+        model::golden_gemm(array_num, model::AccumulationOrder{p.k_chunk}, c.m, c.k, c.n, p.a.data(), p.b.data());
+    if (can_wrap && c.k > accum.wrap_free_k) {
+      const model::WrapCount wc = model::count_accumulator_wraps(array_num, model::AccumulationOrder{p.k_chunk}, c.m,
+                                                                 c.k, c.n, p.a.data(), p.b.data());
+      accum.golden_wrap_events += wc.events;
+      accum.wrapped_outputs += wc.outputs;
+    }
+    std::vector<model::AccWord> words;
+    if (p.on_chip) {
+      p.host_out = quant::postprocess_words(array_num, c.post, c.m, c.n, gold);
+      *c.post_out = p.host_out;
+    } else {
+      p.host_words = gold;
+      words = std::move(gold);
+    }
+    golden_s += now_s() - tg;
+    // The network's input and output as the accelerator sees them, per inference: the first call's activations
+    // (of the first item) and the latest call's outputs (of the last item, once all have run).
+    if (calls_seen++ == 0) net.set_io_bytes(uint64_t(c.m * c.k), NetworkSchedule::kKeep);
+    net.set_io_bytes(NetworkSchedule::kKeep,
+                     uint64_t(c.m * c.n) * (p.on_chip ? model::out_format_bytes(pj.out_fmt) : cfg.word_bytes()));
+    pending.push_back(std::move(p));
+    if (setup.batch <= 1) flush();
     return words;
+  };
+  opt.on_item = [&](size_t done, size_t, uint64_t macs_all, uint64_t calls_all) {
+    if (progress) progress->plan(slot, macs_all, calls_all);
+    if (done > 0 && done % std::max<size_t>(setup.batch, 1) == 0) flush();
   };
 
   // The vector unit: every non-GEMM operation of the bit-exact run, costed by sim/vector_unit.h.
@@ -460,6 +564,7 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
 
   opt.gemm_backend = wrap ? wrap(verifying) : verifying;
   const workloads::RunResult res = setup.workload->compare_with_fp32(opt);
+  flush();  // the last, partial batch
 
   report::FormatRun& run = out.run;
   run.format = format;
@@ -509,7 +614,7 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
   }
   notes.insert(an.begin(), an.end());
   // The network schedule: spill traffic of the vector unit (DRAM round trips of tensors that did not fit).
-  run.network = net.finish(1, std::max<uint64_t>(res.items_simulated, 1));
+  run.network = net.finish(std::max<size_t>(setup.batch, 1), std::max<uint64_t>(res.items_simulated, 1));
   const uint64_t net_read = run.network.spill_dram_read + run.network.io_dram_read,
                  net_written = run.network.spill_dram_written + run.network.io_dram_written;
   run.totals.traffic.dram_read += net_read;

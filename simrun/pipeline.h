@@ -83,6 +83,9 @@ struct PipelineSetup {
   // refused with the bound in the message; true (--allow-accumulator-wrap): it runs and the wraps are counted
   // (report: accumulator).
   bool allow_accumulator_wrap = false;
+  // --batch N: the accelerator runs N items together: each weight layer's calls from the N items are one GEMM
+  // (activation rows stacked, weights read once per batch). 1: every call is simulated as it comes.
+  size_t batch = 1;
   const cost::EnergyTable* energy = nullptr;
   const cost::AreaTable* area = nullptr;
 };

@@ -325,6 +325,42 @@ TEST_CASE("e2e: tensors kept in an activation SRAM: same outputs, less DRAM, spi
   CHECK(on.j.at("verification").at("checks").at(0).at("mismatches") == 0);
 }
 
+// --batch: two sentences through the accelerator together (each weight layer one GEMM of both sentences' rows)
+// against one at a time: the same outputs (accuracy figures equal exactly: the host continues with the golden
+// results, and every simulated output is compared with them), the same MACs and outputs checked, half the GEMM
+// calls for the weight layers, and fewer DRAM bytes (the weights are read once per batch; on small8 without an
+// activation SRAM the activations go through DRAM either way).
+TEST_CASE("e2e: --batch 2 computes the same outputs as --batch 1 with the weights read once per batch") {
+  const std::vector<std::string> args{"--workload", "minilm-l2", "--config", kSmall8, "--seq", "8", "--calib", "2",
+                                      "--samples", "2", "--eval-items", "2", "--compare", "none"};
+  std::vector<std::string> two = args;
+  two.insert(two.end(), {"--batch", "2"});
+  const Run one = run_with_json(args), both = run_with_json(two);
+  for (const char* f : {"sqnr_db", "cosine_similarity"})
+    CHECK(both.j.at("accuracy").at(f).get<double>() == one.j.at("accuracy").at(f).get<double>());
+  CHECK(both.j.at("totals").at("macs") == one.j.at("totals").at("macs"));
+  const json &v1 = one.j.at("verification"), &v2 = both.j.at("verification");
+  CHECK(v2.at("checks").at(0).at("checked_outputs") == v1.at("checks").at(0).at("checked_outputs"));
+  CHECK(v2.at("checks").at(0).at("mismatches") == 0);
+  CHECK(both.j.at("network").at("batch") == 2);
+  for (size_t i = 0; i < one.j.at("layers").size(); ++i) {
+    const json &a = one.j.at("layers").at(i), &b = both.j.at("layers").at(i);
+    REQUIRE(a.at("name") == b.at("name"));
+    const bool attention = a.at("name").get<std::string>().find("matmul") != std::string::npos;
+    // 2 sentences x 8 tokens: one call of M = 16 instead of two of M = 8 (attention: 2 x 12 heads either way).
+    CHECK(b.at("calls").get<uint64_t>() * (attention ? 1 : 2) == a.at("calls").get<uint64_t>());
+    CHECK(b.at("m") == a.at("m"));
+  }
+  const auto dram = [](const json& j) {
+    return j.at("totals").at("traffic_bytes").at("dram_read").get<uint64_t>() +
+           j.at("totals").at("traffic_bytes").at("dram_written").get<uint64_t>();
+  };
+  CHECK(dram(both.j) < dram(one.j));
+  // The floor: the weights once for the batch instead of once per sentence.
+  CHECK(both.j.at("network").at("dram_minimum_bytes").get<uint64_t>() <
+        one.j.at("network").at("dram_minimum_bytes").get<uint64_t>());
+}
+
 // The mapper against the fixed order on the same run: the same numbers (each output still sums its K tiles
 // in increasing k, so even float32 accumulation is unchanged), no more DRAM traffic, and each layer's mapping
 // named in the report.
