@@ -15,7 +15,7 @@ void NetworkSchedule::spill(const std::string& tensor, uint64_t bytes, bool read
 }
 
 NetworkSchedule::Decision NetworkSchedule::gemm(const std::string& name, bool act_act, int64_t m, int64_t k,
-                                                int64_t n, int out_bytes) {
+                                                int64_t n, int out_bytes, int64_t a_bytes) {
   std::lock_guard<std::mutex> lock(mu_);
   Decision d;
   d.index = gemms_++;
@@ -36,7 +36,7 @@ NetworkSchedule::Decision NetworkSchedule::gemm(const std::string& name, bool ac
       spill(tensor, bytes, is_output);
     }
   };
-  place(name + ".input", uint64_t(m * k), false, d.placement.a_on_chip);
+  place(name + ".input", uint64_t(a_bytes >= 0 ? a_bytes : m * k), false, d.placement.a_on_chip);
   if (act_act) place(name + ".input_b", uint64_t(k * n), false, d.placement.b_on_chip);
   if (out_bytes > 0) place(name + ".output", uint64_t(m * n * out_bytes), true, d.placement.out_on_chip);
   return d;

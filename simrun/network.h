@@ -37,7 +37,9 @@ class NetworkSchedule {
     uint64_t vector_before = 0;  // vector-unit cycles since the previous GEMM
   };
   // out_bytes: bytes per post-processed output (0: raw accumulator words, --store accumulators: DRAM only).
-  Decision gemm(const std::string& name, bool act_act, int64_t m, int64_t k, int64_t n, int out_bytes);
+  // a_bytes: the size of A as stored (implicit im2col: the NHWC input, not the im2col matrix; -1: m * k).
+  Decision gemm(const std::string& name, bool act_act, int64_t m, int64_t k, int64_t n, int out_bytes,
+                int64_t a_bytes = -1);
   void vector_op(uint64_t cycles);
   // After GEMM `index` ran: the duration of its first weight load (cycles), for the prefetch estimate.
   void simulated(size_t index, uint64_t first_weight_load_cycles);

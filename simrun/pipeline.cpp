@@ -298,8 +298,30 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
     std::vector<uint8_t> a, b;
     bool on_chip = false;
     sim::GemmPostJob pj;
+    bool is_conv = false;                    // A is the im2col matrix of a convolution's input (implicit im2col)
+    quant::GemmConv conv;
     std::vector<float> host_out;             // on chip: the golden outputs the network continued with
     std::vector<model::AccWord> host_words;  // raw words (--store accumulators)
+  };
+  // The GEMM as lowered: shape, post-processing fields (they count in the mapper's DRAM estimate) and, for a
+  // convolution with implicit im2col, the gather of A from the NHWC input of `images` images.
+  const auto gemm_spec = [&](int64_t m, int64_t k, int64_t n, bool on_chip, const sim::GemmPostJob& pj,
+                             const Pending* conv, int64_t images) {
+    firmware::GemmSpec spec;
+    if (conv && conv->is_conv && setup.implicit_im2col) {
+      firmware::ConvSpec cs;
+      cs.batch = images, cs.in_h = conv->conv.in_h, cs.in_w = conv->conv.in_w, cs.in_c = conv->conv.in_c;
+      cs.out_c = n, cs.kh = conv->conv.kh, cs.kw = conv->conv.kw, cs.stride = conv->conv.stride, cs.pad = conv->conv.pad;
+      spec = firmware::conv_as_gemm(cs, 0, 0, 0, 0, true, 0);
+    }
+    spec.m = m, spec.k = k, spec.n = n;
+    if (on_chip) {
+      spec.post.enabled = true;
+      spec.post.out_fmt = pj.out_fmt;
+      spec.post.has_bias = !pj.bias.empty();
+      spec.post.row_scales = !pj.row_scales.empty();
+    }
+    return spec;
   };
   std::vector<Pending> pending;
   uint64_t calls_seen = 0;
@@ -319,26 +341,43 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
       for (const Pending* p : parts) pj.row_scales.insert(pj.row_scales.end(), p->pj.row_scales.begin(), p->pj.row_scales.end());
     }
     const double ts = now_s();
+    // The mapping: chosen for the GEMM as make_gemm_job lowers it, or the fixed order.
+    const firmware::GemmSpec spec = gemm_spec(m, k, n, on_chip, pj, &p0, int64_t(parts.size()));
+    // Implicit im2col: the images' NHWC input codes, recovered from their im2col rows (every input element
+    // a tap reads; the others are never read), and checked: the gather must give back exactly A.
+    std::unique_ptr<sim::ConvInput> conv;
+    if (spec.gather.enabled) {
+      conv = std::make_unique<sim::ConvInput>();
+      conv->conv = spec.gather.conv;
+      const firmware::ConvSpec& cs = conv->conv;
+      const int64_t img = cs.in_h * cs.in_w * cs.in_c, oh = cs.out_h(), ow = cs.out_w();
+      conv->nhwc.assign(size_t(cs.batch * img), 0);
+      for (int64_t b = 0; b < cs.batch; ++b)
+        for (int64_t oy = 0; oy < oh; ++oy)
+          for (int64_t ox = 0; ox < ow; ++ox) {
+            const uint8_t* row = a.data() + ((b * oh + oy) * ow + ox) * k;
+            for (int64_t ky = 0; ky < cs.kh; ++ky)
+              for (int64_t kx = 0; kx < cs.kw; ++kx) {
+                const int64_t iy = oy * cs.stride - cs.pad + ky, ix = ox * cs.stride - cs.pad + kx;
+                if (iy < 0 || iy >= cs.in_h || ix < 0 || ix >= cs.in_w) continue;
+                std::copy_n(row + (ky * cs.kw + kx) * cs.in_c, cs.in_c,
+                            conv->nhwc.begin() + b * img + (iy * cs.in_w + ix) * cs.in_c);
+              }
+          }
+      if (firmware::im2col(cs, conv->nhwc.data(), 0) != a)
+        throw std::logic_error("layer " + name + ": its A is not the im2col matrix of a convolution input");
+    }
     // Where A (and attention's B) come from and the outputs go: the activation SRAM when they fit.
     const NetworkSchedule::Decision where =
-        net.gemm(name, p0.act_act, m, k, n, on_chip ? model::out_format_bytes(pj.out_fmt) : 0);
-    // The mapping: chosen for the GEMM as make_gemm_job lowers it (the post-processing fields count in the
-    // DRAM estimate), or the fixed order.
-    firmware::GemmSpec spec;
-    spec.m = m, spec.k = k, spec.n = n;
-    if (on_chip) {
-      spec.post.enabled = true;
-      spec.post.out_fmt = pj.out_fmt;
-      spec.post.has_bias = !pj.bias.empty();
-      spec.post.row_scales = !pj.row_scales.empty();
-    }
+        net.gemm(name, p0.act_act, m, k, n, on_chip ? model::out_format_bytes(pj.out_fmt) : 0,
+                 conv ? int64_t(conv->nhwc.size()) : -1);
     sim::GemmJob job;
     firmware::Mapping mapping;
     try {
       mapping = setup.mapping_auto ? firmware::choose_mapping(cfg.target(), spec, setup.mapping_objective, mapping_costs)
                                    : firmware::fixed_mapping(cfg.target(), spec, mapping_costs);
       job = sim::make_gemm_job(cfg, m, k, n, std::move(a), p0.b, setup.engine, on_chip ? &pj : nullptr,
-                               setup.mapping_auto ? &mapping : nullptr, where.placement);
+                               setup.mapping_auto ? &mapping : nullptr, where.placement, conv.get());
     } catch (const std::invalid_argument& e) {
       throw std::invalid_argument("layer " + name + " (M=" + std::to_string(m) + " K=" + std::to_string(k) +
                                   " N=" + std::to_string(n) + ") does not fit " + cfg.name + ": " + e.what());
@@ -449,7 +488,9 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
         const Pending& q = *groups[g->second].front();
         if (q.b != p.b || q.k != p.k || q.n != p.n || q.on_chip != p.on_chip || q.pj.col_scales != p.pj.col_scales ||
             q.pj.bias != p.pj.bias || q.pj.out_fmt != p.pj.out_fmt || q.pj.row_scales.empty() != p.pj.row_scales.empty() ||
-            q.k_chunk != p.k_chunk)
+            q.k_chunk != p.k_chunk || q.is_conv != p.is_conv || q.conv.in_h != p.conv.in_h ||
+            q.conv.in_w != p.conv.in_w || q.conv.in_c != p.conv.in_c || q.conv.kh != p.conv.kh ||
+            q.conv.kw != p.conv.kw || q.conv.stride != p.conv.stride || q.conv.pad != p.conv.pad)
           g = group_of.end();
       }
       if (g == group_of.end()) {
@@ -493,17 +534,10 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
       if (c.post.row_scale_count != 1) pj.row_scales.assign(c.post.row_scales, c.post.row_scales + c.m);
       if (c.post.bias) pj.bias.assign(c.post.bias, c.post.bias + c.n);
     }
+    if (c.conv) p.is_conv = true, p.conv = *c.conv;
     // The accumulation order of this call's lowering (a property of the array and buffers, not of M: checked
     // again when the batched GEMM is lowered).
-    firmware::GemmSpec spec;
-    spec.m = c.m, spec.k = c.k, spec.n = c.n;
-    spec.b_addr = uint64_t(c.m * c.k), spec.c_addr = spec.b_addr + uint64_t(c.k * c.n);
-    if (p.on_chip) {
-      spec.post.enabled = true;
-      spec.post.out_fmt = pj.out_fmt;
-      spec.post.has_bias = !pj.bias.empty();
-      spec.post.row_scales = !pj.row_scales.empty();
-    }
+    const firmware::GemmSpec spec = gemm_spec(c.m, c.k, c.n, p.on_chip, pj, &p, 1);
     try {
       p.k_chunk = (setup.mapping_auto
                        ? firmware::lower_gemm(cfg.target(), spec,
@@ -533,7 +567,10 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
     golden_s += now_s() - tg;
     // The network's input and output as the accelerator sees them, per inference: the first call's activations
     // (of the first item) and the latest call's outputs (of the last item, once all have run).
-    if (calls_seen++ == 0) net.set_io_bytes(uint64_t(c.m * c.k), NetworkSchedule::kKeep);
+    if (calls_seen++ == 0)
+      net.set_io_bytes(c.conv && setup.implicit_im2col ? uint64_t(c.conv->in_h * c.conv->in_w * c.conv->in_c)
+                                                       : uint64_t(c.m * c.k),
+                       NetworkSchedule::kKeep);
     net.set_io_bytes(NetworkSchedule::kKeep,
                      uint64_t(c.m * c.n) * (p.on_chip ? model::out_format_bytes(pj.out_fmt) : cfg.word_bytes()));
     pending.push_back(std::move(p));

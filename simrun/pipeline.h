@@ -86,6 +86,9 @@ struct PipelineSetup {
   // --batch N: the accelerator runs N items together: each weight layer's calls from the N items are one GEMM
   // (activation rows stacked, weights read once per batch). 1: every call is simulated as it comes.
   size_t batch = 1;
+  // --im2col: implicit (default): a convolution's activation loads gather its im2col rows from the NHWC input
+  // (no K-times-larger matrix moved); explicit: the im2col matrix is read like any GEMM input (for comparison).
+  bool implicit_im2col = true;
   const cost::EnergyTable* energy = nullptr;
   const cost::AreaTable* area = nullptr;
 };

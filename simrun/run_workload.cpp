@@ -66,6 +66,7 @@ void add_run_options(po::options_description& d) {
     ("samples", po::value<std::string>(), "inferences (images, sequences, sentence pairs) to simulate on the accelerator, every output verified [1; 2 for spearman workloads such as minilm-l6]")
     ("eval-items", po::value<std::string>(), "items the task metric is evaluated on, N or all: the --samples simulated ones (chosen with --seed among them) and the rest on the bit-exact golden model of the same numerics (model/'s GEMM on the host) [--workload: 1000 for top1 workloads (the first evaluation items), all for spearman workloads, --samples for the others; sweep: --samples]")
     ("batch", po::value<std::string>(), "simulated items (--samples) the accelerator runs together: each weight layer's calls from the batch's items are one GEMM, activation rows stacked, weights read once per batch (a sentence pair is one item, two sequences); attention matmuls stay per sequence [1]")
+    ("im2col", po::value<std::string>()->default_value("implicit"), "convolutions: implicit (the activation loads gather each im2col row from the NHWC input: no K-times-larger matrix moved) or explicit (the im2col matrix is read like any GEMM input, for comparison)")
     ("calib", po::value<std::string>(), "calibration items for the static activation scales [the workload's calibration_items; with --seq: the first sequences, holding those sentences' tokens]")
     ("weight-granularity", po::value<std::string>()->default_value("per-channel"), "weight scales: per-channel or per-tensor")
     ("act-granularity", po::value<std::string>()->default_value("per-tensor"), "activation scales: per-tensor (static, min/max calibration) or per-token (dynamic)")
@@ -139,6 +140,11 @@ RunRequest parse_run_request(const po::variables_map& vm, const std::string& cmd
     const std::string v = vm["samples"].as<std::string>();
     if (v == "0") throw UsageError(pre + "--samples must be >= 1");
     q.samples = number<size_t>(pre + "--samples", v, 1, size_t{1} << 32);
+  }
+  {
+    const std::string v = vm["im2col"].as<std::string>();
+    if (v != "implicit" && v != "explicit") throw UsageError(pre + "--im2col must be implicit or explicit, not '" + v + "'");
+    q.implicit_im2col = v == "implicit";
   }
   if (vm.count("batch")) q.batch = number<size_t>(pre + "--batch", vm["batch"].as<std::string>(), 1, size_t{1} << 16);
   if (vm.count("eval-items")) {
@@ -291,6 +297,7 @@ PipelineSetup make_setup(const RunRequest& q, const PreparedRun& p) {
   setup.mapping_objective = q.mapping_objective;
   setup.allow_accumulator_wrap = q.allow_accumulator_wrap;
   setup.batch = q.batch;
+  setup.implicit_im2col = q.implicit_im2col;
   setup.energy = &p.energy;
   setup.area = &p.area;
   return setup;

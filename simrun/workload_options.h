@@ -24,6 +24,7 @@ struct RunRequest {
   int64_t eval_items = -1;  // items evaluated in all (simulated + golden); -1: the workload's default, 0: all, -2: samples
   size_t calib = 0;  // 0: the workload's default
   size_t batch = 1;  // --batch: simulated items run together (weights read once per batch)
+  bool implicit_im2col = true;  // --im2col implicit|explicit
   quant::Recipe recipe;
   sim::Engine engine = sim::Engine::Model;
   bool store_accumulators = false;  // --store accumulators

@@ -25,16 +25,23 @@ std::vector<uint8_t> random_codes(const model::GemmNumerics& num, bool b_operand
 
 GemmJob make_gemm_job(const AcceleratorConfig& cfg, int64_t m, int64_t k, int64_t n, std::vector<uint8_t> a,
                       std::vector<uint8_t> b, Engine engine, const GemmPostJob* post,
-                      const firmware::Mapping* mapping, const GemmPlacement& placement) {
+                      const firmware::Mapping* mapping, const GemmPlacement& placement, const ConvInput* conv) {
   GemmJob j;
   j.m = m, j.k = k, j.n = n;
   j.a = std::move(a);
   j.b = std::move(b);
+  if (conv) {
+    const firmware::ConvSpec& c = conv->conv;
+    if (conv->nhwc.size() != size_t(c.batch * c.in_h * c.in_w * c.in_c) || m != c.batch * c.out_h() * c.out_w() ||
+        k != c.kh * c.kw * c.in_c || n != c.out_c)
+      throw std::invalid_argument("make_gemm_job: the convolution's input or shape does not match the GEMM");
+  }
   const auto align = [](uint64_t x) { return (x + 63) / 64 * 64; };
   j.a_addr = 0;
-  j.b_addr = align(uint64_t(m * k));
+  j.b_addr = align(conv ? uint64_t(conv->nhwc.size()) : uint64_t(m * k));
   j.c_addr = align(j.b_addr + uint64_t(k * n));
   firmware::GemmSpec g;
+  if (conv) g = firmware::conv_as_gemm(conv->conv, j.a_addr, j.b_addr, j.c_addr, 0, true, conv->pad_code);
   g.m = m, g.k = k, g.n = n, g.a_addr = j.a_addr, g.b_addr = j.b_addr, g.c_addr = j.c_addr;
   uint64_t dram = j.c_addr + uint64_t(m * n * cfg.word_bytes());
   if (post) {
@@ -68,7 +75,10 @@ GemmJob make_gemm_job(const AcceleratorConfig& cfg, int64_t m, int64_t k, int64_
   std::vector<firmware::Command> cmds = j.lowered.commands;
   firmware::finish_stream(cmds);
   j.acc = std::make_unique<Accelerator>(cfg, dram, engine);
-  std::copy(j.a.begin(), j.a.end(), j.acc->dram().begin() + j.a_addr);
+  if (conv)
+    std::copy(conv->nhwc.begin(), conv->nhwc.end(), j.acc->dram().begin() + j.a_addr);
+  else
+    std::copy(j.a.begin(), j.a.end(), j.acc->dram().begin() + j.a_addr);
   std::copy(j.b.begin(), j.b.end(), j.acc->dram().begin() + j.b_addr);
   if (post) {
     auto put = [&](uint64_t addr, const std::vector<float>& v) {

@@ -104,6 +104,7 @@ Image conv2d(quant::Executor& ex, const Conv2d& c, const Image& x) {
   if (quantized) xq.h = x.h, xq.w = x.w, xq.c = x.c;
   const std::vector<float> col = im2col(quantized ? xq : x, c.kh, c.kw, c.stride, c.pad, &oh, &ow);
   out = Image(oh, ow, c.cout);
+  ex.set_next_conv(quant::GemmConv{x.h, x.w, x.c, c.kh, c.kw, c.stride, c.pad});
   ex.linear(c.gemm, col.data(), oh * ow, out.data.data(), prepared);
   return out;
 }

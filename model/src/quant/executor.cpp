@@ -166,7 +166,9 @@ void Executor::run_golden(const std::string& name, bool act_act, Format f, int64
   post.out_code = gemm_output_code();
   std::vector<float> out;
   if (backend_) {
-    words = backend_(GemmCall{name, act_act, num, m, k, n, a_codes, b_kn, post, &out});
+    GemmCall call{name, act_act, num, m, k, n, a_codes, b_kn, post, &out};
+    if (has_next_conv_ && !act_act) call.conv = &next_conv_;
+    words = backend_(call);
     if (words.empty() && static_cast<int64_t>(out.size()) == m * n) {
       std::copy(out.begin(), out.end(), y);
       return;
@@ -198,6 +200,10 @@ bool Executor::prepare_input(const LinearParams& p, const float* x, size_t n, st
 }
 
 void Executor::linear(const LinearParams& p, const float* x, int64_t m, float* y, bool input_prepared) {
+  struct ForgetConv {  // the convolution geometry set by set_next_conv() holds for this call only
+    bool& f;
+    ~ForgetConv() { f = false; }
+  } forget{has_next_conv_};
   GemmQuantInfo& gi = info_mut(p.name, false);
   const float* bias = p.bias.empty() ? nullptr : p.bias.data();
   if (!p.bias.empty() && static_cast<int64_t>(p.bias.size()) != p.n)

@@ -38,6 +38,15 @@ struct GemmPlacement {
   bool out_on_chip = false;  // every PostProcess writes its outputs there (needs post-processing)
 };
 
+// Implicit im2col for make_gemm_job: A (given to make_gemm_job as the explicit im2col matrix, kept on the host
+// for golden()) is gathered by the activation loads from these NHWC input codes in DRAM (or the activation
+// SRAM), padding taps filled with pad_code: no K-times-larger matrix is moved.
+struct ConvInput {
+  firmware::ConvSpec conv;
+  std::vector<uint8_t> nhwc;
+  uint8_t pad_code = 0;
+};
+
 struct GemmJob {
   int64_t m = 0, k = 0, n = 0;
   std::vector<uint8_t> a, b;
@@ -63,7 +72,8 @@ struct GemmJob {
 // spec's post fields as here); null: today's fixed order, lower_gemm(t, g).
 GemmJob make_gemm_job(const AcceleratorConfig& cfg, int64_t m, int64_t k, int64_t n, std::vector<uint8_t> a,
                       std::vector<uint8_t> b, Engine engine = Engine::Model, const GemmPostJob* post = nullptr,
-                      const firmware::Mapping* mapping = nullptr, const GemmPlacement& placement = {});
+                      const firmware::Mapping* mapping = nullptr, const GemmPlacement& placement = {},
+                      const ConvInput* conv = nullptr);
 
 // A convolution as one GEMM with implicit im2col: the NHWC input codes in DRAM, gathered by the activation
 // loads (no im2col matrix in DRAM). j.a is the explicit im2col matrix, kept on the host for golden(); b is the

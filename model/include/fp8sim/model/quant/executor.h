@@ -81,6 +81,12 @@ std::vector<float> postprocess_words(const model::GemmNumerics& num, const GemmP
 // AccumulationOrder it summed in (its k_chunk; the caller's BitExactOptions::k_chunk does not apply).
 // A backend that runs the post-processing itself (on-chip requantization) instead fills *post_out with the
 // m x n outputs `post` describes and returns no words.
+// A convolution's geometry, for a GEMM whose A is the im2col matrix of an HWC input (k = (ky * kw + kx) * in_c
+// + ci): lets an accelerator gather A from the input itself (implicit im2col) instead of reading the matrix.
+struct GemmConv {
+  int64_t in_h = 0, in_w = 0, in_c = 0, kh = 1, kw = 1, stride = 1, pad = 0;
+};
+
 struct GemmCall {
   const std::string& name;  // the layer (linear) or matmul name
   bool act_act = false;
@@ -90,6 +96,7 @@ struct GemmCall {
   const uint8_t* b_kn = nullptr;
   GemmPost post = {};
   std::vector<float>* post_out = nullptr;
+  const GemmConv* conv = nullptr;  // set when A is the im2col matrix of a convolution's input
 };
 // Where BitExact GEMMs run: unset, model::golden_gemm on the host; set (simrun), e.g. the simulated
 // accelerator. It must return exactly m * n words, or none with *post_out filled.
@@ -143,6 +150,9 @@ class Executor {
   // quantizing before or after im2col gives the same matrix). Returns true when it did either; the caller
   // then passes input_prepared = true to linear(). Per-token activations are left to linear() (returns false).
   bool prepare_input(const LinearParams& p, const float* x, size_t n, std::vector<float>* quantized);
+  // The next linear() is a convolution with this geometry (its x: the im2col matrix); passed on to the backend
+  // in GemmCall::conv, then forgotten.
+  void set_next_conv(const GemmConv& c) { next_conv_ = c, has_next_conv_ = true; }
   // y[m][n] = sum_k a[m][k] * b[n][k]  (both activations; b given [n][k], e.g. K for Q.K^T, V^T for P.V).
   void matmul(const std::string& name, const float* a, const float* b, int64_t m, int64_t k, int64_t n, float* y);
   // BF16 rounding of non-GEMM results in the quantized modes (no-op otherwise).
@@ -183,6 +193,8 @@ class Executor {
   uint64_t backend_gemm_outputs() const { return backend_outputs_; }
 
  private:
+  GemmConv next_conv_;
+  bool has_next_conv_ = false;
   struct WeightCache {
     QTensor q;
     nn::PackedB deq;                // FakeQuant: dequantized weight, packed for nn::sgemm_nt_packed
