@@ -39,7 +39,7 @@ q() { printf '%q ' "$@"; }
 cat > "$out/jobs/shard-local.sh" <<EOS
 #!/usr/bin/env bash
 # Shard \$1 of $shards of the sweep, written by scripts/sweep-parallel.sh.
-exec $(q "$simrun") sweep $(q "$@") --shard "\$1/$shards" --out $(q "$out") --jobs 1 --quiet 2> $(q "$out/logs")/shard-\$1.err
+exec $(q "$simrun") sweep $(q "$@") --shard "\$1/$shards" --out $(q "$out") --jobs 1 --quiet 2> $(printf %q "$out/logs")/shard-\$1.err
 EOS
 chmod +x "$out/jobs/shard-local.sh"
 status=0
