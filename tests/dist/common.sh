@@ -2,7 +2,7 @@
 set -euo pipefail
 simrun="$1" src="$2" ref="$3"
 # The sweep: minilm-l2 (2 encoder layers of all-MiniLM-L6-v2) on small8, 4 design points, 1 item each.
-spec="array=4x4,8x8;format=e4m3,int8"
+spec="array=8x8,16x16;format=e4m3,int8"
 opts=(--workload minilm-l2 --config "$src/sim/configs/small8.toml" --seq 4 --calib 1)
 skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*" >&2; exit 1; }

@@ -3,7 +3,7 @@
 # a result cut short (as a writer without temp + rename would leave it) rerun, resuming, shards of different
 # sweeps or tool versions refused, each with one error line; and shards run one after another into one folder
 # merge to the single-process sweep's bytes. Design points in SPEC order (array outermost, then format):
-#   #0 e4m3 4x4, #1 int8 4x4, #2 e4m3 8x8, #3 int8 8x8; with N = 3, shard I runs points I, I+3: 0/3 {#0, #3},
+#   #0 e4m3 8x8, #1 int8 8x8, #2 e4m3 16x16, #3 int8 16x16; with N = 3, shard I runs points I, I+3: 0/3 {#0, #3},
 #   1/3 {#1}, 2/3 {#2}.
 source "$(dirname "$0")/common.sh"
 need_reference
@@ -35,12 +35,12 @@ expect_error 2 "written by simrun sweep merge" "$simrun" sweep "$spec" "${opts[@
 # Incomplete: only shard 1/3 ran.
 d="$tmp/d"
 shard 1/3 "$d" --quiet
-expect_error 1 "no manifest of shard(s) 0/3, 2/3 (never started?); 3 of 4 design points have no result: #0 'e4m3/fp32 4x4' (shard 0/3), #2 'e4m3/fp32 8x8' (shard 2/3), #3 'int8/int32 8x8' (shard 0/3)" merge "$d"
+expect_error 1 "no manifest of shard(s) 0/3, 2/3 (never started?); 3 of 4 design points have no result: #0 'e4m3/fp32 8x8' (shard 0/3), #2 'e4m3/fp32 16x16' (shard 2/3), #3 'int8/int32 16x16' (shard 0/3)" merge "$d"
 
 # Shard 2/3 ran, but its result was cut short, and a temporary file was left beside it: merge refuses the
 # point; a rerun of the shard runs it again (the temporary file is not a result and stays ignored).
 shard 2/3 "$d" --quiet
-r2="$(grep -l '"label": "e4m3/fp32 8x8"' "$d"/points/*/result.json)"
+r2="$(grep -l '"label": "e4m3/fp32 16x16"' "$d"/points/*/result.json)"
 [ -n "$r2" ] || fail "no result file for point #2"
 head -c 100 "$r2" > "$r2.cut" && mv "$r2.cut" "$r2"
 echo partial > "$r2.tmp-AbC123"
@@ -59,7 +59,7 @@ shard 0/3 "$d" 2> "$tmp/resume.txt"
 grep -q "0 point(s) run, 2 already done" "$tmp/resume.txt" || fail "the finished shard ran again: $(cat "$tmp/resume.txt")"
 
 # Shards of another sweep or shard count (shards without points: only their manifests are written).
-"$simrun" sweep "array=4x4;format=e4m3" "${opts[@]}" --shard 2/3 --out "$tmp/e" --quiet
+"$simrun" sweep "array=8x8;format=e4m3" "${opts[@]}" --shard 2/3 --out "$tmp/e" --quiet
 expect_error 1 "shards of different sweeps" merge "$d" "$tmp/e"
 shard 4/5 "$tmp/e5" --quiet
 expect_error 1 "differ in the shard count N" merge "$d" "$tmp/e5"
