@@ -25,9 +25,10 @@ struct Tag {};
 // to one of these structs must be added here too, or a merged sweep would lose it: the size checks below make
 // such a change fail to compile until this list is looked at (and the dist tests compare merged sweeps with
 // single-process ones byte for byte).
-static_assert(sizeof(report::FormatRun) == 736 && sizeof(report::Accuracy) == 208 &&
+static_assert(sizeof(report::FormatRun) == 848 && sizeof(report::NetworkSchedule) == 112 &&
+                  sizeof(report::Accuracy) == 208 &&
                   sizeof(report::LayerRow) == 264 && sizeof(report::ConfigSummary) == 184 &&
-                  sizeof(report::Totals) == 152 && sizeof(FormatOutcome) == 1080,
+                  sizeof(report::Totals) == 152 && sizeof(FormatOutcome) == 1192,
               "a report struct changed: update the field lists in simrun/sweep_store.cpp, then these sizes");
 
 template <class S, class F>
@@ -96,9 +97,23 @@ void fields(S& s, F&& f, Tag<report::VectorOpRow>) {
   f("op", s.op), f("calls", s.calls), f("elements", s.elements), f("cycles", s.cycles), f("energy_pj", s.energy_pj);
 }
 template <class S, class F>
+void fields(S& s, F&& f, Tag<report::SpillRow>) {
+  f("tensor", s.tensor), f("calls", s.calls), f("bytes", s.bytes);
+}
+template <class S, class F>
+void fields(S& s, F&& f, Tag<report::NetworkSchedule>) {
+  f("present", s.present), f("activation_sram_bytes", s.activation_sram_bytes), f("batch", s.batch);
+  f("resident_tensors", s.resident_tensors), f("spilled_tensors", s.spilled_tensors);
+  f("resident_bytes", s.resident_bytes), f("spilled_bytes", s.spilled_bytes);
+  f("spill_dram_read", s.spill_dram_read), f("spill_dram_written", s.spill_dram_written);
+  f("dram_minimum_bytes", s.dram_minimum_bytes), f("prefetch_overlap_cycles", s.prefetch_overlap_cycles);
+  f("spills", s.spills);
+}
+template <class S, class F>
 void fields(S& s, F&& f, Tag<report::FormatRun>) {
   f("format", s.format), f("config", s.config), f("layers", s.layers), f("vector_ops", s.vector_ops);
   f("totals", s.totals), f("accuracy", s.accuracy), f("verification", s.verification), f("accumulator", s.accumulator);
+  f("network", s.network);
 }
 template <class S, class F>
 void fields(S& s, F&& f, Tag<workloads::ItemScores>) {

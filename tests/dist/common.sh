@@ -10,6 +10,7 @@ tmp="$(mktemp -d)"
 chmod 755 "$tmp"
 cleanup_tmp() { rm -rf "$tmp"; }
 trap cleanup_tmp EXIT
+trap 'exit 143' TERM INT  # a killed test still runs its EXIT trap (the Slurm test stops its daemons there)
 need_reference() { [ -f "$ref/sweep.csv" ] || skip "no reference sweep (dist:reference skipped or failed)"; }
 # same_as_reference DIR: the merged outputs in DIR equal the single-process sweep's, byte for byte.
 same_as_reference() {
