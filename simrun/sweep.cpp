@@ -552,7 +552,8 @@ int run_merge(const std::vector<std::string>& args) {
       throw std::runtime_error("sweep merge: shards of different sweeps: shard " + shard_name(m.shard, m.shards) + " (" +
                                m.file.string() + ") and shard " + shard_name(m0.shard, m0.shards) + " (" +
                                m0.file.string() + ") differ in " +
-                               (m.shards != m0.shards ? std::string("the shard count N")
+                               (m.shards != m0.shards ? std::string("the shard count N (to re-shard into the same folder, remove the "
+                                                                   "old shards/*.json; the point results are reused)")
                                                       : "SPEC, options or input files"));
   }
   if (v0 != tool_version())

@@ -279,6 +279,15 @@ std::string file_digest(const std::string& path) {
   return std::to_string(size) + ":" + fnv1a64_hex(data);
 }
 
-const char* tool_version() { return FP8SIM_TOOL_VERSION; }
+const char* tool_version() {
+  // A build from a tree with uncommitted changes ("-dirty") is told apart from other such builds of the same
+  // commit by the bytes of the running executable, so that stored results are not taken for its own.
+  static const std::string v = [] {
+    std::string s = FP8SIM_TOOL_VERSION;
+    if (s.size() >= 6 && s.compare(s.size() - 6, 6, "-dirty") == 0) s += "+exe-" + file_digest("/proc/self/exe");
+    return s;
+  }();
+  return v.c_str();
+}
 
 }  // namespace fp8sim::simrun

@@ -28,7 +28,8 @@ std::string fnv1a64_hex(const std::string& bytes);
 // The hash of a file's bytes (files over 64 MiB: their size and first and last MiB); "" when unreadable.
 std::string file_digest(const std::string& path);
 
-// The tool version compiled in: the project version and `git describe --always --dirty` of the source tree.
+// The tool version compiled in: the project version and `git describe --always --dirty` of the source tree at
+// build time; for a "-dirty" tree also a digest of the running executable (size and FNV-1a of its bytes).
 const char* tool_version();
 
 }  // namespace fp8sim::simrun
