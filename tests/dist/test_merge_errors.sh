@@ -58,6 +58,16 @@ cmp "$tmp/m/stdout.csv" "$tmp/m/sweep.csv" || fail "merge's stdout differs from 
 shard 0/3 "$d" 2> "$tmp/resume.txt"
 grep -q "0 point(s) run, 2 already done" "$tmp/resume.txt" || fail "the finished shard ran again: $(cat "$tmp/resume.txt")"
 
+# One folder per shard works as well: shard 2/3's manifest and point moved to a second folder.
+cp -r "$d" "$tmp/a"
+mkdir -p "$tmp/b/shards" "$tmp/b/points"
+mv "$tmp/a/shards/shard-2-of-3.json" "$tmp/b/shards/"
+mv "$(dirname "${r2/$d/$tmp/a}")" "$tmp/b/points/"
+rm -f "$tmp"/m/*
+merge "$tmp/a" "$tmp/b" > /dev/null
+same_as_reference "$tmp/m"
+expect_error 1 "no manifest of shard(s) 2/3" merge "$tmp/a"
+
 # Shards of another sweep or shard count (shards without points: only their manifests are written).
 "$simrun" sweep "array=8x8;format=e4m3" "${opts[@]}" --shard 2/3 --out "$tmp/e" --quiet
 expect_error 1 "shards of different sweeps" merge "$d" "$tmp/e"
