@@ -49,6 +49,5 @@ if [ $status -ne 0 ]; then
   echo "sweep-parallel: $status shard(s) failed (logs: $out/logs/shard-*.err); rerun to resume" >&2
   exit 1
 fi
-"$simrun" sweep merge "$out" --csv "$out/sweep.csv" --json "$out/sweep.json" --report-html "$out/sweep.html" \
-  --report-json "$out/report.json" --quiet > /dev/null
+"$simrun" sweep merge "$out" --out "$out" --quiet > /dev/null
 echo "sweep-parallel: merged $shards shards: $out/sweep.csv, sweep.json, sweep.html, report.json"

@@ -467,7 +467,7 @@ Outputs outputs_of(const po::variables_map& vm) {
 // ---- simrun sweep merge DIR... ----
 
 const char* kMergeUsage =
-    "usage: simrun sweep merge DIR... [--csv F] [--json F] [--report-html F] [--report-json F] [--quiet]\n"
+    "usage: simrun sweep merge DIR... [--out D] [--csv F] [--json F] [--report-html F] [--report-json F] [--quiet]\n"
     "Merges the shards of a sweep (simrun sweep SPEC ... --shard I/N --out DIR, for I = 0 .. N-1; DIR may be one\n"
     "shared folder or one per shard) into the CSV (also on stdout), JSON and HTML/JSON reports a single-process\n"
     "`simrun sweep SPEC ...` with the same SPEC and options writes, byte for byte (points in SPEC order). Refuses,\n"
@@ -490,6 +490,7 @@ int run_merge(const std::vector<std::string>& args) {
     ("json", po::value<std::string>(), "write the design points (JSON, deterministic) here")
     ("report-html", po::value<std::string>(), "write the HTML report (Pareto fronts) here")
     ("report-json", po::value<std::string>(), "write the JSON report here")
+    ("out", po::value<std::string>(), "write sweep.csv, sweep.json, sweep.html and report.json into this folder (as the launchers do); the options above override single names")
     ("quiet", po::bool_switch(), "nothing on stderr but errors")
     ("help,h", "this text");
   // clang-format on
@@ -620,7 +621,16 @@ int run_merge(const std::vector<std::string>& args) {
   std::cout << csv_header_line(s.pts) << "\n";
   for (size_t i = 0; i < s.pts.size(); ++i) std::cout << csv_line(point_fields(s.pts[i], outs[i].run)) << "\n";
   std::cout << std::flush;
-  write_outputs(s, outs, outputs_of(vm));
+  Outputs o = outputs_of(vm);
+  if (vm.count("out")) {
+    const std::filesystem::path od = vm["out"].as<std::string>();
+    std::filesystem::create_directories(od);
+    if (o.csv.empty()) o.csv = (od / "sweep.csv").string();
+    if (o.json.empty()) o.json = (od / "sweep.json").string();
+    if (o.report_html.empty()) o.report_html = (od / "sweep.html").string();
+    if (o.report_json.empty()) o.report_json = (od / "report.json").string();
+  }
+  write_outputs(s, outs, o);
   check_verified(outs);
   return 0;
 }
