@@ -50,6 +50,8 @@ FormatOutcome awkward() {
   r.accumulator = a;
   r.network.present = true;
   r.network.spills = {{"layer.0.output", 2, 1 << 20}};
+  r.network.io_dram_written = 7;
+  r.network.dram_energy_pj = 1.0 / 3.0;
   o.notes = {"note, with a comma"};
   o.scores.metric = "top1";
   o.scores.correct = {1, 0, 1};
@@ -95,6 +97,8 @@ TEST_CASE("sweep store: an outcome reads back bit for bit, through its JSON text
   CHECK(b.run.network.present);
   REQUIRE(b.run.network.spills.size() == 1);
   CHECK(b.run.network.spills[0].bytes == (1u << 20));
+  CHECK(b.run.network.io_dram_written == 7);
+  CHECK(bits(b.run.network.dram_energy_pj) == bits(1.0 / 3.0));
   CHECK(b.notes == o.notes);
   CHECK(b.scores.correct == o.scores.correct);
   CHECK(bits(b.fp32_scores.pred[1]) == bits(std::nextafter(0.5, 1.0)));
