@@ -168,8 +168,14 @@ MappingEstimate estimate_mapping(const ArrayTarget& t, const GemmSpec& g, const 
   const double lat = t.dram_latency, bin = bw(t, t.input_width_bytes), bwt = bw(t, t.weight_width_bytes),
                bout = bw(t, t.output_width_bytes);
   const int64_t store_bytes = M * N * out_bytes;
-  e.array_cycles = ws ? uint64_t(G.NT * G.KT * (G.BM * (2 * R + C - 2) + M))
-                      : uint64_t(G.row_tiles * G.NT * (K + G.KT * (2 * R + C - 1)));
+  // Array cycles per tile (tests/sim/test_sim_array.cpp derives them): WS, rows entering after R weight rows and
+  // R + C - 2 cycles of skew, 2R + C - 2 + rows; with shadow weights the next tile's weights load under the
+  // current one, so tiles follow each other every max(rows, 2R + C - 2) cycles. OS: K beats + 2R + C - 1 drain;
+  // with shadow outputs every max(K, 2R + C - 1) cycles.
+  const auto ws_tile = [&](int64_t rows) { return t.shadow_weights ? std::max(rows, 2 * R + C - 2) : 2 * R + C - 2 + rows; };
+  const auto os_tile = [&](int64_t kr) { return t.shadow_outputs ? std::max(kr, 2 * R + C - 1) : kr + 2 * R + C - 1; };
+  e.array_cycles = ws ? uint64_t(G.NT * G.KT * G.BM * ws_tile(std::min(G.Mb, M)))
+                      : uint64_t(G.row_tiles * G.NT * G.KT * os_tile(std::min<int64_t>(G.kt, K)));
   const double dma = double(a_loads + w_loads + int64_t(e.stores)) * lat + double(pa * a_bytes) / bin +
                      double(pw * K * N) / bwt + double(store_bytes) / bout;
   e.dma_cycles = uint64_t(std::ceil(dma));
@@ -192,8 +198,8 @@ MappingEstimate estimate_mapping(const ArrayTarget& t, const GemmSpec& g, const 
         const int64_t ntv = std::min(G.nb, G.NT - jb * G.nb), ktv = std::min(G.kb, G.KT - kbi * G.kb);
         const int64_t cols = std::min(ntv * C, N - jb * G.nb * C), kr = std::min(ktv * G.kt, K - kbi * G.kb * G.kt);
         const int64_t row_tiles_here = ws ? 1 : (rows + R - 1) / R;
-        const double array = ws ? double(ntv * ktv * (2 * R + C - 2 + rows))
-                                : double(ntv * row_tiles_here * (kr + ktv * (2 * R + C - 1)));
+        const double array = ws ? double(ntv * ktv * ws_tile(rows))
+                                : double(ntv * row_tiles_here * ktv * os_tile(std::min<int64_t>(G.kt, kr)));
         // The very first step (ib = jb = kbi = 0 in either order) always loads; later steps reuse as above.
         const bool first_of_order = mouter ? jb == 0 : ib == 0;
         const bool a_load = !one_k || (mouter ? first_of_order : (G.BM > 1 || jb == 0));

@@ -177,6 +177,8 @@ firmware::ArrayTarget AcceleratorConfig::target() const {
   t.input_width_bytes = input_buffer.width_bytes();
   t.weight_width_bytes = weight_buffer.width_bytes();
   t.output_width_bytes = output_buffer.width_bytes();
+  t.shadow_weights = array.shadow_weights;
+  t.shadow_outputs = array.shadow_outputs;
   return t;
 }
 

@@ -19,6 +19,9 @@ struct ArrayTarget {
   // For the mapper's cycle model only (firmware/mapper.h); the lowering itself does not use them.
   int dram_bytes_per_cycle = 64, dram_latency = 100;
   int64_t input_width_bytes = 0, weight_width_bytes = 0, output_width_bytes = 0;  // per access; 0: unlimited
+  // Hidden weight loads (WS shadow weight registers) and double-buffered accumulators (OS shadow outputs):
+  // the array streams tile after tile without draining in between (the mapper's per-tile cost).
+  bool shadow_weights = false, shadow_outputs = false;
   void validate() const;  // throws std::invalid_argument
 };
 
