@@ -4,7 +4,8 @@
 #   (configuration files), clang + its runtime libraries (libFuzzer for scripts/fuzz.sh),
 #   pybind11 and the Python headers (the fp8sim Python module),
 #   utf8proc (Unicode properties and normalization for the WordPiece tokenizer),
-#   ONNX (libonnx-dev: the generated onnx-ml.pb.h and libonnx_proto) with libprotobuf-dev.
+#   ONNX (libonnx-dev: the generated onnx-ml.pb.h and libonnx_proto) with libprotobuf-dev,
+#   OpenSTA (opensta: static timing of the synthesized netlists, scripts/sta.sh).
 #   Python packages: into the project-local virtual environment .venv (ml-dtypes is the independent
 #   FP8 reference the tests compare against; numpy for the reference scripts; pytest and matplotlib for
 #   the Python module's tests and example).
@@ -13,7 +14,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 debs=(build-essential cmake ninja-build pkg-config python3 python3-venv
       verilator libsystemc-dev catch2 libboost-program-options-dev yosys nlohmann-json3-dev
-      pybind11-dev libutf8proc-dev libtomlplusplus-dev clang libclang-rt-dev libonnx-dev libprotobuf-dev)
+      pybind11-dev libutf8proc-dev libtomlplusplus-dev clang libclang-rt-dev libonnx-dev libprotobuf-dev
+      opensta)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

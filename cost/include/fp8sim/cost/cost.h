@@ -39,6 +39,9 @@ struct AreaRow {
   int64_t flip_flops = 0;
   double area_um2 = 0;  // at the synthesis node (OSU 0.18 um)
   double nand2_eq = 0;
+  // Static timing of the synthesized netlist (OpenSTA, scripts/sta.sh), at the synthesis node; 0 = not timed.
+  double critical_path_ns = 0;
+  double max_clock_mhz = 0;
 };
 
 struct AreaTable {
