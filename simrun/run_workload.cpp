@@ -307,6 +307,14 @@ std::vector<FormatOutcome> run_formats(const RunRequest& q, const PreparedRun& p
     } catch (const std::invalid_argument& e) {
       throw UsageError(e.what());
     }
+    // A clock above the PE's maximum from static timing (rtl/synth/area.json, cost::clock_check): one line on
+    // stderr, and the report's notes say so.
+    const report::ConfigSummary cs = summarize(cfgs.back());
+    const cost::ClockCheck ck = cost::clock_check(p.energy, p.area, cs.pe, cs.accumulator, cfgs.back().clock_mhz);
+    if (ck.exceeds) {
+      std::cerr << "simrun: warning: " << formats[i] << ": " << ck.message << "\n";
+      cfg_notes[i].push_back("WARNING: " + ck.message);
+    }
     if (q.engine == sim::Engine::Rtl && !sim::rtl_array_available(cfgs.back().array))
       throw UsageError("--engine rtl: no Verilated RTL array for the " + formats[i] + " configuration (" +
                        std::to_string(cfgs.back().array.rows) + "x" + std::to_string(cfgs.back().array.cols) + " " +

@@ -199,12 +199,17 @@ EnergyTable parse_energy_table(std::string_view text, const std::string& name) {
 
   const json& tech = j["technology"];
   w.keys(tech, "technology",
-         {"node_nm", "voltage_v", "synthesis_node_nm", "synthesis_nand2_um2", "area_scaling_exponent"});
+         {"node_nm", "voltage_v", "synthesis_node_nm", "synthesis_nand2_um2", "area_scaling_exponent"},
+         {"delay_scaling_exponent"});
   t.node_nm = w.positive(tech["node_nm"], "technology.node_nm");
   t.voltage_v = w.positive(tech["voltage_v"], "technology.voltage_v");
   t.synthesis_node_nm = w.positive(tech["synthesis_node_nm"], "technology.synthesis_node_nm");
   t.synthesis_nand2_um2 = w.positive(tech["synthesis_nand2_um2"], "technology.synthesis_nand2_um2");
   t.area_scaling_exponent = w.figure(tech["area_scaling_exponent"], "technology.area_scaling_exponent");
+  if (tech.contains("delay_scaling_exponent")) {
+    t.delay_scaling_exponent = w.figure(tech["delay_scaling_exponent"], "technology.delay_scaling_exponent");
+    t.has_delay_scaling = true;
+  }
 
   const json& prim = j["primitives_pj"];
   if (!prim.is_object() || prim.empty()) w.fail("primitives_pj", "expected a non-empty object");
