@@ -15,6 +15,7 @@
 #include <cmath>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "Vmx_array4_e4m3.h"
@@ -95,8 +96,8 @@ template <typename M>
 void set_lanes(M& m, const uint8_t* a, const uint8_t* b, int lanes) {
   uint64_t av = 0, bv = 0;
   for (int l = 0; l < lanes; ++l) av |= uint64_t{a[l]} << (8 * l), bv |= uint64_t{b[l]} << (8 * l);
-  m.a = static_cast<decltype(m.a)>(av);
-  m.b = static_cast<decltype(m.b)>(bv);
+  m.a = static_cast<std::remove_reference_t<decltype(m.a)>>(av);
+  m.b = static_cast<std::remove_reference_t<decltype(m.b)>>(bv);
 }
 
 template <typename M>
@@ -325,8 +326,8 @@ TEST_CASE("mx array: 4x4 MXFP8 GEMM tiles, outputs and cycle count", "[rtl][mx]"
     std::vector<uint8_t> ac(size_t(R) * K), as(size_t(R) * nb), bc(size_t(K) * C), bs(size_t(C) * nb);
     const MxConfig cfg{MxKind::MXFP8_E4M3, block};
     for (int r = 0; r < R; ++r) mx_quantize(cfg, &af[size_t(r) * K], size_t(K), &ac[size_t(r) * K], &as[size_t(r) * nb]);
-    std::vector<float> col(size_t(K));
-    std::vector<uint8_t> colc(size_t(K));
+    std::vector<float> col(static_cast<size_t>(K));
+    std::vector<uint8_t> colc(static_cast<size_t>(K));
     for (int c = 0; c < C; ++c) {  // B column c, contiguous along K
       for (int k = 0; k < K; ++k) col[size_t(k)] = bf[size_t(k) * C + c];
       mx_quantize(cfg, col.data(), size_t(K), colc.data(), &bs[size_t(c) * nb]);
@@ -341,7 +342,7 @@ TEST_CASE("mx array: 4x4 MXFP8 GEMM tiles, outputs and cycle count", "[rtl][mx]"
         ExactSum s(fw, base_exp);
         for (int kb = 0; kb < nb; ++kb) {
           const int k0 = kb * block, len = std::min(block, K - k0);
-          std::vector<uint8_t> bcol(size_t(len));
+          std::vector<uint8_t> bcol(static_cast<size_t>(len));
           for (int i = 0; i < len; ++i) bcol[size_t(i)] = bc[size_t(k0 + i) * C + c];
           s.add_block(mx_block_dot(f, &ac[size_t(r) * K + k0], as[size_t(r) * nb + kb], f, bcol.data(),
                                    bs[size_t(c) * nb + kb], size_t(len)));
