@@ -77,7 +77,11 @@ synth() {
   params="$(cut -d'|' -f3 <<<"$entry")"
   for p in $params; do chparam+=" -set ${p%%=*} ${p#*=}"; done
   [ -n "$chparam" ] && chparam="chparam$chparam $top"
-  sources="$(cd "$rtl" && ls ./*.v | sed "s|^\./|$rtl/|" | tr '\n' ' ')"
+  # The MX designs read rtl/mx_*.v only, the others every other file: yosys/ABC's mapping depends on the whole
+  # set of sources read (see README), so adding the MX files does not move the other designs' numbers.
+  local pat='^\./mx_'
+  case "$top" in mx_*) sources="$(cd "$rtl" && ls ./*.v | grep "$pat")" ;; *) sources="$(cd "$rtl" && ls ./*.v | grep -v "$pat")" ;; esac
+  sources="$(sed "s|^\./|$rtl/|" <<<"$sources" | tr '\n' ' ')"
   mkdir -p "$work"
   sed -e "s|@SOURCES@|$sources|" -e "s|@RTL@|$rtl|" -e "s|@TOP@|$top|g" -e "s|@CHPARAM@|$chparam|" \
       -e "s|@LIB@|$lib|g" -e "s|@STAT@|$work/$name.stat|" -e "s|@NETLIST@|$work/$name.net.v|" \
