@@ -301,6 +301,7 @@ std::vector<FormatOutcome> run_formats(const RunRequest& q, const PreparedRun& p
                                        std::vector<sim::AcceleratorConfig>* cfgs_out) {
   std::vector<sim::AcceleratorConfig> cfgs;
   std::vector<std::vector<std::string>> cfg_notes(formats.size());
+  std::vector<std::string> clock_warnings;
   for (size_t i = 0; i < formats.size(); ++i) {
     try {
       cfgs.push_back(derive_config(p.base, o, formats[i], &cfg_notes[i]));
@@ -308,7 +309,8 @@ std::vector<FormatOutcome> run_formats(const RunRequest& q, const PreparedRun& p
       throw UsageError(e.what());
     }
     // A clock above the PE's maximum from static timing (rtl/synth/area.json, cost::clock_check): one line on
-    // stderr, and the report's notes say so.
+    // stderr once the runs succeeded (a failing run's stderr stays its one error line), and the report's notes
+    // say so.
     const report::ConfigSummary cs = summarize(cfgs.back());
     cost::ClockCheck ck;
     try {
@@ -317,7 +319,7 @@ std::vector<FormatOutcome> run_formats(const RunRequest& q, const PreparedRun& p
       // a PE kind the cost tables do not know: the cost model reports it where it applies; no clock check
     }
     if (ck.exceeds) {
-      std::cerr << "simrun: warning: " << formats[i] << ": " << ck.message << "\n";
+      clock_warnings.push_back("simrun: warning: " + formats[i] + ": " + ck.message);
       cfg_notes[i].push_back("WARNING: " + ck.message);
     }
     if (q.engine == sim::Engine::Rtl && !sim::rtl_array_available(cfgs.back().array))
@@ -344,6 +346,7 @@ std::vector<FormatOutcome> run_formats(const RunRequest& q, const PreparedRun& p
     throw;
   }
   progress.finish();
+  for (const std::string& w : clock_warnings) std::cerr << w << "\n";
   if (cfgs_out) *cfgs_out = cfgs;
   return outs;
 }
