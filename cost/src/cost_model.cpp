@@ -243,7 +243,8 @@ ClockCheck clock_check(const EnergyTable& t, const AreaTable& a, const std::stri
        << " MHz at " << fmt(t.synthesis_node_nm.value) << " nm, " << display_path(a.path) << "; scaled to "
        << fmt(t.node_nm.value) << " nm by (node ratio)^" << fmt(t.delay_scaling_exponent.value)
        << (t.delay_scaling_exponent.assumption ? ", an assumption" : "")
-       << "): at the PE's clock the same cycles take " << fmt(clock_mhz / c.max_clock_mhz) << "x longer";
+       << "): at the PE's clock the same cycles take " << std::lround(clock_mhz / c.max_clock_mhz * 100) / 100.0
+       << "x longer";
     c.message = os.str();
   }
   return c;
