@@ -26,4 +26,14 @@ done; done; done
 lint sa_ws -GSHADOW=1
 lint sa_os -GSHADOW=1
 for t in sa_ws sa_os; do lint $t; done
+# MX (mx_formats.vh rows: 0 E4M3, 1 E5M2, 5 E3M2, 6 E2M3, 7 E2M1, 8 MXINT8)
+for f in 0 1 5 6 7 8; do
+  lint mx_mul -GFMT_A=$f -GFMT_B=$f
+  lint mx_pe -GFMT_A=$f -GFMT_B=$f
+done
+lint mx_mul -GFMT_A=0 -GFMT_B=1
+lint mx_pe -GFMT_A=0 -GFMT_B=0 -GLANES=4
+lint mx_pe -GFMT_A=8 -GFMT_B=8 -GLANES=32
+for rc in "1 1" "4 4" "3 5"; do set -- $rc; lint mx_array -GROWS=$1 -GCOLS=$2 -GFMT_A=0 -GFMT_B=0; done
+lint mx_array -GROWS=2 -GCOLS=2 -GFMT_A=8 -GFMT_B=8 -GBLOCK=4
 echo "lint: $n top/parameter combinations clean under verilator -Wall"

@@ -7,6 +7,7 @@
 #   ONNX (libonnx-dev: the generated onnx-ml.pb.h and libonnx_proto) with libprotobuf-dev,
 #   Slurm (slurmctld, slurmd, slurm-client) with munge, and GNU parallel: the sweep launchers
 #   (scripts/sweep-slurm.sh, scripts/sweep-parallel.sh) and their tests (tests/dist, a throwaway local cluster).
+#   OpenSTA (opensta: static timing of the synthesized netlists, scripts/sta.sh).
 #   Python packages: into the project-local virtual environment .venv (ml-dtypes is the independent
 #   FP8 reference the tests compare against; numpy for the reference scripts; pytest and matplotlib for
 #   the Python module's tests and example).
@@ -16,7 +17,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 debs=(build-essential cmake ninja-build pkg-config python3 python3-venv
       verilator libsystemc-dev catch2 libboost-program-options-dev yosys nlohmann-json3-dev
       pybind11-dev libutf8proc-dev libtomlplusplus-dev clang libclang-rt-dev libonnx-dev libprotobuf-dev
-      slurmctld slurmd slurm-client munge parallel)
+      slurmctld slurmd slurm-client munge parallel opensta)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -308,11 +308,26 @@ std::vector<FormatOutcome> run_formats(const RunRequest& q, const PreparedRun& p
                                        std::vector<sim::AcceleratorConfig>* cfgs_out) {
   std::vector<sim::AcceleratorConfig> cfgs;
   std::vector<std::vector<std::string>> cfg_notes(formats.size());
+  std::vector<std::string> clock_warnings;
   for (size_t i = 0; i < formats.size(); ++i) {
     try {
       cfgs.push_back(derive_config(p.base, o, formats[i], &cfg_notes[i]));
     } catch (const std::invalid_argument& e) {
       throw UsageError(e.what());
+    }
+    // A clock above the PE's maximum from static timing (rtl/synth/area.json, cost::clock_check): one line on
+    // stderr once the runs succeeded (a failing run's stderr stays its one error line), and the report's notes
+    // say so.
+    const report::ConfigSummary cs = summarize(cfgs.back());
+    cost::ClockCheck ck;
+    try {
+      ck = cost::clock_check(p.energy, p.area, cs.pe, cs.accumulator, cfgs.back().clock_mhz);
+    } catch (const cost::CostError&) {
+      // a PE kind the cost tables do not know: the cost model reports it where it applies; no clock check
+    }
+    if (ck.exceeds) {
+      clock_warnings.push_back("simrun: warning: " + formats[i] + ": " + ck.message);
+      cfg_notes[i].push_back("WARNING: " + ck.message);
     }
     if (q.engine == sim::Engine::Rtl && !sim::rtl_array_available(cfgs.back().array))
       throw UsageError("--engine rtl: no Verilated RTL array for the " + formats[i] + " configuration (" +
@@ -338,6 +353,7 @@ std::vector<FormatOutcome> run_formats(const RunRequest& q, const PreparedRun& p
     throw;
   }
   progress.finish();
+  for (const std::string& w : clock_warnings) std::cerr << w << "\n";
   if (cfgs_out) *cfgs_out = cfgs;
   return outs;
 }

@@ -223,6 +223,33 @@ double vector_energy_pj(const EnergyTable& t, uint64_t adds, uint64_t muls, uint
   return static_cast<double>(adds) * add + static_cast<double>(muls) * mul + static_cast<double>(funcs) * 4.0 * (add + mul);
 }
 
+ClockCheck clock_check(const EnergyTable& t, const AreaTable& a, const std::string& pe, const std::string& accumulator,
+                       double clock_mhz) {
+  ClockCheck c;
+  c.kind = pe_kind_key(pe, accumulator);
+  const PeKindSpec& k = spec_of(t, c.kind);
+  const AreaRow& row = a.at(k.pe_design);
+  c.pe_design = row.design;
+  if (!(row.max_clock_mhz > 0) || !t.has_delay_scaling) return c;
+  c.timed = true;
+  c.max_clock_mhz_synthesis = row.max_clock_mhz;
+  c.max_clock_mhz =
+      row.max_clock_mhz * std::pow(t.synthesis_node_nm.value / t.node_nm.value, t.delay_scaling_exponent.value);
+  c.exceeds = clock_mhz > c.max_clock_mhz;
+  if (c.exceeds) {
+    std::ostringstream os;
+    os << "clock_mhz " << fmt(clock_mhz) << " exceeds the " << c.kind << " PE's maximum clock of "
+       << std::lround(c.max_clock_mhz) << " MHz (static timing of " << row.design << ": " << fmt(row.max_clock_mhz)
+       << " MHz at " << fmt(t.synthesis_node_nm.value) << " nm, " << display_path(a.path) << "; scaled to "
+       << fmt(t.node_nm.value) << " nm by (node ratio)^" << fmt(t.delay_scaling_exponent.value)
+       << (t.delay_scaling_exponent.assumption ? ", an assumption" : "")
+       << "): at the PE's clock the same cycles take " << std::lround(clock_mhz / c.max_clock_mhz * 100) / 100.0
+       << "x longer";
+    c.message = os.str();
+  }
+  return c;
+}
+
 double leakage_pj(const EnergyTable& t, double area_um2, uint64_t cycles, double clock_mhz) {
   if (!(clock_mhz > 0)) throw CostError("leakage: clock_mhz must be greater than zero");
   return t.leakage_nw_per_um2.value * area_um2 * (static_cast<double>(cycles) / (clock_mhz * 1e6)) * 1e3;

@@ -107,8 +107,8 @@ const AreaRow& AreaTable::at(std::string_view design) const {
 }
 
 // The synthesis area table (rtl/synth/area.json, written by scripts/synth_area.sh): {"designs": [{"design",
-// "description", "cells", "flip_flops", "area_um2", "nand2_eq"}, ...]}, read with nlohmann::json. Errors
-// name the file, the row (designs[i]) and the field.
+// "description", "cells", "flip_flops", "area_um2", "nand2_eq" [, "critical_path_ns", "max_clock_mhz"]}, ...]},
+// read with nlohmann::json. Errors name the file, the row (designs[i]) and the field.
 AreaTable parse_area_table(std::string_view text, const std::string& name) {
   AreaTable t;
   t.path = name;
@@ -127,7 +127,8 @@ AreaTable parse_area_table(std::string_view text, const std::string& name) {
     const json& d = ds[i];
     if (!d.is_object()) throw CostError(where + ": not an object");
     for (const auto& [k, v] : d.items())
-      if (k != "design" && k != "description" && k != "cells" && k != "flip_flops" && k != "area_um2" && k != "nand2_eq")
+      if (k != "design" && k != "description" && k != "cells" && k != "flip_flops" && k != "area_um2" && k != "nand2_eq" &&
+          k != "critical_path_ns" && k != "max_clock_mhz")
         throw CostError(where + ": unknown field '" + k + "'");
     auto text_of = [&](const char* k) {
       if (!d.contains(k) || !d[k].is_string()) throw CostError(where + ": field '" + k + "' must be a string");
@@ -157,6 +158,17 @@ AreaTable parse_area_table(std::string_view text, const std::string& name) {
     r.area_um2 = number("area_um2");
     r.nand2_eq = number("nand2_eq");
     if (!(r.area_um2 > 0)) throw CostError(where + ": field 'area_um2': must be greater than zero");
+    // Static timing (scripts/sta.sh), optional: both fields or neither, consistent with each other.
+    if (d.contains("critical_path_ns") != d.contains("max_clock_mhz"))
+      throw CostError(where + ": fields 'critical_path_ns' and 'max_clock_mhz' come together");
+    if (d.contains("critical_path_ns")) {
+      r.critical_path_ns = number("critical_path_ns");
+      r.max_clock_mhz = number("max_clock_mhz");
+      if (!(r.critical_path_ns > 0) || !(r.max_clock_mhz > 0))
+        throw CostError(where + ": fields 'critical_path_ns' and 'max_clock_mhz' must be greater than zero");
+      if (std::abs(r.max_clock_mhz * r.critical_path_ns / 1000.0 - 1.0) > 0.002)  // both rounded in the file
+        throw CostError(where + ": field 'max_clock_mhz' is not 1000 / critical_path_ns");
+    }
     t.rows.push_back(std::move(r));
   }
   if (t.rows.empty()) throw CostError(name + ": no designs");
@@ -187,12 +199,17 @@ EnergyTable parse_energy_table(std::string_view text, const std::string& name) {
 
   const json& tech = j["technology"];
   w.keys(tech, "technology",
-         {"node_nm", "voltage_v", "synthesis_node_nm", "synthesis_nand2_um2", "area_scaling_exponent"});
+         {"node_nm", "voltage_v", "synthesis_node_nm", "synthesis_nand2_um2", "area_scaling_exponent"},
+         {"delay_scaling_exponent"});
   t.node_nm = w.positive(tech["node_nm"], "technology.node_nm");
   t.voltage_v = w.positive(tech["voltage_v"], "technology.voltage_v");
   t.synthesis_node_nm = w.positive(tech["synthesis_node_nm"], "technology.synthesis_node_nm");
   t.synthesis_nand2_um2 = w.positive(tech["synthesis_nand2_um2"], "technology.synthesis_nand2_um2");
   t.area_scaling_exponent = w.figure(tech["area_scaling_exponent"], "technology.area_scaling_exponent");
+  if (tech.contains("delay_scaling_exponent")) {
+    t.delay_scaling_exponent = w.figure(tech["delay_scaling_exponent"], "technology.delay_scaling_exponent");
+    t.has_delay_scaling = true;
+  }
 
   const json& prim = j["primitives_pj"];
   if (!prim.is_object() || prim.empty()) w.fail("primitives_pj", "expected a non-empty object");

@@ -300,7 +300,8 @@ TEST_CASE("the real data files load, agree with each other and cite a source for
   const CostResult r = evaluate(t, a, e);
   CHECK(r.energy.total_pj > 0);
   CHECK(r.tops_per_w > 0);
-  CHECK(r.area.array_um2 == Approx(579905.0 / 16 * 1024 / 16));
+  // ws4_e4m3_fixed in rtl/synth/area.json (581068 um^2 for 16 PEs; regression anchor on the committed table)
+  CHECK(r.area.array_um2 == Approx(581068.0 / 16 * 1024 / 16));
 }
 
 TEST_CASE("energy table loader errors name the file, the key and the reason") {
@@ -361,4 +362,42 @@ TEST_CASE("area table loader errors name the file, the row and the field") {
   expect_area_error("{\"designs\": []}", {"no designs"});
   expect_area_error("", {"empty"});
   CHECK_THROWS_WITH(load_area_table("/nonexistent/area.json"), Contains("/nonexistent/area.json"));
+}
+
+// Static timing in the area table (scripts/sta.sh -> critical_path_ns, max_clock_mhz) and the configuration
+// clock check. Hand-computed: a PE timed at 200 MHz at 180 nm, delay scaling exponent 1, node 45 nm:
+// 200 x (180 / 45)^1 = 800 MHz at 45 nm; 1000 MHz exceeds it (1.25x), 800 MHz does not.
+TEST_CASE("area table timing fields and the clock check") {
+  const std::string row_head =
+      R"({"designs": [{"design": "int8_pe", "description": "d", "cells": 1, "flip_flops": 0, "area_um2": 10, )"
+      R"("nand2_eq": 1)";
+  const AreaTable timed = parse_area_table(row_head + R"(, "critical_path_ns": 5, "max_clock_mhz": 200}]})", "t.json");
+  CHECK(timed.at("int8_pe").critical_path_ns == 5);
+  CHECK(timed.at("int8_pe").max_clock_mhz == 200);
+  CHECK(parse_area_table(row_head + "}]}", "t.json").at("int8_pe").max_clock_mhz == 0);  // optional
+  expect_area_error(row_head + R"(, "critical_path_ns": 5}]})", {"come together"});
+  expect_area_error(row_head + R"(, "critical_path_ns": 5, "max_clock_mhz": 300}]})", {"1000 / critical_path_ns"});
+  expect_area_error(row_head + R"(, "critical_path_ns": 0, "max_clock_mhz": 0}]})", {"greater than zero"});
+
+  EnergyTable t = load_energy_table(default_energy_table_path());
+  REQUIRE(t.has_delay_scaling);
+  t.node_nm.value = 45, t.synthesis_node_nm.value = 180, t.delay_scaling_exponent.value = 1;
+  const ClockCheck over = clock_check(t, timed, "int8", "int32", 1000);
+  CHECK(over.timed);
+  CHECK(over.max_clock_mhz == Approx(800));
+  CHECK(over.exceeds);
+  CHECK_THAT(over.message, Contains("int8") && Contains("800 MHz") && Contains("int8_pe") && Contains("1.25x"));
+  const ClockCheck ok = clock_check(t, timed, "int8", "int32", 800);
+  CHECK(!ok.exceeds);
+  CHECK(ok.message.empty());
+  // no timing in the table: no check
+  CHECK(!clock_check(t, parse_area_table(row_head + "}]}", "t.json"), "int8", "int32", 1e6).timed);
+  // the committed tables: every PE kind of the energy table is timed
+  const EnergyTable real = load_energy_table(default_energy_table_path());
+  const AreaTable area = load_area_table(default_area_table_path());
+  for (const auto& [kind, spec] : real.pe_kinds) {
+    INFO(kind);
+    CHECK(area.at(spec.pe_design).max_clock_mhz > 0);
+    CHECK(area.at(spec.pe_design).critical_path_ns * area.at(spec.pe_design).max_clock_mhz == Approx(1000).epsilon(0.002));
+  }
 }

@@ -39,6 +39,9 @@ struct AreaRow {
   int64_t flip_flops = 0;
   double area_um2 = 0;  // at the synthesis node (OSU 0.18 um)
   double nand2_eq = 0;
+  // Static timing of the synthesized netlist (OpenSTA, scripts/sta.sh), at the synthesis node; 0 = not timed.
+  double critical_path_ns = 0;
+  double max_clock_mhz = 0;
 };
 
 struct AreaTable {
@@ -79,6 +82,10 @@ struct EnergyTable {
   std::string path;
   std::string description;
   Figure node_nm, voltage_v, synthesis_node_nm, synthesis_nand2_um2, area_scaling_exponent;
+  // Optional: gate delay scales by (node / synthesis node)^delay_scaling_exponent, so a maximum clock from
+  // static timing at the synthesis node scales by its inverse (clock_check).
+  Figure delay_scaling_exponent;
+  bool has_delay_scaling = false;
   std::map<std::string, Figure> primitives_pj;
   std::vector<std::string> int8_mac_terms;
   std::string int8_mac_rule;
@@ -194,6 +201,21 @@ CostResult evaluate(const EnergyTable& t, const AreaTable& a, const EventCounts&
 // multiply-adds each (a short polynomial or Newton iteration).
 double vector_energy_pj(const EnergyTable& t, uint64_t adds, uint64_t muls, uint64_t funcs,
                         std::vector<std::string>* notes = nullptr);
+// A configuration's clock against its PE kind's maximum clock: the PE design's max_clock_mhz in the area table
+// (static timing of the synthesized netlist, scripts/sta.sh, at the synthesis node) scaled to the energy table's
+// node by (synthesis node / node)^delay_scaling_exponent. timed = false (and no check) when the table has no
+// timing for the PE or the energy table no delay scaling. message: one line, set when exceeds.
+struct ClockCheck {
+  bool timed = false;
+  bool exceeds = false;
+  std::string kind, pe_design;
+  double max_clock_mhz_synthesis = 0;  // at the synthesis node
+  double max_clock_mhz = 0;            // scaled to the energy table's node
+  std::string message;
+};
+ClockCheck clock_check(const EnergyTable& t, const AreaTable& a, const std::string& pe, const std::string& accumulator,
+                       double clock_mhz);
+
 // Leakage of `area_um2` (at the energy table's node) over `cycles` at clock_mhz, in pJ.
 double leakage_pj(const EnergyTable& t, double area_um2, uint64_t cycles, double clock_mhz);
 
