@@ -1,5 +1,6 @@
 #include "fp8sim/model/accumulate.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -33,6 +34,44 @@ int128 sign_extend(uint128 v, int width) {
 
 }  // namespace
 
+double round_exact(int128 m, int e, const RoundingTarget& t) {
+  if (m == 0) return 0.0;
+  const bool neg = m < 0;
+  const uint128 u = neg ? static_cast<uint128>(-(m + 1)) + 1 : static_cast<uint128>(m);
+  const int msb = bit_length(u) - 1;
+  const int top = msb + e;  // value in [2^top, 2^(top+1))
+  const int q = std::max(top - (t.precision - 1), t.min_quantum_exp);  // quantum of the result's binade
+  const int shift = q - e;
+  uint128 r;
+  if (shift <= 0) {
+    r = u;  // exact (u < 2^precision here)
+    const double v = std::ldexp(static_cast<double>(r), e);
+    return neg ? -v : v;
+  }
+  uint128 rem;
+  if (shift >= 128) {
+    r = 0;
+    rem = u;
+  } else {
+    r = u >> shift;
+    rem = u & ((uint128{1} << shift) - 1);
+  }
+  // Round to nearest, ties to even: compare the remainder with half a quantum.
+  bool up;
+  if (shift > 128) {
+    up = false;  // u < 2^128 <= half a quantum
+  } else {
+    const uint128 half = uint128{1} << (shift - 1);
+    up = rem > half || (rem == half && (r & 1));
+  }
+  if (up) ++r;
+  if (r != 0 && bit_length(r) - 1 + q > t.max_exp) return neg ? -HUGE_VAL : HUGE_VAL;
+  const double v = std::ldexp(static_cast<double>(r), q);
+  return neg ? -v : v;
+}
+
+float round_exact_to_f32(int128 m, int e) { return static_cast<float>(round_exact(m, e, RoundingTarget{})); }
+
 uint32_t f32_bits(float x) {
   uint32_t b;
   std::memcpy(&b, &x, 4);
@@ -59,7 +98,7 @@ ExactProduct fp8_exact_product(const Fp8Format& fa, uint8_t a, const Fp8Format& 
     if ((!inf_a && ka == 0) || (!inf_b && kb == 0)) {
       p.cls = ValueClass::NaN;
     } else {
-      const bool neg = ((a ^ b) & 0x80) != 0;
+      const bool neg = ((a & fa.sign_bit()) != 0) != ((b & fb.sign_bit()) != 0);
       p.cls = neg ? ValueClass::NegInf : ValueClass::PosInf;
     }
     return p;
@@ -75,7 +114,7 @@ float fp8_product_f32(const Fp8Format& fa, uint8_t a, const Fp8Format& fb, uint8
 }
 
 int fp8_product_bits(const Fp8Format& fa, const Fp8Format& fb) {
-  return 1 + bit_length(static_cast<uint128>(fa.max_finite_lsbs()) * static_cast<uint128>(fb.max_finite_lsbs()));
+  return 1 + bit_length(static_cast<uint128>(fa.max_magnitude_lsbs()) * static_cast<uint128>(fb.max_magnitude_lsbs()));
 }
 
 int fixed_point_accumulator_width(const Fp8Format& fa, const Fp8Format& fb, int64_t k) {

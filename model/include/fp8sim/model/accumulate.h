@@ -88,6 +88,22 @@ class Int32Accumulator {
   int32_t acc_ = 0;
 };
 
+// ---- one rounding of an exact value ----
+// A binary floating-point format for rounding exact sums: `precision` significand bits (hidden bit included),
+// float32's exponent range (normal binades 2^-126 .. 2^127, subnormal quantum 2^-149). precision 24 is float32.
+// Used by the block-fp32 and promote-N MAC semantics (model/gemm.h) and by model/mx.h.
+struct RoundingTarget {
+  int precision = 24;
+  int min_quantum_exp = -149;  // quantum of the subnormal range: 2^(-126 - (precision - 1)) for a narrow float,
+                               // -149 for float32
+  int max_exp = 127;           // exponent of the largest binade; rounding past it gives +-Inf
+};
+// m * 2^e rounded to nearest, ties to even, to `t` (one rounding; exact value in, never double-rounded).
+// Returns a double holding the result exactly (precision <= 53); zero keeps m's sign only as +0 (m == 0 -> +0).
+double round_exact(int128 m, int e, const RoundingTarget& t = {});
+// The same into float32 (t = float32): the result of adding exact values with one final RNE rounding.
+float round_exact_to_f32(int128 m, int e);
+
 uint32_t f32_bits(float x);
 float f32_from_bits(uint32_t b);
 inline constexpr uint32_t kCanonicalNaN32 = 0x7FC00000u;
