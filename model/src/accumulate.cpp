@@ -45,6 +45,7 @@ double round_exact(int128 m, int e, const RoundingTarget& t) {
   uint128 r;
   if (shift <= 0) {
     r = u;  // exact (u < 2^precision here)
+    if (top > t.max_exp) return neg ? -HUGE_VAL : HUGE_VAL;
     const double v = std::ldexp(static_cast<double>(r), e);
     return neg ? -v : v;
   }

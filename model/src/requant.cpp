@@ -79,7 +79,9 @@ float dequantize_word(const GemmNumerics& num, const AccWord& w, float s) {
   const auto ms = static_cast<int64_t>(std::ldexp(m, 24));  // exact: 24 significant bits
   e -= 24;
   switch (num.acc) {
-    case AccumulatorKind::Float32: {
+    case AccumulatorKind::Float32:
+    case AccumulatorKind::BlockFp32:
+    case AccumulatorKind::PromoteFp32: {
       uint32_t bits = static_cast<uint32_t>(w.raw);
       float v;
       std::memcpy(&v, &bits, 4);
