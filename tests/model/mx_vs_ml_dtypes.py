@@ -21,7 +21,7 @@ Checks, through the C API (libfp8sim_model_capi.so):
     NaN inputs for formats without NaN: ml_dtypes 0.6.0 gives a zero whose sign is the NaN's sign inverted;
     the model gives +0 (a convention: in an MX block a NaN input makes the scale NaN, model/mx.h). Checked
     separately: both are zeros.
-usage: mx_vs_ml_dtypes.py LIBPATH [--dense | --all]. Exit 77 (CTest SKIP) when numpy/ml_dtypes are missing.
+usage: mx_vs_ml_dtypes.py LIBPATH [--dense | --all] [--formats e2m1,e3m2,...] (default: every element format). Exit 77 (CTest SKIP) when numpy/ml_dtypes are missing.
 """
 import ctypes
 import sys
@@ -58,6 +58,12 @@ def main():
     lib = ctypes.CDLL(sys.argv[1])
     everything = "--all" in sys.argv
     dense = "--dense" in sys.argv
+    only = None
+    if "--formats" in sys.argv:
+        only = sys.argv[sys.argv.index("--formats") + 1].split(",")
+        unknown = [f for f in only if f not in FORMATS]
+        if unknown:
+            fail(f"unknown format(s) {unknown}; known: {', '.join(FORMATS)}")
     ptr = np.ctypeslib.ndpointer
     u8, f32 = ptr(np.uint8, flags="C"), ptr(np.float32, flags="C")
     lib.fp8sim_decode_f32.argtypes = [ctypes.c_int, u8, f32, ctypes.c_size_t]
@@ -79,6 +85,8 @@ def main():
 
     total = 0
     for name, (mlt, nbits) in FORMATS.items():
+        if only is not None and name not in only:
+            continue
         kind = kinds[name]
         ncodes = 1 << nbits
         codes = np.arange(ncodes, dtype=np.uint8)
