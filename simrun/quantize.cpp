@@ -13,6 +13,8 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <optional>
+#include <set>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -22,6 +24,7 @@
 #include "fp8sim/model/format.h"
 #include "fp8sim/model/fp8.h"
 #include "fp8sim/model/int8.h"
+#include "fp8sim/model/mx.h"
 #include "fp8sim/model/safetensors.h"
 #include "fp8sim/workloads/runner.h"
 
@@ -35,6 +38,8 @@ using namespace fp8sim::model;
 
 constexpr const char* kUsage =
     "usage: simrun quantize IN.safetensors OUT.safetensors --format e4m3|e5m2|int8 [options]\n"
+    "       simrun quantize IN.safetensors OUT.safetensors --format mxfp8|mxfp8-e5m2|mxfp6-e3m2|mxfp6-e2m3|mxfp4|mxint8\n"
+    "                       [--block-size B]\n"
     "       simrun quantize [WEIGHTS] OUT.safetensors --format e4m3|e5m2|int8 --granularity per-tensor|per-channel\n"
     "                       --workload NAME|FILE.json [--calibration minmax|percentile|mse] [--percentile P]\n"
     "                       [--calib-count N] [--act-granularity per-tensor|per-token] [--weight-calibration minmax|mse]";
@@ -58,7 +63,16 @@ constexpr const char* kAbout =
     "file the simulator imports: <layer>.weight codes [N, K], <layer>.weight_scale, <layer>.input_scale,\n"
     "<layer>.bias, attention <matmul>.a_scale/.b_scale, all other parameters F32; __metadata__ holds the recipe\n"
     "(fp8sim.recipe), the layer table (fp8sim.layers) and whether the weights are synthetic (fp8sim.synthetic).\n"
-    "Missing workload data (../shared, the MiniLM package) is an error naming what is missing (exit status 1).\n";
+    "Missing workload data (../shared, the MiniLM package) is an error naming what is missing (exit status 1).\n"
+    "\n"
+    "With an MX --format (OCP Microscaling v1.0, --granularity none), every F32/F16/BF16/F64 tensor X [..., K]\n"
+    "becomes X.blocks (U8 [..., ceil(K/B), B], mxfp4: [..., ceil(K/B), B/2] with two E2M1 codes per byte, the\n"
+    "first in the low nibble, as OpenAI's gpt-oss MXFP4 checkpoints) and X.scales (U8 [..., ceil(K/B)], E8M0):\n"
+    "blocks of B (--block-size, default 32) along the last axis, the last one zero-padded. Scale = 2^(floor(\n"
+    "log2 max|x|) - emax of the element), elements rounded to nearest even and clamped to the element's\n"
+    "maximum; a block holding NaN or Inf gets the NaN scale 0xff. F64 values are rounded to float32 first.\n"
+    "__metadata__: fp8sim.format, fp8sim.mx.element, fp8sim.mx.block_size, fp8sim.mx.layout and\n"
+    "fp8sim.mx.shape.X (the original shape). Per tensor: blocks, values clamped, NaN blocks, values zeroed.\n";
 
 constexpr const char* kDetails =
     "Rounding (both modes) is to nearest, ties to even, before the overflow test (OCP OFP8). E4M3: largest\n"
@@ -76,6 +90,8 @@ constexpr const char* kDetails =
 
 struct Recipe {
   bool int8 = false;
+  std::optional<MxKind> mx;  // MX: element blocks + E8M0 scales along the last axis
+  int block_size = kMxDefaultBlockSize;
   const Fp8Format* fp8 = nullptr;  // when !int8
   DType out_dtype = DType::I8;
   std::string format_name;
@@ -167,15 +183,113 @@ Counts cast_tensor(const fs::path& in, const TensorView& t, const Recipe& r, Saf
   return c;
 }
 
+// ---- MX (issue #13): element blocks + E8M0 scales, the layout of OpenAI's gpt-oss MXFP4 checkpoints ----
+// A tensor X of shape [..., K] becomes X.blocks U8 [..., nb, B'] and X.scales U8 [..., nb], nb = ceil(K / B):
+// the blocks run along the last axis (a PyTorch weight's [out][in]: along the contraction dimension), the
+// last block zero-padded when B does not divide K. B' = B / 2 for mxfp4 (two E2M1 codes per byte, the first
+// element in the low nibble), else B (one code per byte, FP6 right-aligned 0b00SEEMMM). 0-d tensors count as
+// [1]. Conversion: model/mx.h (OCP MX v1.0; NaN/Inf in a block -> scale 0xFF).
+struct MxShapes {
+  std::vector<int64_t> blocks, scales;
+  int64_t rows = 1, k = 1, nb = 1, bytes_per_block = 1;
+};
+
+MxShapes mx_shapes(const std::vector<int64_t>& shape, const Recipe& r) {
+  MxShapes s;
+  s.k = shape.empty() ? 1 : shape.back();
+  for (size_t i = 0; i + 1 < shape.size(); ++i) s.rows *= shape[i];
+  s.nb = (s.k + r.block_size - 1) / r.block_size;
+  s.bytes_per_block = *r.mx == MxKind::MXFP4 ? r.block_size / 2 : r.block_size;
+  s.scales.assign(shape.begin(), shape.empty() ? shape.end() : shape.end() - 1);
+  s.scales.push_back(s.nb);
+  s.blocks = s.scales;
+  s.blocks.push_back(s.bytes_per_block);
+  return s;
+}
+
+struct MxCounts {
+  uint64_t values = 0, blocks = 0, nan_blocks = 0, clamped = 0, zeroed = 0;
+};
+
+MxCounts cast_tensor_mx(const TensorView& t, const Recipe& r, SafetensorsWriter& out) {
+  const MxShapes sh = mx_shapes(t.shape, r);
+  const MxFormat& fmt = mx_format(*r.mx);
+  const Fp8Format& ef = fmt.elem();
+  const size_t esize = dtype_size(t.dtype), k = static_cast<size_t>(sh.k), bs = static_cast<size_t>(r.block_size);
+  MxCounts c;
+  std::vector<uint8_t> scales(static_cast<size_t>(sh.rows * sh.nb));
+  std::vector<float> row(k), blk(bs);
+  std::vector<double> wide(k);
+  std::vector<uint8_t> codes(bs), packed(static_cast<size_t>(sh.bytes_per_block));
+  for (int64_t i = 0; i < sh.rows; ++i) {
+    const uint8_t* src = t.data + static_cast<size_t>(i) * k * esize;
+    if (t.dtype == DType::F64) {
+      // MX converts float32 blocks (model/mx.h): F64 values are rounded to float32 first (nearest even).
+      for (size_t j = 0; j < k; ++j) {
+        double x;
+        std::memcpy(&x, src + 8 * j, 8);
+        row[j] = static_cast<float>(x);
+      }
+    } else {
+      decode_to_float(t.dtype, src, row.data(), k);
+    }
+    for (int64_t b = 0; b < sh.nb; ++b) {
+      const size_t k0 = static_cast<size_t>(b) * bs, len = std::min(bs, k - k0);
+      std::fill(blk.begin(), blk.end(), 0.0f);
+      std::copy(row.begin() + k0, row.begin() + k0 + len, blk.begin());
+      const uint8_t s = mx_quantize_block(fmt, blk.data(), bs, codes.data());
+      scales[static_cast<size_t>(i * sh.nb + b)] = s;
+      ++c.blocks;
+      if (e8m0_is_nan(s)) {
+        ++c.nan_blocks;
+      } else {
+        for (size_t j = 0; j < len; ++j) {
+          const double scaled = std::ldexp(static_cast<double>(blk[j]), -e8m0_exponent(s));
+          if (std::fabs(scaled) > ef.max_finite()) ++c.clamped;
+          if (blk[j] != 0 && mx_element_decode(ef, codes[j]) == 0) ++c.zeroed;
+        }
+      }
+      if (*r.mx == MxKind::MXFP4) {
+        for (size_t j = 0; j < packed.size(); ++j)
+          packed[j] = static_cast<uint8_t>((codes[2 * j] & 0x0F) | ((codes[2 * j + 1] & 0x0F) << 4));
+        out.write(packed.data(), packed.size());
+      } else {
+        out.write(codes.data(), bs);
+      }
+    }
+    c.values += k;
+  }
+  out.write(scales.data(), scales.size());
+  return c;
+}
+
 Recipe parse_recipe(const po::variables_map& vm) {
   Recipe r;
   if (!vm.count("format")) throw UsageError("quantize: missing --format (e4m3, e5m2 or int8)");
   r.format_name = vm["format"].as<std::string>();
-  if (r.format_name == "int8") {
+  const bool bs_given = vm.count("block-size") && !vm["block-size"].defaulted();
+  if (const auto mx = mx_kind_from_name(r.format_name)) {
+    r.mx = *mx;
+    r.block_size = vm["block-size"].as<int>();
+    if (r.block_size < 1 || r.block_size > 4096)
+      throw UsageError("quantize: --block-size " + std::to_string(r.block_size) + " is outside [1, 4096]");
+    if (*mx == MxKind::MXFP4 && r.block_size % 2)
+      throw UsageError("quantize: --format mxfp4 packs two codes per byte; --block-size must be even, got " +
+                       std::to_string(r.block_size));
+    if (!vm["overflow"].defaulted())
+      throw UsageError("quantize: --overflow applies to e4m3/e5m2; MX formats always clamp to the element maximum");
+    r.out_dtype = DType::U8;
+  } else if (bs_given) {
+    throw UsageError("quantize: --block-size applies to the MX formats (" + mx_format_names() + ") only");
+  }
+  if (r.mx) {
+  } else if (r.format_name == "int8") {
     r.int8 = true;
   } else {
     const auto kind = fp8_kind_from_name(r.format_name);
-    if (!kind) throw UsageError("quantize: --format '" + r.format_name + "' is not one of e4m3, e5m2, int8");
+    if (!kind)
+      throw UsageError("quantize: --format '" + r.format_name + "' is not one of e4m3, e5m2, int8, " +
+                       mx_format_names());
     r.fp8 = &fp8_format(*kind);
     const auto dt = dtype_from_name(r.fp8->safetensors_dtype);
     if (r.fp8->safetensors_dtype.empty() || !dt)
@@ -200,7 +314,7 @@ Recipe parse_recipe(const po::variables_map& vm) {
     r.overflow = Overflow::NonSaturating;
   else
     throw UsageError("quantize: --overflow '" + ovf + "' is not one of saturate, nonsaturating");
-  if (r.int8 && r.overflow == Overflow::NonSaturating)
+  if (r.int8 && !r.mx && r.overflow == Overflow::NonSaturating)
     throw UsageError("quantize: --overflow nonsaturating applies to e4m3/e5m2 only; INT8 always clamps");
 
   r.int8_opt.allow_minus_128 = vm["int8-allow-minus128"].as<bool>();
@@ -320,6 +434,67 @@ int run_ptq(const po::variables_map& vm) {
   return 0;
 }
 
+int run_quantize_mx(const SafetensorsFile& in, const fs::path& out_path, const Recipe& recipe) {
+  const MxFormat& fmt = mx_format(*recipe.mx);
+  std::vector<TensorSpec> specs;
+  std::map<std::string, std::string> metadata = in.metadata();
+  std::set<std::string> names;
+  for (const auto& t : in.tensors()) names.insert(t.name);
+  for (const auto& t : in.tensors()) {
+    if (!dtype_is_wide_float(t.dtype)) {
+      specs.push_back({t.name, t.dtype, t.shape});
+      continue;
+    }
+    for (const char* suffix : {".blocks", ".scales"})
+      if (names.count(t.name + suffix))
+        throw std::runtime_error(in.path().string() + ": tensor \"" + t.name + suffix +
+                                 "\" already exists; the MX output of \"" + t.name + "\" would collide with it");
+    const MxShapes sh = mx_shapes(t.shape, recipe);
+    specs.push_back({t.name + ".blocks", DType::U8, sh.blocks});
+    specs.push_back({t.name + ".scales", DType::U8, sh.scales});
+    metadata["fp8sim.mx.shape." + t.name] = shape_text(t.shape);
+  }
+  metadata["fp8sim.format"] = recipe.format_name;
+  metadata["fp8sim.granularity"] = "mx-block";
+  metadata["fp8sim.mx.element"] = std::string(fmt.elem().name);
+  metadata["fp8sim.mx.block_size"] = std::to_string(recipe.block_size);
+  metadata["fp8sim.mx.layout"] =
+      "tensor X [..., K] -> X.blocks U8 [..., ceil(K/B), " +
+      std::string(*recipe.mx == MxKind::MXFP4 ? "B/2] two E2M1 codes per byte, first element in the low nibble"
+                                               : "B] one element code per byte, right-aligned") +
+      "; X.scales U8 [..., ceil(K/B)] E8M0 (2^(s-127), 0xff NaN); blocks along the last axis, the last block "
+      "zero-padded; B = fp8sim.mx.block_size; original shape in fp8sim.mx.shape.X; OCP MX v1.0 conversion "
+      "(fp8sim model/mx.h)";
+  SafetensorsWriter out(out_path, specs, metadata);
+  MxCounts total;
+  size_t n_cast = 0, n_copied = 0;
+  for (const auto& t : in.tensors()) {
+    if (dtype_is_wide_float(t.dtype)) {
+      const MxCounts c = cast_tensor_mx(t, recipe, out);
+      total.values += c.values;
+      total.blocks += c.blocks;
+      total.nan_blocks += c.nan_blocks;
+      total.clamped += c.clamped;
+      total.zeroed += c.zeroed;
+      ++n_cast;
+      if (!recipe.quiet)
+        std::cout << t.name << "  " << shape_text(t.shape) << "  " << dtype_name(t.dtype) << " -> " << recipe.format_name
+                  << " (" << c.blocks << " blocks)  clamped " << c.clamped << "  NaN blocks " << c.nan_blocks
+                  << "  zeroed " << c.zeroed << "\n";
+    } else {
+      if (t.nbytes) out.write(t.data, t.nbytes);
+      ++n_copied;
+      if (!recipe.quiet) std::cout << t.name << "  copied unchanged (not F32/F16/BF16/F64)\n";
+    }
+  }
+  out.commit();
+  std::cout << "quantize " << recipe.format_name << " (block " << recipe.block_size << "): " << in.tensors().size()
+            << " tensors (" << n_cast << " cast, " << n_copied << " copied unchanged), " << total.values
+            << " values in " << total.blocks << " blocks, " << total.clamped << " clamped, " << total.nan_blocks
+            << " NaN blocks, " << total.zeroed << " non-zero values became zero; wrote " << out_path.string() << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int run_quantize(const std::vector<std::string>& args) {
@@ -327,7 +502,10 @@ int run_quantize(const std::vector<std::string>& args) {
   visible.add_options()
       ("format,f", po::value<std::string>()->value_name("FMT"),
        "target format, required (no default): e4m3 (OCP E4M3, written as F8_E4M3), e5m2 (OCP E5M2, "
-       "F8_E5M2) or int8 (symmetric INT8, I8)")
+       "F8_E5M2), int8 (symmetric INT8, I8), or an OCP MX format: mxfp8, mxfp8-e5m2, mxfp6-e3m2, mxfp6-e2m3, "
+       "mxfp4, mxint8 (X.blocks + X.scales U8 tensors, see below)")
+      ("block-size", po::value<int>()->value_name("B")->default_value(kMxDefaultBlockSize),
+       "MX formats: elements per E8M0 scale along the last axis (OCP MX v1.0: 32)")
       ("granularity", po::value<std::string>()->value_name("G")->default_value("none"),
        "none: cast with scale 1 (IN -> OUT); per-tensor | per-channel: weight scales of the PTQ quantizer, "
        "needs --workload")
@@ -387,6 +565,7 @@ int run_quantize(const std::vector<std::string>& args) {
 
   const SafetensorsFile in(in_path);
 
+  if (recipe.mx) return run_quantize_mx(in, out_path, recipe);
   std::vector<TensorSpec> specs;
   for (const auto& t : in.tensors())
     specs.push_back({t.name, dtype_is_wide_float(t.dtype) ? recipe.out_dtype : t.dtype, t.shape});

@@ -7,6 +7,7 @@
 #include "fp8sim/model/fp8.h"
 #include "fp8sim/model/format.h"
 #include "fp8sim/model/int8.h"
+#include "fp8sim/model/mx.h"
 
 using namespace fp8sim::model;
 
@@ -28,6 +29,23 @@ void fp8sim_encode_f64(int kind, int saturate, const double* in, uint8_t* out, s
 
 void fp8sim_decode_f32(int kind, const uint8_t* in, float* out, size_t n) {
   fp8_decode_array(fp8_format(static_cast<Fp8Kind>(kind)), in, out, n);
+}
+
+// MX (model/mx.h): every row of the format table, MX element encoding (round to nearest even, saturating),
+// E8M0 decoding and the block conversion.
+int fp8sim_format_row_count() { return kFormatRowCount; }
+void fp8sim_mx_element_encode_f32(int kind, const float* in, uint8_t* out, size_t n) {
+  const Fp8Format& f = fp8_format(static_cast<Fp8Kind>(kind));
+  for (size_t i = 0; i < n; ++i) out[i] = mx_element_encode(f, static_cast<double>(in[i]));
+}
+void fp8sim_e8m0_decode_f32(const uint8_t* in, float* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = e8m0_decode_f32(in[i]);
+}
+void fp8sim_mx_quantize(int mx_kind, int block_size, const float* in, size_t n, uint8_t* codes, uint8_t* scales) {
+  MxConfig c;
+  c.kind = static_cast<MxKind>(mx_kind);
+  c.block_size = block_size;
+  mx_quantize(c, in, n, codes, scales);
 }
 
 void fp8sim_bf16_from_f32(const float* in, uint16_t* out, size_t n) { bf16_from_f32_array(in, out, n); }

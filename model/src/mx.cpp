@@ -38,6 +38,18 @@ int floor_log2(float x) {
   return (31 - __builtin_clz(mf)) - 149;
 }
 
+// An exact double to float32, rounded to nearest even, overflowing to +-Inf without an out-of-range conversion
+// (a decoded element times 2^127 can exceed float32's range).
+float to_f32(double v) {
+  const double a = std::fabs(v);
+  if (a > static_cast<double>(std::numeric_limits<float>::max())) {
+    const double tie = std::ldexp(2.0 - std::ldexp(1.0, -24), 127);  // halfway from FLT_MAX to 2^128
+    return static_cast<float>(std::copysign(a < tie ? static_cast<double>(std::numeric_limits<float>::max())
+                                                    : static_cast<double>(HUGE_VALF), v));
+  }
+  return static_cast<float>(v);
+}
+
 }  // namespace
 
 // ---- E8M0 ----
@@ -51,7 +63,7 @@ double e8m0_decode(uint8_t s) {
   return e8m0_is_nan(s) ? std::numeric_limits<double>::quiet_NaN() : std::ldexp(1.0, e8m0_exponent(s));
 }
 
-float e8m0_decode_f32(uint8_t s) { return static_cast<float>(e8m0_decode(s)); }
+float e8m0_decode_f32(uint8_t s) { return to_f32(e8m0_decode(s)); }
 
 // ---- formats ----
 const Fp8Format& MxFormat::elem() const { return fp8_format(element); }
@@ -135,7 +147,7 @@ void mx_dequantize(const MxConfig& cfg, const uint8_t* codes, const uint8_t* sca
       continue;
     }
     // element * 2^shared is exact in double; converting to float rounds once (only below float32's normals).
-    out[i] = static_cast<float>(std::ldexp(mx_element_decode(ef, codes[i]), e8m0_exponent(s)));
+    out[i] = to_f32(std::ldexp(mx_element_decode(ef, codes[i]), e8m0_exponent(s)));
   }
 }
 
@@ -156,7 +168,7 @@ void mx_fake_quantize(const MxConfig& cfg, const float* v, size_t n, float* out)
     const uint8_t s = mx_quantize_block(fmt, v + start, len, codes);
     for (size_t i = 0; i < len; ++i)
       out[start + i] = e8m0_is_nan(s) ? std::numeric_limits<float>::quiet_NaN()
-                                      : static_cast<float>(std::ldexp(mx_element_decode(ef, codes[i]), e8m0_exponent(s)));
+                                      : to_f32(std::ldexp(mx_element_decode(ef, codes[i]), e8m0_exponent(s)));
   }
 }
 

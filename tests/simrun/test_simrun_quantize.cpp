@@ -18,6 +18,7 @@
 #include "fp8sim/model/format.h"
 #include "fp8sim/model/fp8.h"
 #include "fp8sim/model/int8.h"
+#include "fp8sim/model/mx.h"
 #include "fp8sim/model/safetensors.h"
 #include "fp8sim/workloads/runner.h"
 #include "simrun_exec.h"
@@ -232,6 +233,89 @@ TEST_CASE("simrun quantize casts to INT8 with scale 1", "[simrun]") {
   }
 }
 
+TEST_CASE("simrun quantize --format mx*: element blocks + E8M0 scales, layout in __metadata__", "[simrun][mx]") {
+  TempDir dir;
+  const fs::path in = dir / "in.safetensors", out = dir / "out.safetensors";
+  Input(true).write(in);
+  for (const auto& [format, bs] : std::vector<std::pair<std::string, int>>{{"mxfp4", 32}, {"mxfp8", 32},
+                                                                           {"mxfp6-e2m3", 7}, {"mxint8", 16}}) {
+    DYNAMIC_SECTION(format << " block " << bs) {
+      const Result r = simrun({"quantize", in.string(), out.string(), "--format", format, "--block-size",
+                               std::to_string(bs)});
+      INFO("stderr: " << r.err);
+      REQUIRE(r.status == 0);
+      const MxKind kind = *mx_kind_from_name(format);
+      const SafetensorsFile src(in), dst(out);
+      const auto& meta = dst.metadata();
+      CHECK(meta.at("fp8sim.format") == format);
+      CHECK(meta.at("fp8sim.mx.block_size") == std::to_string(bs));
+      CHECK(meta.at("fp8sim.mx.element") == mx_format(kind).elem().name);
+      CHECK_THAT(meta.at("fp8sim.mx.layout"), Contains("X.scales U8"));
+      CHECK(meta.at("source") == "unit test");
+      uint64_t blocks_total = 0;
+      for (const TensorView& t : src.tensors()) {
+        INFO("tensor " << t.name);
+        if (!dtype_is_wide_float(t.dtype)) {
+          CHECK(dst.at(t.name).dtype == t.dtype);
+          continue;
+        }
+        const TensorView& bl = dst.at(t.name + ".blocks");
+        const TensorView& sc = dst.at(t.name + ".scales");
+        CHECK(meta.at("fp8sim.mx.shape." + t.name) != "");
+        // Expected layout: blocks of bs along the last axis, last one zero-padded; FP4 packed low nibble first.
+        const int64_t k = t.shape.empty() ? 1 : t.shape.back();
+        const int64_t rows = k == 0 ? 0 : int64_t(t.numel()) / k, nb = (k + bs - 1) / bs;
+        const int64_t bpb = kind == MxKind::MXFP4 ? bs / 2 : bs;
+        std::vector<int64_t> want_scales(t.shape.begin(), t.shape.end() - 1);
+        want_scales.push_back(nb);
+        std::vector<int64_t> want_blocks = want_scales;
+        want_blocks.push_back(bpb);
+        REQUIRE(sc.shape == want_scales);
+        REQUIRE(bl.shape == want_blocks);
+        REQUIRE(bl.dtype == DType::U8);
+        REQUIRE(sc.dtype == DType::U8);
+        std::vector<float> x;
+        if (t.dtype == DType::F64) {
+          for (size_t i = 0; i < t.numel(); ++i) {
+            double d;
+            std::memcpy(&d, t.data + 8 * i, 8);
+            x.push_back(static_cast<float>(d));
+          }
+        } else {
+          x = src.read_float(t.name);
+        }
+        size_t bad = 0;
+        for (int64_t i = 0; i < rows; ++i)
+          for (int64_t b = 0; b < nb; ++b) {
+            std::vector<float> blk(static_cast<size_t>(bs), 0.0f);
+            for (int64_t j = 0; j < bs && b * bs + j < k; ++j) blk[size_t(j)] = x[size_t(i * k + b * bs + j)];
+            std::vector<uint8_t> codes(static_cast<size_t>(bs));
+            const uint8_t s = mx_quantize_block(mx_format(kind), blk.data(), size_t(bs), codes.data());
+            bad += sc.data[i * nb + b] != s;
+            const uint8_t* got = bl.data + (i * nb + b) * bpb;
+            for (int64_t j = 0; j < bs; ++j) {
+              const uint8_t g = kind == MxKind::MXFP4 ? uint8_t((got[j / 2] >> (4 * (j % 2))) & 0xF) : got[j];
+              bad += g != codes[size_t(j)];
+            }
+            ++blocks_total;
+          }
+        CHECK(bad == 0);
+      }
+      CHECK_THAT(r.out, Contains(" blocks, ") && Contains("wrote " + out.string()));
+      CHECK_THAT(r.out, Contains(std::to_string(blocks_total) + " blocks"));
+    }
+  }
+  // MX-only and non-MX-only options are refused with exit status 2.
+  check_error(simrun({"quantize", in.string(), out.string(), "--format", "e4m3", "--block-size", "16"}), 2,
+              "quantize: --block-size applies to the MX formats");
+  check_error(simrun({"quantize", in.string(), out.string(), "--format", "mxfp4", "--block-size", "7"}), 2,
+              "quantize: --format mxfp4 packs two codes per byte");
+  check_error(simrun({"quantize", in.string(), out.string(), "--format", "mxfp8", "--block-size", "0"}), 2,
+              "quantize: --block-size 0 is outside [1, 4096]");
+  check_error(simrun({"quantize", in.string(), out.string(), "--format", "mxint8", "--overflow", "nonsaturating"}), 2,
+              "quantize: --overflow applies to e4m3/e5m2");
+}
+
 TEST_CASE("simrun quantize refuses NaN for INT8 and leaves no partial output", "[simrun]") {
   TempDir dir;
   const fs::path in = dir / "in.safetensors", out = dir / "out.safetensors";
@@ -319,7 +403,8 @@ TEST_CASE("simrun --help and simrun quantize --help describe every option", "[si
                         "--percentile P (=99.99)", "--calib-count N (=0)", "--act-granularity",
                         "--weight-calibration", "fp8sim.recipe",
                         "--overflow MODE (=saturate)", "nonsaturating", "--int8-allow-minus128", "--quiet",
-                        "--help", "copied unchanged", "__metadata__", "ties to even", "Exit status"})
+                        "--help", "copied unchanged", "__metadata__", "ties to even", "Exit status",
+                        "--block-size B (=32)", "mxfp8", "mxfp4", "mxint8", "X.scales", "fp8sim.mx.layout"})
     CHECK_THAT(q.out, Contains(s));
 }
 

@@ -4,6 +4,7 @@
 #include "fp8sim/model/requant.h"
 
 #include <cmath>
+#include <optional>
 #include <stdexcept>
 
 #include "fp8sim/model/bf16.h"
@@ -24,7 +25,7 @@ std::string to_string(ExecMode m) {
 Executor::Executor(Recipe recipe) : recipe_(std::move(recipe)) { recipe_.validate(); }
 
 void Executor::set_mode(ExecMode m) {
-  if ((m == ExecMode::FakeQuant || m == ExecMode::BitExact) && recipe_.act_granularity == Granularity::PerTensor &&
+  if (!mx_ && (m == ExecMode::FakeQuant || m == ExecMode::BitExact) && recipe_.act_granularity == Granularity::PerTensor &&
       !calibrated_)
     throw std::logic_error("Executor: static activation scales need a calibration pass (Calibrate mode, then "
                            "finish_calibration()) before " + to_string(m));
@@ -226,6 +227,12 @@ void Executor::linear(const LinearParams& p, const float* x, int64_t m, float* y
     nn::sgemm_nt_packed(m, x, p.k, pf.packed, y, p.n, bias);
     return;
   }
+  if (mx_) {
+    if (static_cast<int64_t>(p.weight.size()) != p.n * p.k)
+      throw std::invalid_argument("Executor: weight '" + p.name + "' has the wrong size");
+    mx_gemm(x, p.weight.data(), m, p.k, p.n, bias, y);
+    return;
+  }
   WeightCache& wc = weight_cache(p, f);
   std::vector<float> row_scales;
   if (mode_ == ExecMode::FakeQuant) {
@@ -270,6 +277,10 @@ void Executor::matmul(const std::string& name, const float* a, const float* b, i
     nn::sgemm_nt(m, n, k, a, k, b, k, y, n);
     return;
   }
+  if (mx_) {
+    mx_gemm(a, b, m, k, n, nullptr, y);
+    return;
+  }
   std::vector<float> sa, sb;
   if (mode_ == ExecMode::FakeQuant) {
     std::vector<float> aq, bq;
@@ -287,6 +298,49 @@ void Executor::matmul(const std::string& name, const float* a, const float* b, i
   for (int64_t j = 0; j < n; ++j)
     for (int64_t kk = 0; kk < k; ++kk) b_kn[kk * n + j] = bc[j * k + kk];
   run_golden(name, true, f, m, k, n, ac.data(), sa, b_kn.data(), sb, nullptr, y);
+}
+
+void Executor::mx_gemm(const float* a, const float* w, int64_t m, int64_t k, int64_t n, const float* bias, float* y) {
+  const model::MxConfig& cfg = *mx_;
+  if (mode_ == ExecMode::FakeQuant) {
+    std::vector<float> aq(static_cast<size_t>(m * k)), wq(static_cast<size_t>(n * k));
+    for (int64_t i = 0; i < m; ++i) model::mx_fake_quantize(cfg, a + i * k, static_cast<size_t>(k), aq.data() + i * k);
+    for (int64_t j = 0; j < n; ++j) model::mx_fake_quantize(cfg, w + j * k, static_cast<size_t>(k), wq.data() + j * k);
+    nn::sgemm_nt(m, n, k, aq.data(), k, wq.data(), k, y, n);
+    if (bias)
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j) y[i * n + j] += bias[j];
+    round_nongemm(y, static_cast<size_t>(m * n));
+    return;
+  }
+  // BitExact: element codes and scales per row along K, B = W^T (column j of B is row j of W).
+  const int64_t nb = (k + cfg.block_size - 1) / cfg.block_size;
+  std::vector<uint8_t> ac(static_cast<size_t>(m * k)), as(static_cast<size_t>(m * nb)), wc(static_cast<size_t>(n * k)),
+      ws(static_cast<size_t>(n * nb));
+  for (int64_t i = 0; i < m; ++i)
+    model::mx_quantize(cfg, a + i * k, static_cast<size_t>(k), ac.data() + i * k, as.data() + i * nb);
+  for (int64_t j = 0; j < n; ++j)
+    model::mx_quantize(cfg, w + j * k, static_cast<size_t>(k), wc.data() + j * k, ws.data() + j * nb);
+  std::vector<uint8_t> b_kn(static_cast<size_t>(k * n)), bs_kn(static_cast<size_t>(nb * n));
+  for (int64_t j = 0; j < n; ++j) {
+    for (int64_t kk = 0; kk < k; ++kk) b_kn[kk * n + j] = wc[j * k + kk];
+    for (int64_t kb = 0; kb < nb; ++kb) bs_kn[kb * n + j] = ws[j * nb + kb];
+  }
+  model::MxGemmNumerics num;
+  num.a_kind = num.b_kind = cfg.kind;
+  num.block_size = cfg.block_size;
+  num.acc = mx_acc_;
+  ++golden_calls_;
+  golden_macs_ += static_cast<uint64_t>(m * k * n);
+  const auto words = model::golden_gemm_mx(num, {}, m, k, n, ac.data(), as.data(), b_kn.data(), bs_kn.data());
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      // The word is float32; the bias is added with one float32 addition.
+      float v = model::f32_from_bits(static_cast<uint32_t>(words[static_cast<size_t>(i * n + j)].raw));
+      if (bias) v = v + bias[j];
+      y[i * n + j] = v;
+    }
+  round_nongemm(y, static_cast<size_t>(m * n));
 }
 
 CalibrationData Executor::calibration_data() const {

@@ -25,8 +25,8 @@ namespace fp8sim::model {
 //               2^(-126 - (narrow_precision - 1)), overflow to Inf) adds every product with one RNE rounding,
 //               n <- fl_p(n + p); after every promote_n products (and after the last) it is added to the
 //               float32 accumulator, acc <- fl32(acc + n), and restarts at +0. (The scheme of DeepSeek-V3,
-//               arXiv:2412.19437 section 3.3.2: H800 FP8 GEMM keeps "around 14 bits", partial sums promoted to
-//               FP32 every N_C = 128 products; defaults 14 and 128 follow it, as a definition, not a claim
+//               arXiv:2412.19437 section 3.3.2 reports that H800 FP8 GEMM accumulation keeps about 14 bits and
+//               promotes partial sums to FP32 every N_C = 128 products; defaults 14 and 128 follow it, as a definition, not a claim
 //               about any GPU's internal format.)
 //   int32       Int32: INT8 operands.
 // Float results (fp32, block-fp32, promote-N) are float32 words. All FP8 semantics work for every format row.

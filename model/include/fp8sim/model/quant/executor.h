@@ -19,10 +19,12 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "fp8sim/model/gemm.h"
+#include "fp8sim/model/mx.h"
 #include "fp8sim/model/nn/sgemm.h"
 #include "fp8sim/model/quant/quantize.h"
 #include "fp8sim/model/quant/recipe.h"
@@ -135,6 +137,19 @@ class Executor {
   // Switching to FakeQuant/BitExact needs finish_calibration() first when activations are static.
   void set_mode(ExecMode m);
   void set_bit_exact_options(const BitExactOptions& o) { bitexact_ = o; }
+  // MX (issue #13, model/mx.h): when set, every GEMM the recipe quantizes uses OCP MX blocks along K instead
+  // of the recipe's format and scales: weights blocked per output row, activations per row at run time (the
+  // scales are computed from the data, as hardware does; no calibration needed). FakeQuant: both operands go
+  // through mx_fake_quantize, the GEMM in float32. BitExact: model::golden_gemm_mx with `mx_acc` (default
+  // block-fp32: exact block sums, scales as exponent adds, float32 accumulation), then + bias; on the host
+  // (a GemmBackend is not used for MX GEMMs). nullopt: back to the recipe's format.
+  void set_mx(std::optional<model::MxConfig> cfg, model::AccumulatorKind mx_acc = model::AccumulatorKind::BlockFp32) {
+    mx_ = cfg;
+    mx_acc_ = mx_acc;
+    if (mx_) mx_->validate();
+    weights_.clear();
+  }
+  const std::optional<model::MxConfig>& mx() const { return mx_; }
   // BitExact GEMMs go to `b` instead of the host golden GEMM (empty function: back to the golden GEMM).
   void set_gemm_backend(GemmBackend b) { backend_ = std::move(b); }
   // BitExact non-GEMM operations are reported to `h` (empty: not reported).
@@ -212,6 +227,10 @@ class Executor {
   ExecMode mode_ = ExecMode::Fp32;
   BitExactOptions bitexact_;
   GemmBackend backend_;
+  std::optional<model::MxConfig> mx_;
+  model::AccumulatorKind mx_acc_ = model::AccumulatorKind::BlockFp32;
+  // MX GEMM y[m][n] = A[m][k] . W[n][k]^T (+ bias) per mx_ (FakeQuant or BitExact).
+  void mx_gemm(const float* a, const float* w, int64_t m, int64_t k, int64_t n, const float* bias, float* y);
   VectorHook vector_hook_;
   Warnings warnings_;
   bool calibrated_ = false;
