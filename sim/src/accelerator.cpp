@@ -6,6 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "fp8sim/sim/fast_array.h"
 #include "rtl_array.h"
 #include "units.h"
 
@@ -59,6 +60,7 @@ void Ctx::error(const Issued& is, const std::string& why) const {
 
 std::unique_ptr<ArrayCore> make_engine_array(const ArrayParams& p, Engine engine, ArrayRole role) {
   if (engine == Engine::Rtl && role == ArrayRole::Engine) return make_rtl_array(p);
+  if (engine == Engine::Fast) return make_fast_array(p);
   return make_systolic_array(p);
 }
 

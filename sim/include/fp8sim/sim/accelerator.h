@@ -37,7 +37,10 @@
 
 namespace fp8sim::sim {
 
-enum class Engine : uint8_t { Model = 0, Rtl = 1 };
+// Model: the reference array (make_systolic_array, one step per PE per cycle; simrun --engine cycle);
+// Fast: the fast array (fast_array.h, identical results; simrun's default); Rtl: the Verilated RTL array with
+// the reference array beside it.
+enum class Engine : uint8_t { Model = 0, Rtl = 1, Fast = 2 };
 
 struct BufferStats {
   uint64_t bytes_read = 0, bytes_written = 0, accesses = 0, conflicts = 0;
@@ -119,7 +122,7 @@ class DramPort {
 // runs beside it and whose outputs every RTL output row is compared with.
 enum class ArrayRole : uint8_t { Engine = 0, ModelTwin = 1 };
 using ArrayFactory = std::function<std::unique_ptr<ArrayCore>(const ArrayParams&, Engine, ArrayRole)>;
-// The default: Engine::Model -> make_systolic_array; Engine::Rtl -> the Verilated array (role Engine) and
+// The default: Engine::Model -> make_systolic_array; Engine::Fast -> make_fast_array; Engine::Rtl -> the Verilated array (role Engine) and
 // make_systolic_array (role ModelTwin). Throws std::invalid_argument when no RTL array matches.
 std::unique_ptr<ArrayCore> make_engine_array(const ArrayParams& p, Engine engine, ArrayRole role);
 
