@@ -21,10 +21,12 @@
 
 #include <time.h>
 #include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "fp8sim/sim/fast_array.h"
 #include "fp8sim/sim/gemm_run.h"
 
 using namespace fp8sim;
@@ -79,6 +81,99 @@ double array_rate(const AcceleratorConfig& cfg, uint64_t cycles) {
   return double(R) * C * double(cycles) / (now() - t0);
 }
 
+
+// --engines: the fast engine (Engine::Fast) against the reference (Engine::Model), PE-cycles/s of each measured in
+// this one run on the same input stream, for every format and accumulator on a 32x32 array; the two arrays'
+// output words (summed per edge), toggles and wraps are compared at the end. Dataflows: WS with shadow weights
+// (the default configuration's), WS without, OS.
+struct StreamResult {
+  double seconds = 0;
+  uint64_t words = 0;  // a sum of every output word seen (a cheap fingerprint of the outputs)
+};
+StreamResult drive(ArrayCore& arr, const ArrayParams& p, uint64_t cycles) {
+  const int R = p.rows, C = p.cols;
+  std::mt19937_64 rng(11);
+  const auto num = p.numerics();
+  const auto a = random_codes(num, false, int64_t(R) * 64, rng), b = random_codes(num, true, int64_t(C) * 64, rng);
+  std::vector<uint128> out(static_cast<size_t>(C));
+  StreamResult res;
+  const double t0 = now();
+  const uint64_t M = 8 * uint64_t(R);  // rows per tile (WS) / beats per tile (OS)
+  uint64_t beat = 0, wrow = 0;
+  for (uint64_t c = 0; c < cycles; ++c) {
+    if (arr.out_valid()) {
+      arr.out_words(out.data());
+      for (int j = 0; j < C; ++j) res.words += static_cast<uint64_t>(out[size_t(j)]);
+    }
+    ArrayInputs in;
+    in.valid = true;
+    in.a = &a[(c % 64) * R];
+    if (p.dataflow == Dataflow::OutputStationary) {
+      in.b = &b[(c % 64) * C];
+      in.last = beat % M == M - 1;
+      if (arr.in_ready(false, true, false, in.last)) ++beat;
+    } else if (p.shadow_weights) {
+      in.swap = beat % M == 0;
+      in.wvalid = true;
+      in.b = &b[(wrow % 64) * C];
+      if (arr.w_ready(true)) ++wrow;
+      if (arr.in_ready(false, true, in.swap)) ++beat;
+    } else {
+      in.wload = beat % (M + R) < uint64_t(R);
+      if (in.wload) in.a = nullptr, in.b = &b[(c % 64) * C];
+      if (arr.in_ready(in.wload, true)) ++beat;
+    }
+    arr.edge(in);
+  }
+  res.seconds = now() - t0;
+  return res;
+}
+
+int engines(bool quick) {
+  struct Kind {
+    const char* pe;
+    PeKind kind;
+    model::Fp8Kind fmt;
+  };
+  const Kind kinds[] = {{"e4m3", PeKind::Fp8Fixed, model::Fp8Kind::E4M3},
+                        {"e4m3", PeKind::Fp8Float32, model::Fp8Kind::E4M3},
+                        {"e5m2", PeKind::Fp8Fixed, model::Fp8Kind::E5M2},
+                        {"e5m2", PeKind::Fp8Float32, model::Fp8Kind::E5M2},
+                        {"int8", PeKind::Int8, model::Fp8Kind::E4M3}};
+  const char* flows[] = {"ws+shadow", "ws", "os"};
+  const uint64_t cycles = quick ? 3000 : 40000;
+  std::printf("32x32 array, %llu cycles per run, toggles on; fast row kernels: %s\n",
+              static_cast<unsigned long long>(cycles), fast_array_kernels().c_str());
+  std::printf("%-10s %-24s %18s %18s %8s  %s\n", "dataflow", "numerics", "cycle PE-cyc/s", "fast PE-cyc/s", "ratio",
+              "equal");
+  int bad = 0;
+  for (const char* flow : flows)
+    for (const Kind& k : kinds) {
+      ArrayParams p;
+      p.rows = p.cols = 32;
+      p.pe = k.kind;
+      p.fmt_a = p.fmt_b = k.fmt;
+      p.dataflow = std::string(flow) == "os" ? Dataflow::OutputStationary : Dataflow::WeightStationary;
+      p.shadow_weights = std::string(flow) == "ws+shadow";
+      p.toggles = true;
+      const char* only = std::getenv("FP8SIM_BENCH_ONLY");
+      if (only && (std::string(flow) + " " + p.numerics().describe()).find(only) == std::string::npos) continue;
+      auto ref = make_systolic_array(p);
+      auto fast = make_fast_array(p);
+      const StreamResult r = drive(*ref, p, cycles), f = drive(*fast, p, cycles);
+      const bool equal = r.words == f.words && ref->toggles().a_regs == fast->toggles().a_regs &&
+                         ref->toggles().b_regs == fast->toggles().b_regs &&
+                         ref->toggles().acc_regs == fast->toggles().acc_regs && ref->wraps() == fast->wraps() &&
+                         ref->edges() == fast->edges();
+      bad += !equal;
+      const double pe = 32.0 * 32.0 * double(cycles);
+      std::printf("%-10s %-24s %18.3g %18.3g %7.1fx  %s\n", flow, p.numerics().describe().c_str(), pe / r.seconds,
+                  pe / f.seconds, r.seconds / f.seconds, equal ? "outputs, toggles, wraps equal" : "DIFFERENT");
+      std::fflush(stdout);
+    }
+  return bad ? 1 : 0;
+}
+
 // --gemm768: see the header.
 int gemm768(bool with_rtl) {
   const std::string path = std::string(FP8SIM_SOURCE_DIR) + "/sim/configs/default32.toml";
@@ -129,14 +224,16 @@ int sc_main(int argc, char** argv) {
   d.add_options()("quick", po::bool_switch(), "shorter runs (a smoke test of the benchmark)")(
       "gemm768", po::bool_switch(),
       "the 128x768x768 GEMM on default32 with stall-free memory (shadow weights on and off; model, and RTL when built)")(
-      "no-rtl", po::bool_switch(), "with --gemm768: skip the Verilated RTL run")("help,h", "this text");
-  bool quick = false, gemm768_mode = false, no_rtl = false;
+      "no-rtl", po::bool_switch(), "with --gemm768: skip the Verilated RTL run")(
+      "engines", po::bool_switch(),
+      "fast engine against the reference engine: PE-cycles/s of each on a 32x32 array, every format and accumulator")("help,h", "this text");
+  bool quick = false, gemm768_mode = false, no_rtl = false, engines_mode = false;
   try {
     po::variables_map vm;
     po::store(po::command_line_parser(argc, argv).options(d).run(), vm);
     po::notify(vm);
     if (vm.count("help")) {
-      std::cout << "usage: fp8sim_bench [--quick] [--gemm768 [--no-rtl]]\nSimulated PE-cycles per second of the "
+      std::cout << "usage: fp8sim_bench [--quick] [--gemm768 [--no-rtl]] [--engines]\nSimulated PE-cycles per second of the "
                    "modelled array and the whole accelerator; --gemm768: cycles of the compute-bound 128x768x768 GEMM.\n\n"
                 << d;
       return 0;
@@ -144,11 +241,13 @@ int sc_main(int argc, char** argv) {
     quick = vm["quick"].as<bool>();
     gemm768_mode = vm["gemm768"].as<bool>();
     no_rtl = vm["no-rtl"].as<bool>();
+    engines_mode = vm["engines"].as<bool>();
   } catch (const po::error& e) {
     std::cerr << "fp8sim_bench: error: " << e.what() << "\n";
     return 2;
   }
   if (gemm768_mode) return gemm768(!no_rtl);
+  if (engines_mode) return engines(quick);
   struct Row {
     int n;
     std::string pe, acc;

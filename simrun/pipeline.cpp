@@ -15,6 +15,8 @@
 #include <cstring>
 
 #include "fp8sim/model/format.h"
+#include "fp8sim/model/gemm_check.h"
+#include "fp8sim/sim/fast_array.h"
 #include "fp8sim/model/requant.h"
 #include "fp8sim/sim/gemm_run.h"
 #include "fp8sim/sim/vector_unit.h"
@@ -222,6 +224,17 @@ cost::EventCounts event_counts(const sim::AcceleratorConfig& cfg, const sim::Sta
   return e;
 }
 
+
+// --check-engine: whether simulated GEMM `index` is re-run (splitmix64 of the seed and the index, below P percent).
+bool engine_check_selected(double pct, uint64_t seed, size_t index) {
+  if (pct <= 0) return false;
+  uint64_t z = seed * 0x9E3779B97F4A7C15ull + uint64_t(index) + 1;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  z ^= z >> 31;
+  return double(z % 1000000) < pct * 10000.0;
+}
+
 }  // namespace
 
 uint64_t rtl_checked_outputs(const sim::Stats& st, int64_t m, int64_t n) {
@@ -285,7 +298,8 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
   mapping_costs.dram_pj_per_byte = setup.energy->dram_pj_per_64b.value / 8.0;
   mapping_costs.sram_pj_per_byte = cost::sram_pj_per_byte(*setup.energy, double(cfg.input_buffer.size_bytes) / cfg.input_buffer.banks);
   // The network's GEMM calls, as the executor makes them. Each call is checked and its golden result computed
-  // on the host at once (model::golden_gemm in the accumulation order of the lowering, then the host's
+  // on the host at once (model::check_gemm: golden_gemm's words, by exact double sums where they apply; in the
+  // accumulation order of the lowering, then the host's
   // post-processing, model/requant.h): that is what the network continues with. The accelerator simulates the
   // calls when a batch of items is complete (--batch N; N = 1: after every call): calls of one weight layer from
   // the batch's items become ONE GEMM (their activation rows stacked, the weights read once); attention matmuls
@@ -325,6 +339,7 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
   };
   std::vector<Pending> pending;
   uint64_t calls_seen = 0;
+  size_t simulated_count = 0;
   const auto simulate = [&](std::vector<Pending*> parts) {
     const Pending& p0 = *parts.front();
     int64_t m = 0;
@@ -391,6 +406,21 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
       job.acc->run();
     } catch (const std::exception& e) {
       throw std::runtime_error(format + ", layer " + name + ": " + e.what());
+    }
+    // --check-engine: the selected GEMMs again on the other model engine, compared field by field.
+    const size_t sim_index = simulated_count++;
+    if (setup.engine != sim::Engine::Rtl &&
+        engine_check_selected(setup.check_engine_pct, setup.check_engine_seed, sim_index)) {
+      const sim::Engine other = setup.engine == sim::Engine::Fast ? sim::Engine::Model : sim::Engine::Fast;
+      sim::GemmJob ref = sim::make_gemm_job(cfg, m, k, n, job.a, job.b, other, on_chip ? &pj : nullptr,
+                                            setup.mapping_auto ? &mapping : nullptr, where.placement);
+      ref.acc->run();
+      std::string diff = sim::stats_difference(job.acc->stats(), ref.acc->stats());
+      if (diff.empty() && job.acc->dram() != ref.acc->dram()) diff = "DRAM contents (output words) differ";
+      if (!diff.empty())
+        throw std::runtime_error("--check-engine: " + format + ", layer " + name + " (simulated GEMM " +
+                                 std::to_string(sim_index) + "): the fast and cycle engines differ: " + diff);
+      ++out.engine_checked;
     }
     const double tg = now_s();
     sim_s += tg - ts;
@@ -549,7 +579,7 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
                                   " N=" + std::to_string(c.n) + ") does not fit " + cfg.name + ": " + e.what());
     }
     std::vector<model::AccWord> gold =
-        model::golden_gemm(array_num, model::AccumulationOrder{p.k_chunk}, c.m, c.k, c.n, p.a.data(), p.b.data());
+        model::check_gemm(array_num, model::AccumulationOrder{p.k_chunk}, c.m, c.k, c.n, p.a.data(), p.b.data());
     if (can_wrap && c.k > accum.wrap_free_k) {
       const model::WrapCount wc = model::count_accumulator_wraps(array_num, model::AccumulationOrder{p.k_chunk}, c.m,
                                                                  c.k, c.n, p.a.data(), p.b.data());

@@ -70,7 +70,11 @@ struct PipelineSetup {
   std::vector<size_t> items;       // item indices simulated on the accelerator (every output verified)
   std::vector<size_t> golden_items;  // further items evaluated on the host's bit-exact golden GEMM (same numerics)
   unsigned golden_threads = 1;       // threads per format for the golden items
-  sim::Engine engine = sim::Engine::Model;
+  sim::Engine engine = sim::Engine::Fast;
+  // --check-engine: this percentage of the GEMMs (chosen from the seed and the GEMM's call index) also runs on the
+  // other model engine (Fast <-> Model); any difference in output words or statistics is an error.
+  double check_engine_pct = 0;
+  uint64_t check_engine_seed = 1;
   // false (default): every GEMM's outputs leave the array through the post-processing unit (dequantize, bias,
   // convert to the format its consumer reads: BF16 or F32), as the accelerator is built; true (--store
   // accumulators, for debugging): raw accumulator words go to DRAM and the host post-processes them.
@@ -103,6 +107,7 @@ struct FormatOutcome {
   double sim_seconds = 0, golden_seconds = 0;  // of which: accelerator simulation, golden GEMMs,
   double reference_seconds = 0, calibration_seconds = 0;  // FP32 reference pass, calibration (or waiting for it)
   double golden_items_seconds = 0;     // the golden items' quantized pass
+  uint64_t engine_checked = 0;         // --check-engine: GEMMs re-run on the other engine (all equal)
   workloads::ItemScores scores, fp32_scores;  // per item (top1, spearman), in increasing item order
 };
 

@@ -74,7 +74,8 @@ void add_run_options(po::options_description& d) {
     ("mapping", po::value<std::string>()->default_value("auto"), "auto: per GEMM, the loop order and block sizes that minimise --mapping-objective within the buffers (firmware/mapper.h; shown per layer in the report); fixed: the fixed order (each activation tile re-read for every output-column tile), for comparison")
     ("mapping-objective", po::value<std::string>()->default_value("dram"), "what the mapper minimises: dram (bytes), cycles (its cycle model) or energy (DRAM and SRAM bytes)")
     ("allow-accumulator-wrap", po::bool_switch(), "run GEMMs whose K can wrap the fixed-point (or int32) accumulator (K > floor((2^(w-1) - 1) / largest |product|)) instead of refusing them; the wraps are counted and reported")
-    ("engine", po::value<std::string>()->default_value("cycle"), "cycle: the modelled array; rtl: the Verilated RTL array in the loop, each output row compared with the model array (only array configurations built in rtl/CMakeLists.txt)")
+    ("engine", po::value<std::string>()->default_value("fast"), "fast: the fast array engine (sim/fast_array.h: the same words, cycles, stalls, traffic and toggle counts as cycle, proven by tests/sim/test_engine_fast and --check-engine); cycle: the reference array, every PE stepped every cycle; rtl: the Verilated RTL array in the loop, each output row compared with the reference array (only array configurations built in rtl/CMakeLists.txt)")
+    ("check-engine", po::value<std::string>()->default_value("0"), "percent of the GEMMs (chosen by --seed, deterministic) run a second time on the other model engine (fast <-> cycle) and compared field by field (output words, cycles, stalls, traffic, toggles); any difference stops the run with an error naming the layer and the field")
     ("jobs", po::value<std::string>()->default_value("0"), "formats simulated in parallel threads; 0: one per format, at most the CPU count")
     ("report-json", po::value<std::string>(), "write the JSON report here (deterministic: same command and seed, same bytes)")
     ("report-html", po::value<std::string>(), "write a self-contained HTML report here")
@@ -183,8 +184,14 @@ RunRequest parse_run_request(const po::variables_map& vm, const std::string& cmd
   q.allow_accumulator_wrap = vm.count("allow-accumulator-wrap") && vm["allow-accumulator-wrap"].as<bool>();
   const std::string eng = vm["engine"].as<std::string>();
   if (eng == "cycle") q.engine = sim::Engine::Model;
+  else if (eng == "fast") q.engine = sim::Engine::Fast;
   else if (eng == "rtl") q.engine = sim::Engine::Rtl;
-  else throw UsageError(pre + "--engine '" + eng + "' is not cycle or rtl");
+  else throw UsageError(pre + "--engine '" + eng + "' is not fast, cycle or rtl");
+  q.check_engine_pct = number<double>(pre + "--check-engine", vm["check-engine"].as<std::string>(), 0, 100);
+  if (q.check_engine_pct > 0 && q.engine == sim::Engine::Rtl)
+    throw UsageError(pre + "--check-engine compares the fast and cycle engines; --engine rtl compares every row "
+                     "with the reference array already");
+
   q.jobs = number<unsigned>(pre + "--jobs", vm["jobs"].as<std::string>(), 0, 4096);
   if (vm.count("report-json")) q.json_path = vm["report-json"].as<std::string>();
   if (vm.count("report-html")) q.html_path = vm["report-html"].as<std::string>();
@@ -292,6 +299,8 @@ PipelineSetup make_setup(const RunRequest& q, const PreparedRun& p) {
   const unsigned formats = static_cast<unsigned>(1 + q.compare.size());
   setup.golden_threads = std::max(1u, (q.jobs ? std::min(q.jobs, cpus) : cpus) / formats);
   setup.engine = q.engine;
+  setup.check_engine_pct = q.check_engine_pct;
+  setup.check_engine_seed = q.seed;
   setup.store_accumulators = q.store_accumulators;
   setup.mapping_auto = q.mapping_auto;
   setup.mapping_objective = q.mapping_objective;
@@ -360,7 +369,7 @@ std::vector<FormatOutcome> run_formats(const RunRequest& q, const PreparedRun& p
 
 std::string timing_summary(const std::vector<FormatOutcome>& outs, double wall) {
   std::ostringstream o;
-  char b[300];
+  char b[600];
   std::snprintf(b, sizeof b, "Run time: %.1f s wall (formats in parallel threads)\n", wall);
   o << b;
   for (const FormatOutcome& f : outs) {
@@ -368,12 +377,15 @@ std::string timing_summary(const std::vector<FormatOutcome>& outs, double wall) 
     std::snprintf(b, sizeof b,
                   "  %s: %.1f s: %llu GEMMs, %.4g cycles simulated in %.1f s (%.3g cycles/s), golden check %.1f s, "
                   "calibration %.1f s, FP32 reference %.1f s, golden-model items %.1f s, host-side layers and the rest "
-                  "%.1f s\n",
+                  "%.1f s%s\n",
                   f.run.format.c_str(), f.seconds, static_cast<unsigned long long>(f.gemms), double(cycles),
                   f.sim_seconds, f.sim_seconds > 0 ? double(cycles) / f.sim_seconds : 0.0, f.golden_seconds,
                   f.calibration_seconds, f.reference_seconds, f.golden_items_seconds,
                   f.seconds - f.sim_seconds - f.golden_seconds - f.calibration_seconds - f.reference_seconds -
-                      f.golden_items_seconds);
+                      f.golden_items_seconds,
+                  f.engine_checked ? (", " + std::to_string(f.engine_checked) +
+                                      " GEMMs re-run on the other engine (--check-engine): identical").c_str()
+                                   : "");
     o << b;
   }
   return o.str();
@@ -498,7 +510,7 @@ report::RunReport build_report(const RunRequest& q, const PreparedRun& p, const 
   r.seed = q.seed;
   r.synthetic = w.synthetic();
   if (r.synthetic) r.synthetic_note = w.weights_label();
-  r.engine = q.engine == sim::Engine::Rtl ? "rtl" : "cycle";
+  r.engine = q.engine == sim::Engine::Rtl ? "rtl" : q.engine == sim::Engine::Fast ? "fast" : "cycle";
   r.run = outs.at(0).run;
   for (size_t i = 1; i < outs.size(); ++i) r.comparison.push_back(outs[i].run);
   for (const auto& f : cost::describe_model(p.energy, p.area))

@@ -26,7 +26,8 @@ struct RunRequest {
   size_t batch = 1;  // --batch: simulated items run together (weights read once per batch)
   bool implicit_im2col = true;  // --im2col implicit|explicit
   quant::Recipe recipe;
-  sim::Engine engine = sim::Engine::Model;
+  sim::Engine engine = sim::Engine::Fast;
+  double check_engine_pct = 0;  // --check-engine
   bool store_accumulators = false;  // --store accumulators
   bool mapping_auto = true;         // --mapping auto|fixed
   firmware::MappingObjective mapping_objective = firmware::MappingObjective::DramBytes;

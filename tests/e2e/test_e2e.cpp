@@ -31,7 +31,10 @@ namespace sim = fp8sim::sim;
 namespace {
 
 const std::string kSmall8 = (fp8sim::test::source_dir() / "sim/configs/small8.toml").string();
-const std::string kEngine = FP8SIM_HAVE_RTL_ARRAYS ? "rtl" : "cycle";
+// Without the RTL: the fast engine (the default), every GEMM also run on the reference cycle engine and compared
+// field by field (--check-engine 100: a difference fails the run).
+const std::string kEngine = FP8SIM_HAVE_RTL_ARRAYS ? "rtl" : "fast";
+const std::string kCheckEngine = FP8SIM_HAVE_RTL_ARRAYS ? "0" : "100";
 
 struct Run {
   Result r;
@@ -197,7 +200,7 @@ uint64_t standalone_conv_cycles(const sim::AcceleratorConfig& cfg, int64_t h, in
 
 TEST_CASE("e2e: 2-layer BERT (MiniLM layers 0-1) on small8, E4M3 against INT8, verified against golden and RTL") {
   const Run run = run_with_json({"--workload", "minilm-l2", "--config", kSmall8, "--seq", "16", "--samples", "1",
-                                 "--calib", "4", "--engine", kEngine});
+                                 "--calib", "4", "--engine", kEngine, "--check-engine", kCheckEngine});
   const json& j = run.j;
   const std::string& text = run.r.out;
   CHECK(j.at("workload") == "minilm-l2");
@@ -252,7 +255,7 @@ TEST_CASE("e2e: resnet20 on two CIFAR-10 images on small8, E4M3 against INT8, ve
   }
   // Two images simulated, four more on the golden model (--eval-items 6: the task metric covers six).
   const Run run = run_with_json({"--workload", "resnet20-cifar10", "--config", kSmall8, "--samples", "2", "--calib",
-                                 "16", "--eval-items", "6", "--engine", kEngine});
+                                 "16", "--eval-items", "6", "--engine", kEngine, "--check-engine", kCheckEngine});
   const json& j = run.j;
   check_format_run(j, run.r.out, kEngine == "rtl");
   check_format_run(j.at("comparison")[0], run.r.out, kEngine == "rtl");
@@ -425,6 +428,24 @@ TEST_CASE("e2e: the same command and seed give byte-identical JSON, and the HTML
   other[other.size() - 3] = "6";
   const Run c = run_with_json(other);
   CHECK(c.j.at("accuracy").at("value") != a.j.at("accuracy").at("value"));
+}
+
+TEST_CASE("e2e: the fast and cycle engines give the same JSON report but for the engine name") {
+  TempDir d;
+  const std::string json_path = (d / "r.json").string();
+  const std::vector<std::string> base{"--workload", "minilm-l2", "--config", kSmall8, "--seq", "8", "--calib", "2",
+                                      "--samples", "1", "--seed", "3"};
+  auto with = [&](const std::string& engine) {
+    std::vector<std::string> args = base;
+    args.insert(args.end(), {"--engine", engine});
+    Run r = run_with_json(args, json_path);
+    REQUIRE(r.j.at("engine") == engine);
+    r.j.erase("command");  // the command line differs; nothing else may
+    r.j.erase("engine");
+    return r;
+  };
+  const Run fast = with("fast"), cyc = with("cycle");
+  CHECK(fast.j == cyc.j);  // every cycle count, stall, traffic, energy (toggles) and accuracy figure
 }
 
 TEST_CASE("e2e: sweep gives one result line per design point, and INT8 accuracy does not depend on the array size") {

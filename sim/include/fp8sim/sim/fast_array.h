@@ -19,6 +19,7 @@
 #include <memory>
 #include <string>
 
+#include "fp8sim/sim/accelerator.h"
 #include "fp8sim/sim/systolic_array.h"
 
 namespace fp8sim::sim {
@@ -28,4 +29,11 @@ std::unique_ptr<ArrayCore> make_fast_array(const ArrayParams& p);
 // The row-kernel variant in use ("base", "avx2" or "avx512"; FP8SIM_FAST_KERNELS overrides the choice).
 std::string fast_array_kernels();
 
+}  // namespace fp8sim::sim
+
+namespace fp8sim::sim {
+// "" when every field of a and b is equal (cycles, each array and DMA class, MACs, traffic of every buffer and
+// DRAM, toggles, wraps, RTL counts, first/last cycles, every command record, every layer record); else the
+// first differing field with both values, e.g. "toggles.acc_regs: 1234 vs 1240".
+std::string stats_difference(const Stats& a, const Stats& b);
 }  // namespace fp8sim::sim
