@@ -175,6 +175,25 @@ class FastBase : public ArrayCore {
     return static_cast<uint8_t>(cls != 0);
   }
 
+  // Rows from decoded operands (row i: pa + i * C, a[i], w[i], po + i * C -> pn + i * C). False when the kernels
+  // do not cover this word type.
+  bool rows_kernel(int rows, const W* pa, const Dec<K>* const* a, const Dec<K>* const* w, const W* po, W* pn, bool tog,
+                   fastk::RowCounts& cnt) const {
+    const size_t n = size_t(this->p_.cols);
+    if constexpr (K == PeKind::Fp8Fixed && std::is_same_v<W, uint64_t>) {
+      kern_.fixed64_rows(rows, pa, a, w, po, pn, n, int(n), t_->vmask, t_->width, tog, &cnt);
+      return true;
+    } else if constexpr (K == PeKind::Int8) {
+      kern_.int32_rows(rows, pa, a, w, po, pn, n, int(n), tog, &cnt);
+      return true;
+    } else if constexpr (K == PeKind::Fp8Float32) {
+      kern_.f32_rows(rows, pa, a, w, po, pn, n, int(n), tog, &cnt);
+      return true;
+    } else {
+      (void)rows, (void)pa, (void)a, (void)w, (void)po, (void)pn, (void)tog, (void)cnt;
+      return false;
+    }
+  }
   // One row from decoded operands. Returns false when the kernels do not cover this word type.
   bool row_kernel(const W* pa, const Dec<K>* a, const Dec<K>* w, const W* po, W* pn, int n, bool tog,
                   fastk::RowCounts& cnt) const {
@@ -266,8 +285,10 @@ class FastWs final : public FastBase<W, K> {
     for (int r = 0; r < R_; ++r) wmap_[r] = r;
     for (int r = 0; r < (Sh ? R_ : 0); ++r) hmap_[r] = r;
     hist_.init(R_, R_ + C_ + 1);
-    p_[0].assign(size_t(R_) * C_, 0);
-    p_[1].assign(size_t(R_) * C_, 0);
+    p_[0].assign(size_t(R_ + 1) * C_, 0);  // row 0: the psum input of the top row (psk_); row r + 1: array row r
+    p_[1].assign(size_t(R_ + 1) * C_, 0);
+    arows_.resize(size_t(R_));
+    wrows_.resize(size_t(R_));
     asum_.assign(R_, 0);
     spc_.assign(R_, 0);
   }
@@ -362,26 +383,42 @@ class FastWs final : public FastBase<W, K> {
         else ++i;
       }
     }
-    // The cells: new registers from the old ones (double-buffered).
-    const W* old = p_[cur_].data();
+    // The cells: new registers from the old ones (double-buffered; buffer row 0 holds the top row's psum input).
+    W* old = p_[cur_].data();
     W* nw = p_[cur_ ^ 1].data();
+    if (psum_used_) std::copy(psk_.begin(), psk_.end(), old);
     const uint8_t* nzo = nzc_[cur_].data();
     uint8_t* nzn = nzc_[cur_ ^ 1].data();
     fastk::RowCounts cnt;
     uint64_t tp = 0, tw = 0;
     for (int r = 0; r < R_; ++r) {
-      const W* pa = r ? old + size_t(r - 1) * C_ : psk_.data();
-      const W* po = old + size_t(r) * C_;
-      W* pn = nw + size_t(r) * C_;
+      arows_[size_t(r)] = &hist_.dec[hist_.at(r, r)];
+      wrows_[size_t(r)] = &wd_[size_t(Sh ? r : wmap_[r]) * C_];
+    }
+    // Runs of rows the kernels take (all of them unless a NaN/Inf operand or partial sum is in a row), the rest
+    // by the reference's table step.
+    for (int r = 0; r < R_;) {
+      bool fast = d_->fast;
+      if constexpr (kFixed) fast = fast && row_fast(r, nzo, psk_cls);
+      if (fast) {
+        int r1 = r + 1;
+        if constexpr (kFixed) {
+          while (r1 < R_ && row_fast(r1, nzo, psk_cls)) ++r1;
+        } else {
+          r1 = R_;
+        }
+        if (this->rows_kernel(r1 - r, old + size_t(r) * C_, &arows_[size_t(r)], &wrows_[size_t(r)],
+                              old + size_t(r + 1) * C_, nw + size_t(r + 1) * C_, Tog, cnt)) {
+          std::fill(nzn + r, nzn + r1, uint8_t{0});
+          r = r1;
+          continue;
+        }
+      }
       const size_t ai = hist_.at(r, r);
       const size_t wrow = size_t(Sh ? r : wmap_[r]) * C_;
-      bool fast = d_->fast;
-      if constexpr (kFixed) fast = fast && spc_[r] == 0 && wspec_[Sh ? r : wmap_[r]] == 0 && (r ? nzo[r - 1] == 0 : psk_cls == 0);
-      if (fast && this->row_kernel(pa, &hist_.dec[ai], &wd_[wrow], po, pn, C_, Tog, cnt)) {
-        nzn[r] = 0;
-      } else {
-        nzn[r] = this->template row_tables<Tog>(pa, &hist_.code[ai], &wc_[wrow], po, pn, C_, tp, tw);
-      }
+      nzn[r] = this->template row_tables<Tog>(old + size_t(r) * C_, &hist_.code[ai], &wc_[wrow],
+                                              old + size_t(r + 1) * C_, nw + size_t(r + 1) * C_, C_, tp, tw);
+      ++r;
     }
     cur_ ^= 1;
     tp += cnt.tog;
@@ -422,15 +459,20 @@ class FastWs final : public FastBase<W, K> {
       tog_.acc_regs += tp;
     }
     bpos_ = (bpos_ + C_ - 1) % C_;
-    std::copy_n(&p_[cur_][size_t(R_ - 1) * C_], C_, &bhist_[size_t(bpos_) * C_]);
+    std::copy_n(&p_[cur_][size_t(R_) * C_], C_, &bhist_[size_t(bpos_) * C_]);
   }
 
  private:
   int stage(int j) const { return (vhead_ + j) % L_; }
+  // Fixed point: no NaN/Inf A code or weight in row r and a finite partial sum above it.
+  bool row_fast(int r, const uint8_t* nzo, uint8_t psk_cls) const {
+    return spc_[r] == 0 && wspec_[Sh ? r : wmap_[r]] == 0 && (r ? nzo[r - 1] == 0 : psk_cls == 0);
+  }
   int R_, C_, L_;
   std::vector<uint8_t> vp_;
   int vhead_ = 0, vcount_ = 0, quiet_ = 0;
   int wcnt_ = 0, scnt_ = 0;
+  std::vector<const Dec<K>*> arows_, wrows_;
   uint64_t ecnt_ = 0;
   History<D> hist_;
   std::vector<int64_t> asum_;  // per row: bits toggled in the row's A registers at the latest edge

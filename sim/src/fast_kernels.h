@@ -7,6 +7,7 @@
 // -ffp-contract=off), so the choice changes speed only; tests/sim/test_engine_fast runs each variant the CPU has.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 namespace fp8sim::sim::fastk {
@@ -36,6 +37,15 @@ struct Kernels {
   void (*int32_os)(const uint8_t* f, const int32_t* a, const int32_t* w, const uint32_t* po, uint32_t* pn, int n,
                    RowCounts* cnt);
   void (*f32_os)(const uint8_t* f, const float* a, const float* w, const uint32_t* po, uint32_t* pn, int n);
+  // Rows [0, rows) of the WS kernels at once: row r reads pa + r * stride, a[r], w[r], po + r * stride and writes
+  // pn + r * stride (the same as one call per row).
+  void (*fixed64_rows)(int rows, const uint64_t* pa, const int32_t* const* a, const int32_t* const* w,
+                       const uint64_t* po, uint64_t* pn, size_t stride, int n, uint64_t vmask, int width, bool tog,
+                       RowCounts* cnt);
+  void (*int32_rows)(int rows, const uint32_t* pa, const int32_t* const* a, const int32_t* const* w,
+                     const uint32_t* po, uint32_t* pn, size_t stride, int n, bool tog, RowCounts* cnt);
+  void (*f32_rows)(int rows, const uint32_t* pa, const float* const* a, const float* const* w, const uint32_t* po,
+                   uint32_t* pn, size_t stride, int n, bool tog, RowCounts* cnt);
   // Bits that differ between x[0..n) and y[0..n) (bytes) / 32-bit / 64-bit words.
   uint64_t (*xor_bits8)(const uint8_t* x, const uint8_t* y, int n);
   uint64_t (*xor_bits32)(const uint32_t* x, const uint32_t* y, int n);
