@@ -11,6 +11,9 @@
 #include <set>
 #include <stdexcept>
 #include <thread>
+#include <condition_variable>
+#include <deque>
+#include <memory>
 
 #include <cstring>
 
@@ -225,6 +228,98 @@ cost::EventCounts event_counts(const sim::AcceleratorConfig& cfg, const sim::Sta
 }
 
 
+// One simulated GEMM (a weight layer's calls of a batch stacked, or one attention call): prepared in program
+// order, simulated and compared on a pool thread, and aggregated into the report in program order once all are
+// done (so the report is the same for any thread count).
+struct SimTask {
+  std::string name;
+  int64_t m = 0, k = 0, n = 0;
+  bool on_chip = false;
+  sim::GemmPostJob pj;
+  firmware::GemmSpec spec;
+  firmware::Mapping mapping;
+  sim::GemmPlacement placement;
+  size_t net_index = 0, sim_index = 0;
+  sim::GemmJob job;
+  std::vector<int64_t> part_m;                          // rows of each call stacked in the GEMM
+  std::vector<std::vector<float>> host_out;             // per call: the golden outputs the network continued with
+  std::vector<std::vector<model::AccWord>> host_words;  // per call (--store accumulators)
+  // results
+  std::exception_ptr error;
+  uint64_t checked = 0, mismatches = 0, rtl_checked = 0, rtl_mismatches = 0;
+  std::string first_mismatch;
+  sim::Stats st;  // without the per-command records
+  cost::EnergyBreakdown energy;
+  std::vector<std::string> notes;
+  bool engine_checked = false;
+  double sim_s = 0, compare_s = 0;
+};
+
+// Runs submitted tasks on `threads` workers (1: at once, on the caller's thread). submit blocks while 2 x threads
+// tasks wait (the network does not run far ahead of the simulations).
+class GemmPool {
+ public:
+  explicit GemmPool(unsigned threads) : n_(std::max(1u, threads)) {}
+  ~GemmPool() {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : workers_) t.join();
+  }
+  void submit(std::function<void()> f) {
+    if (n_ == 1) {
+      f();
+      return;
+    }
+    std::unique_lock<std::mutex> lk(mu_);
+    if (workers_.empty())
+      for (unsigned i = 0; i < n_; ++i) workers_.emplace_back([this] { loop(); });
+    room_.wait(lk, [&] { return q_.size() < 2 * size_t(n_); });
+    q_.push_back(std::move(f));
+    ++outstanding_;
+    cv_.notify_one();
+  }
+  void wait() {
+    std::unique_lock<std::mutex> lk(mu_);
+    done_.wait(lk, [&] { return outstanding_ == 0; });
+  }
+  bool failed() const { return failed_; }
+  void set_failed() { failed_ = true; }
+
+ private:
+  void loop() {
+    for (;;) {
+      std::function<void()> f;
+      {
+        std::unique_lock<std::mutex> lk(mu_);
+        cv_.wait(lk, [&] { return stop_ || !q_.empty(); });
+        if (q_.empty()) return;
+        f = std::move(q_.front());
+        q_.pop_front();
+        room_.notify_one();
+      }
+      f();
+      std::lock_guard<std::mutex> lk(mu_);
+      if (--outstanding_ == 0) done_.notify_all();
+    }
+  }
+  unsigned n_;
+  std::mutex mu_;
+  std::condition_variable cv_, room_, done_;
+  std::deque<std::function<void()>> q_;
+  std::vector<std::thread> workers_;
+  size_t outstanding_ = 0;
+  bool stop_ = false;
+  std::atomic<bool> failed_{false};
+};
+
+void rethrow_first_error(const std::deque<std::unique_ptr<SimTask>>& tasks) {
+  for (const auto& t : tasks)
+    if (t->error) std::rethrow_exception(t->error);
+}
+
 // --check-engine: whether simulated GEMM `index` is re-run (splitmix64 of the seed and the index, below P percent).
 bool engine_check_selected(double pct, uint64_t seed, size_t index) {
   if (pct <= 0) return false;
@@ -340,7 +435,99 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
   std::vector<Pending> pending;
   uint64_t calls_seen = 0;
   size_t simulated_count = 0;
+  // The simulation of one task and its comparison with the golden results the network used (any thread).
+  std::deque<std::unique_ptr<SimTask>> tasks;
+  const auto execute = [&](SimTask& t) {
+    const double ts = now_s();
+    sim::GemmJob& job = t.job;
+    const int64_t n = t.n;
+    try {
+      job.acc->run();
+    } catch (const std::exception& e) {
+      throw std::runtime_error(format + ", layer " + t.name + ": " + e.what());
+    }
+    // --check-engine: the selected GEMMs again on the other model engine, compared field by field.
+    if (setup.engine != sim::Engine::Rtl &&
+        engine_check_selected(setup.check_engine_pct, setup.check_engine_seed, t.sim_index)) {
+      const sim::Engine other = setup.engine == sim::Engine::Fast ? sim::Engine::Model : sim::Engine::Fast;
+      sim::GemmJob ref = sim::make_gemm_job(cfg, t.m, t.k, t.n, job.a, job.b, other, t.on_chip ? &t.pj : nullptr,
+                                            setup.mapping_auto ? &t.mapping : nullptr, t.placement);
+      ref.acc->run();
+      std::string diff = sim::stats_difference(job.acc->stats(), ref.acc->stats());
+      if (diff.empty() && job.acc->dram() != ref.acc->dram()) diff = "DRAM contents (output words) differ";
+      if (!diff.empty())
+        throw std::runtime_error("--check-engine: " + format + ", layer " + t.name + " (simulated GEMM " +
+                                 std::to_string(t.sim_index) + "): the fast and cycle engines differ: " + diff);
+      t.engine_checked = true;
+    }
+    const double tg = now_s();
+    t.sim_s += tg - ts;
+    // Verification: the simulated outputs against the golden results the network used, bit for bit.
+    size_t row0 = 0;
+    if (t.on_chip) {
+      const std::vector<uint8_t> bytes = job.outputs();
+      const int ob = model::out_format_bytes(t.pj.out_fmt);
+      for (size_t q = 0; q < t.part_m.size(); ++q) {
+        const std::vector<float>& host = t.host_out[q];
+        for (size_t i = 0; i < host.size(); ++i) {
+          ++t.checked;  // counted where the comparison happens
+          const float got = model::stored_float(t.pj.out_fmt, bytes.data() + (row0 * size_t(n) + i) * size_t(ob));
+          uint32_t x, y;
+          std::memcpy(&x, &got, 4);
+          std::memcpy(&y, &host[i], 4);
+          if (x != y && ++t.mismatches == 1) {
+            char buf[160];
+            std::snprintf(buf, sizeof buf, "]: simulated %.9g (0x%08x), golden %.9g (0x%08x)", double(got), x,
+                          double(host[i]), y);
+            t.first_mismatch = format + ", layer " + t.name + ", output [" + std::to_string(i / size_t(n)) + "][" +
+                               std::to_string(i % size_t(n)) + buf;
+          }
+        }
+        row0 += size_t(t.part_m[q]);
+      }
+    } else {
+      const std::vector<model::AccWord> words = job.output();
+      for (size_t q = 0; q < t.part_m.size(); ++q) {
+        const std::vector<model::AccWord>& host = t.host_words[q];
+        for (size_t i = 0; i < host.size(); ++i)
+          if (++t.checked, words[row0 * size_t(n) + i] != host[i] && ++t.mismatches == 1)
+            t.first_mismatch = format + ", layer " + t.name + ", C[" + std::to_string(i / size_t(n)) + "][" +
+                               std::to_string(i % size_t(n)) + "]: simulated " +
+                               model::acc_word_to_string(array_num, words[row0 * size_t(n) + i]) + ", golden " +
+                               model::acc_word_to_string(array_num, host[i]);
+        row0 += size_t(t.part_m[q]);
+      }
+    }
+    t.compare_s = now_s() - tg;
+    const sim::Stats& st = job.acc->stats();
+    for (const sim::CommandStats& cs : st.commands)
+      if (cs.op == firmware::Opcode::LoadWeights) {
+        net.simulated(t.net_index, cs.end - cs.start);  // (thread-safe: network.h)
+        break;
+      }
+    if (setup.engine == sim::Engine::Rtl) {
+      t.rtl_checked = rtl_checked_outputs(st, t.m, t.n);
+      t.rtl_mismatches = st.rtl_mismatches;
+    }
+    const uint64_t macs = static_cast<uint64_t>(t.m * t.k * t.n);
+    if (st.macs != macs)
+      throw std::logic_error("layer " + t.name + ": the accelerator counted " + std::to_string(st.macs) +
+                             " MACs, the GEMM has " + std::to_string(macs));
+    t.energy = cost::energy(*setup.energy, *setup.area, event_counts(cfg, st), &t.notes);
+    t.st = st;
+    t.st.commands.clear();
+    t.st.commands.shrink_to_fit();
+    if (progress) progress->gemm_done(slot, macs, st.cycles);
+    t.job = sim::GemmJob{};  // free the accelerator and operands
+    t.host_out = {};
+    t.host_words = {};
+  };
+  GemmPool pool(setup.gemm_threads);
   const auto simulate = [&](std::vector<Pending*> parts) {
+    if (pool.failed()) {  // an earlier GEMM's simulation failed: stop with the first error (in program order)
+      pool.wait();
+      rethrow_first_error(tasks);
+    }
     const Pending& p0 = *parts.front();
     int64_t m = 0;
     for (const Pending* p : parts) m += p->m;
@@ -402,112 +589,43 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
                              std::to_string(job.lowered.k_chunk) + ") differs from the per-call one (" +
                              std::to_string(p0.k_chunk) + ")");
     if (setup.engine == sim::Engine::Rtl) job.acc->set_tile_golden_check(false);  // the whole GEMM is checked below
-    try {
-      job.acc->run();
-    } catch (const std::exception& e) {
-      throw std::runtime_error(format + ", layer " + name + ": " + e.what());
+    auto t = std::make_unique<SimTask>();
+    t->name = name;
+    t->m = m, t->k = k, t->n = n;
+    t->on_chip = on_chip;
+    t->pj = pj;
+    t->spec = spec;
+    t->mapping = mapping;
+    t->placement = where.placement;
+    t->net_index = where.index;
+    t->sim_index = simulated_count++;
+    t->job = std::move(job);
+    for (Pending* p : parts) {
+      t->part_m.push_back(p->m);
+      t->host_out.push_back(std::move(p->host_out));
+      t->host_words.push_back(std::move(p->host_words));
     }
-    // --check-engine: the selected GEMMs again on the other model engine, compared field by field.
-    const size_t sim_index = simulated_count++;
-    if (setup.engine != sim::Engine::Rtl &&
-        engine_check_selected(setup.check_engine_pct, setup.check_engine_seed, sim_index)) {
-      const sim::Engine other = setup.engine == sim::Engine::Fast ? sim::Engine::Model : sim::Engine::Fast;
-      sim::GemmJob ref = sim::make_gemm_job(cfg, m, k, n, job.a, job.b, other, on_chip ? &pj : nullptr,
-                                            setup.mapping_auto ? &mapping : nullptr, where.placement);
-      ref.acc->run();
-      std::string diff = sim::stats_difference(job.acc->stats(), ref.acc->stats());
-      if (diff.empty() && job.acc->dram() != ref.acc->dram()) diff = "DRAM contents (output words) differ";
-      if (!diff.empty())
-        throw std::runtime_error("--check-engine: " + format + ", layer " + name + " (simulated GEMM " +
-                                 std::to_string(sim_index) + "): the fast and cycle engines differ: " + diff);
-      ++out.engine_checked;
-    }
-    const double tg = now_s();
-    sim_s += tg - ts;
-    // Verification: the simulated outputs against the golden results the network used, bit for bit.
-    size_t row0 = 0;
-    if (on_chip) {
-      const std::vector<uint8_t> bytes = job.outputs();
-      const int ob = model::out_format_bytes(pj.out_fmt);
-      for (const Pending* p : parts) {
-        for (size_t i = 0; i < p->host_out.size(); ++i) {
-          ++checked;  // counted where the comparison happens
-          const float got = model::stored_float(pj.out_fmt, bytes.data() + (row0 * size_t(n) + i) * size_t(ob));
-          uint32_t x, y;
-          std::memcpy(&x, &got, 4);
-          std::memcpy(&y, &p->host_out[i], 4);
-          if (x != y && ++mismatches == 1) {
-            char buf[160];
-            std::snprintf(buf, sizeof buf, "]: simulated %.9g (0x%08x), golden %.9g (0x%08x)", double(got), x,
-                          double(p->host_out[i]), y);
-            out.first_mismatch = format + ", layer " + name + ", output [" + std::to_string(i / size_t(n)) + "][" +
-                                 std::to_string(i % size_t(n)) + buf;
-          }
-        }
-        row0 += size_t(p->m);
+    t->sim_s = now_s() - ts;
+    SimTask* tp = t.get();
+    tasks.push_back(std::move(t));
+    pool.submit([&, tp] {
+      try {
+        execute(*tp);
+      } catch (...) {
+        tp->error = std::current_exception();
+        pool.set_failed();
       }
-    } else {
-      const std::vector<model::AccWord> words = job.output();
-      for (const Pending* p : parts) {
-        for (size_t i = 0; i < p->host_words.size(); ++i)
-          if (++checked, words[row0 * size_t(n) + i] != p->host_words[i] && ++mismatches == 1)
-            out.first_mismatch = format + ", layer " + name + ", C[" + std::to_string(i / size_t(n)) + "][" +
-                                 std::to_string(i % size_t(n)) + "]: simulated " +
-                                 model::acc_word_to_string(array_num, words[row0 * size_t(n) + i]) + ", golden " +
-                                 model::acc_word_to_string(array_num, p->host_words[i]);
-        row0 += size_t(p->m);
-      }
-    }
-    golden_s += now_s() - tg;
-
-    const sim::Stats& st = job.acc->stats();
-    accum.array_wrap_events += st.acc_wraps;
-    for (const sim::CommandStats& cs : st.commands)
-      if (cs.op == firmware::Opcode::LoadWeights) {
-        net.simulated(where.index, cs.end - cs.start);
-        break;
-      }
-    if (setup.engine == sim::Engine::Rtl) {
-      rtl_checked += rtl_checked_outputs(st, m, n);
-      rtl_mismatches += st.rtl_mismatches;
-    }
-    const uint64_t macs = static_cast<uint64_t>(m * k * n);
-    if (st.macs != macs)
-      throw std::logic_error("layer " + name + ": the accelerator counted " + std::to_string(st.macs) +
-                             " MACs, the GEMM has " + std::to_string(macs));
-    auto it = index.find(name);
-    if (it == index.end()) {
-      it = index.emplace(name, layers.size()).first;
-      layers.emplace_back();
-      layers.back().row.name = name;
-      layers.back().row.calls = 0;
-      layers.back().row.mapping = mapping.describe(spec);
-      layers.back().row.mapping_kind = mapping.kind(spec);
-    }
-    report::LayerRow& r = layers[it->second].row;
-    ++r.calls;
-    r.m += static_cast<uint64_t>(m);
-    r.k = std::max<uint64_t>(r.k, static_cast<uint64_t>(k));
-    r.n = std::max<uint64_t>(r.n, static_cast<uint64_t>(n));
-    r.cycles += st.cycles;
-    r.stalls.dram_wait += st.array_stall_dram;
-    r.stalls.buffer_conflict += st.array_stall_conflict;
-    r.stalls.fill_drain += st.array_fill_drain;
-    r.macs += st.macs;
-    r.traffic.sram_read += st.input.bytes_read + st.weight.bytes_read + st.output.bytes_read + st.act_sram_read;
-    r.traffic.sram_written +=
-        st.input.bytes_written + st.weight.bytes_written + st.output.bytes_written + st.act_sram_written;
-    r.traffic.dram_read += st.dram_read;
-    r.traffic.dram_written += st.dram_written;
-    std::vector<std::string> cn;
-    const cost::EnergyBreakdown e = cost::energy(*setup.energy, *setup.area, event_counts(cfg, st), &cn);
-    notes.insert(cn.begin(), cn.end());
-    add_energy(r.energy_pj, e);
-    ++out.gemms;
-    if (progress) progress->gemm_done(slot, macs, st.cycles);
+    });
   };
   // Simulates the pending calls: weight layers merged per name (first-call order), attention matmuls alone.
+  double sim_wall = 0;  // the format's thread inside flush() and the final wait (the simulations' wall share)
   const auto flush = [&]() {
+    const double tf = now_s();
+    struct Add {
+      double& acc;
+      double t0;
+      ~Add() { acc += now_s() - t0; }
+    } add{sim_wall, tf};
     std::vector<std::vector<Pending*>> groups;
     std::map<std::string, size_t> group_of;
     for (Pending& p : pending) {
@@ -530,7 +648,13 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
         groups[g->second].push_back(&p);
       }
     }
-    for (auto& g : groups) simulate(std::move(g));
+    try {
+      for (auto& g : groups) simulate(std::move(g));
+    } catch (...) {
+      pool.wait();
+      rethrow_first_error(tasks);  // an earlier GEMM's error comes first (as when simulated one after another)
+      throw;
+    }
     pending.clear();
   };
   const quant::GemmBackend verifying = [&](const quant::GemmCall& c) -> std::vector<model::AccWord> {
@@ -632,6 +756,53 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
   opt.gemm_backend = wrap ? wrap(verifying) : verifying;
   const workloads::RunResult res = setup.workload->compare_with_fp32(opt);
   flush();  // the last, partial batch
+  {
+    const double tw = now_s();
+    pool.wait();
+    sim_wall += now_s() - tw;
+  }
+  rethrow_first_error(tasks);
+  // Every simulated GEMM's contribution, in program order.
+  for (const auto& tp : tasks) {
+    const SimTask& t = *tp;
+    checked += t.checked;
+    mismatches += t.mismatches;
+    if (out.first_mismatch.empty()) out.first_mismatch = t.first_mismatch;
+    sim_s += t.sim_s;
+    golden_s += t.compare_s;
+    out.engine_checked += t.engine_checked;
+    rtl_checked += t.rtl_checked;
+    rtl_mismatches += t.rtl_mismatches;
+    const sim::Stats& st = t.st;
+    accum.array_wrap_events += st.acc_wraps;
+    auto it = index.find(t.name);
+    if (it == index.end()) {
+      it = index.emplace(t.name, layers.size()).first;
+      layers.emplace_back();
+      layers.back().row.name = t.name;
+      layers.back().row.calls = 0;
+      layers.back().row.mapping = t.mapping.describe(t.spec);
+      layers.back().row.mapping_kind = t.mapping.kind(t.spec);
+    }
+    report::LayerRow& r = layers[it->second].row;
+    ++r.calls;
+    r.m += static_cast<uint64_t>(t.m);
+    r.k = std::max<uint64_t>(r.k, static_cast<uint64_t>(t.k));
+    r.n = std::max<uint64_t>(r.n, static_cast<uint64_t>(t.n));
+    r.cycles += st.cycles;
+    r.stalls.dram_wait += st.array_stall_dram;
+    r.stalls.buffer_conflict += st.array_stall_conflict;
+    r.stalls.fill_drain += st.array_fill_drain;
+    r.macs += st.macs;
+    r.traffic.sram_read += st.input.bytes_read + st.weight.bytes_read + st.output.bytes_read + st.act_sram_read;
+    r.traffic.sram_written +=
+        st.input.bytes_written + st.weight.bytes_written + st.output.bytes_written + st.act_sram_written;
+    r.traffic.dram_read += st.dram_read;
+    r.traffic.dram_written += st.dram_written;
+    notes.insert(t.notes.begin(), t.notes.end());
+    add_energy(r.energy_pj, t.energy);
+    ++out.gemms;
+  }
 
   report::FormatRun& run = out.run;
   run.format = format;
@@ -731,6 +902,8 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
   out.warnings = res.warnings;
   out.seconds = now_s() - t0;
   out.sim_seconds = sim_s;
+  out.sim_wall_seconds = sim_wall;
+  out.sim_threads = setup.gemm_threads;
   out.golden_seconds = golden_s;
   out.reference_seconds = res.reference_seconds;
   out.calibration_seconds = res.calibration_seconds;

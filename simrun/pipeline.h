@@ -75,6 +75,9 @@ struct PipelineSetup {
   // other model engine (Fast <-> Model); any difference in output words or statistics is an error.
   double check_engine_pct = 0;
   uint64_t check_engine_seed = 1;
+  // GEMM simulations run in parallel within this format (>= 1; 1: each simulated when its batch is complete, on
+  // the format's thread). Results are aggregated in program order: the same report for any count.
+  unsigned gemm_threads = 1;
   // false (default): every GEMM's outputs leave the array through the post-processing unit (dequantize, bias,
   // convert to the format its consumer reads: BF16 or F32), as the accelerator is built; true (--store
   // accumulators, for debugging): raw accumulator words go to DRAM and the host post-processes them.
@@ -108,6 +111,8 @@ struct FormatOutcome {
   double reference_seconds = 0, calibration_seconds = 0;  // FP32 reference pass, calibration (or waiting for it)
   double golden_items_seconds = 0;     // the golden items' quantized pass
   uint64_t engine_checked = 0;         // --check-engine: GEMMs re-run on the other engine (all equal)
+  unsigned sim_threads = 1;            // GEMM simulation threads (sim_seconds is summed over them)
+  double sim_wall_seconds = 0;         // wall time the format's thread spent waiting for / running simulations
   workloads::ItemScores scores, fp32_scores;  // per item (top1, spearman), in increasing item order
 };
 

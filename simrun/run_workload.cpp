@@ -76,6 +76,7 @@ void add_run_options(po::options_description& d) {
     ("allow-accumulator-wrap", po::bool_switch(), "run GEMMs whose K can wrap the fixed-point (or int32) accumulator (K > floor((2^(w-1) - 1) / largest |product|)) instead of refusing them; the wraps are counted and reported")
     ("engine", po::value<std::string>()->default_value("fast"), "fast: the fast array engine (sim/fast_array.h: the same words, cycles, stalls, traffic and toggle counts as cycle, proven by tests/sim/test_engine_fast and --check-engine); cycle: the reference array, every PE stepped every cycle; rtl: the Verilated RTL array in the loop, each output row compared with the reference array (only array configurations built in rtl/CMakeLists.txt)")
     ("check-engine", po::value<std::string>()->default_value("0"), "percent of the GEMMs (chosen by --seed, deterministic) run a second time on the other model engine (fast <-> cycle) and compared field by field (output words, cycles, stalls, traffic, toggles); any difference stops the run with an error naming the layer and the field")
+    ("threads", po::value<std::string>()->default_value("0"), "threads per format simulating GEMMs in parallel (the network continues on the golden results, with which every simulated output is compared, so the GEMMs are independent); 0: one per CPU; the report is the same for any count; --engine rtl uses 1")
     ("jobs", po::value<std::string>()->default_value("0"), "formats simulated in parallel threads; 0: one per format, at most the CPU count")
     ("report-json", po::value<std::string>(), "write the JSON report here (deterministic: same command and seed, same bytes)")
     ("report-html", po::value<std::string>(), "write a self-contained HTML report here")
@@ -192,6 +193,7 @@ RunRequest parse_run_request(const po::variables_map& vm, const std::string& cmd
     throw UsageError(pre + "--check-engine compares the fast and cycle engines; --engine rtl compares every row "
                      "with the reference array already");
 
+  q.threads = number<unsigned>(pre + "--threads", vm["threads"].as<std::string>(), 0, 4096);
   q.jobs = number<unsigned>(pre + "--jobs", vm["jobs"].as<std::string>(), 0, 4096);
   if (vm.count("report-json")) q.json_path = vm["report-json"].as<std::string>();
   if (vm.count("report-html")) q.html_path = vm["report-html"].as<std::string>();
@@ -301,6 +303,7 @@ PipelineSetup make_setup(const RunRequest& q, const PreparedRun& p) {
   setup.engine = q.engine;
   setup.check_engine_pct = q.check_engine_pct;
   setup.check_engine_seed = q.seed;
+  setup.gemm_threads = q.engine == sim::Engine::Rtl ? 1 : q.threads ? q.threads : cpus;
   setup.store_accumulators = q.store_accumulators;
   setup.mapping_auto = q.mapping_auto;
   setup.mapping_objective = q.mapping_objective;
@@ -375,13 +378,14 @@ std::string timing_summary(const std::vector<FormatOutcome>& outs, double wall) 
   for (const FormatOutcome& f : outs) {
     const uint64_t cycles = f.run.totals.cycles;
     std::snprintf(b, sizeof b,
-                  "  %s: %.1f s: %llu GEMMs, %.4g cycles simulated in %.1f s (%.3g cycles/s), golden check %.1f s, "
-                  "calibration %.1f s, FP32 reference %.1f s, golden-model items %.1f s, host-side layers and the rest "
-                  "%.1f s%s\n",
+                  "  %s: %.1f s: %llu GEMMs, %.4g cycles simulated in %.1f s of thread time on %u thread%s (%.3g "
+                  "cycles/s per thread; %.1f s of this format's wall time), golden check %.1f s, calibration %.1f s, "
+                  "FP32 reference %.1f s, golden-model items %.1f s, host-side layers and the rest %.1f s%s\n",
                   f.run.format.c_str(), f.seconds, static_cast<unsigned long long>(f.gemms), double(cycles),
-                  f.sim_seconds, f.sim_seconds > 0 ? double(cycles) / f.sim_seconds : 0.0, f.golden_seconds,
+                  f.sim_seconds, f.sim_threads, f.sim_threads == 1 ? "" : "s",
+                  f.sim_seconds > 0 ? double(cycles) / f.sim_seconds : 0.0, f.sim_wall_seconds, f.golden_seconds,
                   f.calibration_seconds, f.reference_seconds, f.golden_items_seconds,
-                  f.seconds - f.sim_seconds - f.golden_seconds - f.calibration_seconds - f.reference_seconds -
+                  f.seconds - f.sim_wall_seconds - f.golden_seconds - f.calibration_seconds - f.reference_seconds -
                       f.golden_items_seconds,
                   f.engine_checked ? (", " + std::to_string(f.engine_checked) +
                                       " GEMMs re-run on the other engine (--check-engine): identical").c_str()

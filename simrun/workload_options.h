@@ -28,6 +28,7 @@ struct RunRequest {
   quant::Recipe recipe;
   sim::Engine engine = sim::Engine::Fast;
   double check_engine_pct = 0;  // --check-engine
+  unsigned threads = 0;         // --threads (0: one per CPU)
   bool store_accumulators = false;  // --store accumulators
   bool mapping_auto = true;         // --mapping auto|fixed
   firmware::MappingObjective mapping_objective = firmware::MappingObjective::DramBytes;

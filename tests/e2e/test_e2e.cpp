@@ -430,22 +430,23 @@ TEST_CASE("e2e: the same command and seed give byte-identical JSON, and the HTML
   CHECK(c.j.at("accuracy").at("value") != a.j.at("accuracy").at("value"));
 }
 
-TEST_CASE("e2e: the fast and cycle engines give the same JSON report but for the engine name") {
+TEST_CASE("e2e: --threads 1 and 2 and the fast and cycle engines give the same JSON report") {
   TempDir d;
   const std::string json_path = (d / "r.json").string();
   const std::vector<std::string> base{"--workload", "minilm-l2", "--config", kSmall8, "--seq", "8", "--calib", "2",
                                       "--samples", "1", "--seed", "3"};
-  auto with = [&](const std::string& engine) {
+  auto with = [&](const std::string& engine, const std::string& threads) {
     std::vector<std::string> args = base;
-    args.insert(args.end(), {"--engine", engine});
+    args.insert(args.end(), {"--engine", engine, "--threads", threads});
     Run r = run_with_json(args, json_path);
     REQUIRE(r.j.at("engine") == engine);
     r.j.erase("command");  // the command line differs; nothing else may
     r.j.erase("engine");
     return r;
   };
-  const Run fast = with("fast"), cyc = with("cycle");
-  CHECK(fast.j == cyc.j);  // every cycle count, stall, traffic, energy (toggles) and accuracy figure
+  const Run one = with("fast", "1"), two = with("fast", "2"), cyc = with("cycle", "2");
+  CHECK(one.j == two.j);
+  CHECK(two.j == cyc.j);  // every cycle count, stall, traffic, energy (toggles) and accuracy figure
 }
 
 TEST_CASE("e2e: sweep gives one result line per design point, and INT8 accuracy does not depend on the array size") {
