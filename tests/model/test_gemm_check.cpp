@@ -77,7 +77,7 @@ TEST_CASE("check_gemm: random GEMMs, default and wrapping widths, equal golden_g
   REQUIRE(exact >= 200);  // most cases took the exact double path (the rest: specials)
 }
 
-TEST_CASE("check_gemm: K = 131072 products of the largest E4M3 magnitude are exact; INT8 wraps", "[unit][gemm_check]") {
+TEST_CASE("check_gemm: K = 131072 products of the largest E4M3 magnitude are exact and INT8 wraps", "[unit][gemm_check]") {
   const int64_t K = 131072;
   const GemmNumerics num = fixed(Fp8Kind::E4M3, Fp8Kind::E4M3);
   const uint8_t maxc = fp8_encode(fp8_format(Fp8Kind::E4M3), 448.0f, Overflow::Saturate);
