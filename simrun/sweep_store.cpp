@@ -28,7 +28,7 @@ struct Tag {};
 static_assert(sizeof(report::FormatRun) == 872 && sizeof(report::NetworkSchedule) == 136 &&
                   sizeof(report::Accuracy) == 208 &&
                   sizeof(report::LayerRow) == 264 && sizeof(report::ConfigSummary) == 184 &&
-                  sizeof(report::Totals) == 152 && sizeof(FormatOutcome) == 1216,
+                  sizeof(report::Totals) == 152 && sizeof(FormatOutcome) == 1240,
               "a report struct changed: update the field lists in simrun/sweep_store.cpp, then these sizes");
 
 template <class S, class F>
@@ -123,7 +123,7 @@ void fields(S& s, F&& f, Tag<workloads::ItemScores>) {
 template <class S, class F>
 void fields(S& s, F&& f, Tag<FormatOutcome>) {
   f("run", s.run), f("notes", s.notes), f("warnings", s.warnings), f("first_mismatch", s.first_mismatch);
-  f("gemms", s.gemms), f("scores", s.scores), f("fp32_scores", s.fp32_scores);
+  f("gemms", s.gemms), f("scores", s.scores), f("fp32_scores", s.fp32_scores), f("engine_checked", s.engine_checked);
 }
 
 struct Probe {
