@@ -239,6 +239,7 @@ struct SimTask {
   firmware::GemmSpec spec;
   firmware::Mapping mapping;
   sim::GemmPlacement placement;
+  std::unique_ptr<sim::ConvInput> conv;
   size_t net_index = 0, sim_index = 0;
   sim::GemmJob job;
   std::vector<int64_t> part_m;                          // rows of each call stacked in the GEMM
@@ -451,7 +452,7 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
         engine_check_selected(setup.check_engine_pct, setup.check_engine_seed, t.sim_index)) {
       const sim::Engine other = setup.engine == sim::Engine::Fast ? sim::Engine::Model : sim::Engine::Fast;
       sim::GemmJob ref = sim::make_gemm_job(cfg, t.m, t.k, t.n, job.a, job.b, other, t.on_chip ? &t.pj : nullptr,
-                                            setup.mapping_auto ? &t.mapping : nullptr, t.placement);
+                                            setup.mapping_auto ? &t.mapping : nullptr, t.placement, t.conv.get());
       ref.acc->run();
       std::string diff = sim::stats_difference(job.acc->stats(), ref.acc->stats());
       if (diff.empty() && job.acc->dram() != ref.acc->dram()) diff = "DRAM contents (output words) differ";
@@ -519,6 +520,7 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
     t.st.commands.shrink_to_fit();
     if (progress) progress->gemm_done(slot, macs, st.cycles);
     t.job = sim::GemmJob{};  // free the accelerator and operands
+    t.conv.reset();
     t.host_out = {};
     t.host_words = {};
   };
@@ -598,6 +600,7 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
     t->mapping = mapping;
     t->placement = where.placement;
     t->net_index = where.index;
+    t->conv = std::move(conv);  // (implicit im2col: the input the job gathers A from; --check-engine's re-run too)
     t->sim_index = simulated_count++;
     t->job = std::move(job);
     for (Pending* p : parts) {
