@@ -391,9 +391,9 @@ TEST_CASE("simrun --help and simrun quantize --help describe every option", "[si
   // The main job's options, each with its default where it has one.
   for (const char* o : {"--workload", "--weights", "--data", "--format", "--compare", "--config", "--array", "--dataflow",
                         "--accumulator", "--seq", "--samples", "--engine", "--report-json", "--report-html", "--seed",
-                        "--quiet"})
+                        "--quiet", "--batch", "--im2col", "--threads", "--check-engine"})
     CHECK_THAT(top.out, Contains(o));
-  CHECK_THAT(top.out, Contains("(=e4m3)") && Contains("(=int8)") && Contains("(=cycle)") && Contains("(=1)") &&
+  CHECK_THAT(top.out, Contains("(=e4m3)") && Contains("(=int8)") && Contains("(=fast)") && Contains("(=implicit)") && Contains("(=1)") &&
                         Contains("[1;"));
   const Result q = simrun({"quantize", "--help"});
   CHECK(q.status == 0);
