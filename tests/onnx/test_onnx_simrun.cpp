@@ -40,7 +40,7 @@ TEST_CASE("simrun --workload resnet20_cifar10.onnx reports what the built-in res
   TempDir d;
   // Same arguments (2 images, 32 calibration images, E4M3 compared with INT8) for both workloads.
   const std::vector<std::string> common = {"--data", shared("data/cifar10/test_jpeg_q88_dev.bin"), "--config", kSmall8,
-                                           "--samples", "2", "--calib", "32"};
+                                           "--samples", "2", "--calib", "32", "--eval-items", "2"};
   std::vector<std::string> a = {"--workload", shared("data/onnx/resnet20_cifar10.onnx")};
   std::vector<std::string> b = {"--workload", "resnet20-cifar10"};
   a.insert(a.end(), common.begin(), common.end());

@@ -80,7 +80,9 @@ Matrix from_tensor(const model::SafetensorsFile& f, const model::TensorView& t) 
 }
 }  // namespace
 
-TEST_CASE("MiniLM FP32 sentence embeddings equal the sentence-transformers reference (cosine >= 0.9999)",
+// Every 5th of the 3,000 sentences (600: sentence 1 and sentence 2 of pairs alternate) in CI; all 3,000:
+// `build/workloads/fp8sim-ptq embed-check --workload minilm-l6 --reference ../shared/data/stsb/minilm-l6-embeddings-dev.safetensors`.
+TEST_CASE("MiniLM FP32 sentence embeddings equal the sentence-transformers reference on every 5th sentence (cosine >= 0.9999)",
           "[slow][bert][reference]") {
   const fs::path dir = test::shared_dir() / "data" / "stsb";
   std::vector<fs::path> cands;
@@ -137,7 +139,8 @@ TEST_CASE("MiniLM FP32 sentence embeddings equal the sentence-transformers refer
   for (size_t i = 0; i < ids.size(); ++i) row_of[i] = interleaved ? i : (i % 2 ? pairs + i / 2 : i / 2);
   size_t bad = 0;
   double worst = 1.0;
-  for (size_t i = 0; i < ids.size(); ++i) {
+  constexpr size_t kStride = 5;
+  for (size_t i = 0; i < ids.size(); i += kStride) {
     const double c = cos_with(i, row_of[i]);
     worst = std::min(worst, c);
     if (c < 0.9999 && ++bad <= 5) FAIL_CHECK("sentence " << i << " (row " << row_of[i] << "): cosine " << c);
