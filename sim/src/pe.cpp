@@ -45,6 +45,12 @@ FixedPointAccumulator acc_of_class(ValueClass c, int lsb) {
 
 template <typename W>
 std::shared_ptr<const PeTables<W>> make_pe_tables(const GemmNumerics& num) {
+  // The PEs implement three of model/'s accumulation semantics; the others (block-fp32, promote-N, issue #13)
+  // have no PE, and a silent float32 stand-in would give other numbers.
+  if (num.int8 ? num.acc != AccumulatorKind::Int32
+               : num.acc != AccumulatorKind::FixedPoint && num.acc != AccumulatorKind::Float32)
+    throw std::invalid_argument("no PE implements the accumulation semantics " + num.describe() +
+                                " (the arrays have int32, fixed-point and float32 accumulators)");
   auto t = std::make_shared<PeTables<W>>();
   t->kind = num.int8 ? PeKind::Int8 : num.acc == AccumulatorKind::FixedPoint ? PeKind::Fp8Fixed : PeKind::Fp8Float32;
   t->prod.assign(65536, 0);
