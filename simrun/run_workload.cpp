@@ -255,6 +255,9 @@ PreparedRun prepare_run(const RunRequest& q) {
                      std::to_string(end - begin) + " evaluation items");
   if (w.metric() == "spearman" && samples < 2)
     throw UsageError("workload '" + w.name() + "' reports a Spearman correlation over sentence pairs: --samples must be >= 2");
+  if (q.batch > samples)
+    throw UsageError("--batch " + std::to_string(q.batch) + " is more than the " + std::to_string(samples) +
+                     " simulated items (--samples): a batch is made of simulated items");
   // Items evaluated in all: the simulated ones plus the rest on the bit-exact golden model.
   size_t n_eval = samples;
   if (q.eval_items == 0) n_eval = end - begin;

@@ -490,6 +490,9 @@ TEST_CASE("e2e: bad arguments and workloads that do not fit give one error line 
   check_error(simrun({"--workload", "minilm-l2", "--mapping-objective", "area"}), 2, "--mapping-objective");
   check_error(simrun({"--workload", "minilm-l2", "--samples", "0"}), 2, "--samples");
   check_error(simrun({"--workload", "minilm-l2", "--samples", "100000"}), 2, "evaluation items");
+  // --batch groups simulated items (--samples of them): a larger batch is refused.
+  check_error(simrun({"--workload", "minilm-l2", "--samples", "2", "--batch", "4"}), 2,
+              "--batch 4 is more than the 2 simulated items (--samples)");
   check_error(simrun({"--workload", "minilm-l2", "--no-such-option"}), 2, "no-such-option");
   check_error(simrun({"--workload", "minilm-l2", "--config", "/nonexistent.toml"}), 2, "/nonexistent.toml");
   check_error(simrun({"--workload", "resnet18", "--seq", "16"}), 2, "--seq applies to BERT");
