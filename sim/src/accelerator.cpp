@@ -1,5 +1,6 @@
 // The accelerator: the units of sim/src (units.h) stepped once per clock cycle, and the public API.
 #include "fp8sim/sim/accelerator.h"
+#include "fp8sim/sim/mx_array.h"
 
 #include <algorithm>
 #include <cstring>
@@ -59,6 +60,8 @@ void Ctx::error(const Issued& is, const std::string& why) const {
 }  // namespace detail
 
 std::unique_ptr<ArrayCore> make_engine_array(const ArrayParams& p, Engine engine, ArrayRole role) {
+  if (p.mx)  // the MX array (mx_array.h): its cycle model for Model and Fast, the Verilated one for Rtl
+    return engine == Engine::Rtl && role == ArrayRole::Engine ? make_rtl_mx_array(p) : make_mx_array(p);
   if (engine == Engine::Rtl && role == ArrayRole::Engine) return make_rtl_array(p);
   if (engine == Engine::Fast) return make_fast_array(p);
   return make_systolic_array(p);

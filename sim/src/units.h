@@ -160,8 +160,10 @@ class ComputeUnit {
     size_t cmd;  // sequence number of the command in the queue
     bool wload = false, last = false;
     bool swap = false;  // shadow weights: the tile's first compute row (switches the array to its next weights)
+    bool mx_first = false, mx_blk_last = false, mx_fin = false;  // MX array beats (ArrayInputs)
     uint64_t ready_at = 0;
     std::vector<uint8_t> a, b;
+    std::vector<uint8_t> sa, sb;  // MX: the block's scales on mx_blk_last beats
   };
   struct OutTag {
     size_t cmd;
@@ -170,6 +172,7 @@ class ComputeUnit {
   bool deps_ok(const Ctx& x, const Issued& is) const;
   uint32_t beats_of(const Ctx& x, const Command& c) const { return x.ws ? uint32_t(x.R) + c.m : c.k; }
   bool feeder(Ctx& x);
+  void mx_beat(Ctx& x, const Command& c, uint32_t j, Beat& bt);
   bool feeder_shadow(Ctx& x);
   void write_row(Ctx& x);
   void finish_compute(Ctx& x, Issued& is);

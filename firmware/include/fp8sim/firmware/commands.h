@@ -35,6 +35,9 @@ enum : uint8_t {
   kFlagGather = 1u << 4,      // LoadActivations: implicit im2col, the tile is gathered from an NHWC input
   kFlagOnChip = 1u << 5,      // LoadActivations / PostProcess: the far side (activations; outputs) is the
                               // on-chip activation SRAM, not DRAM (PostProcess parameters still come from DRAM)
+  kFlagMxMore = 1u << 6,      // Compute on an MX array: more K tiles of this product follow (no in_fin, no
+                              // output rows: the PEs keep their accumulators)
+  kFlagMxCont = 1u << 7,      // Compute on an MX array: continues a product (no in_first on its first beat)
 };
 
 // Which on-chip buffer a field refers to.

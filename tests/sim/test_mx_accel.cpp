@@ -1,0 +1,145 @@
+// MX GEMMs on the whole accelerator (make_gemm_job with MxScales on an MX array configuration): every output
+// word against model::golden_gemm_mx (exact semantics), K tiles on block boundaries with scales loaded beside
+// their codes (DRAM traffic derived by hand below), post-processing to F32/BF16 through model/requant.h, the
+// configuration file, one-line errors, and --engine rtl (Verilated MX arrays) against the cycle model.
+#include <catch2/catch.hpp>
+
+#include <random>
+
+#include "fp8sim/model/requant.h"
+#include "fp8sim/sim/gemm_run.h"
+#include "fp8sim/sim/mx_array.h"
+#include "test_mx_util.h"
+
+using namespace fp8sim;
+using namespace fp8sim::sim;
+
+namespace {
+
+AcceleratorConfig small8_mx() { return load_config(std::string(FP8SIM_SOURCE_DIR) + "/sim/configs/small8_mx.toml"); }
+
+GemmJob run_mx(const AcceleratorConfig& cfg, int64_t m, int64_t k, int64_t n, uint64_t seed,
+               Engine engine = Engine::Model, const GemmPostJob* post = nullptr) {
+  std::mt19937_64 rng(seed);
+  auto op = simtest::mx_random_operands(cfg.array.mx_kind, cfg.array.mx_block, m, k, n, rng);
+  GemmJob j = make_gemm_job(cfg, m, k, n, op.a, op.b, engine, post, nullptr, {}, nullptr, &op.s);
+  j.acc->run(50'000'000);
+  return j;
+}
+
+}  // namespace
+
+TEST_CASE("mx accel: small8_mx.toml is an 8x8 OS mxfp8 array, exact accumulation", "[sim][mx]") {
+  const AcceleratorConfig cfg = small8_mx();
+  REQUIRE(cfg.array.mx);
+  REQUIRE(cfg.array.mx_kind == model::MxKind::MXFP8_E4M3);
+  REQUIRE(cfg.array.mx_block == 32);
+  REQUIRE(cfg.array.rows == 8);
+  REQUIRE(cfg.array.dataflow == Dataflow::OutputStationary);
+  REQUIRE(mx_accumulator_name(cfg.array) == "exact");
+  REQUIRE(mx_gemm_numerics(cfg.array).describe() == "mxfp8 x mxfp8 (block 32) -> exact");
+  REQUIRE(cfg.word_bytes() == 4);
+}
+
+TEST_CASE("mx accel: bad MX configurations and calls fail with one line", "[sim][mx]") {
+  const std::string base = "name = \"x\"\n[array]\nrows = 4\ncols = 4\ndataflow = \"os\"\npe = \"mxfp8\"\n";
+  const std::string bufs = "[input_buffer]\nsize_bytes = 4096\nbank_width_bytes = 8\n[weight_buffer]\nsize_bytes = 4096\n"
+                           "bank_width_bytes = 8\n[output_buffer]\nsize_bytes = 4096\nbank_width_bytes = 16\n"
+                           "[dram]\nbytes_per_cycle = 16\nlatency = 10\n";
+  REQUIRE_NOTHROW(parse_config(base + "accumulator = \"exact\"\n" + bufs, "t"));
+  REQUIRE_THROWS_WITH(parse_config(base + "accumulator = \"fp32\"\n" + bufs, "t"), Catch::Contains("accumulate exactly"));
+  REQUIRE_THROWS_WITH(parse_config("name = \"x\"\n[array]\nrows = 4\ncols = 4\ndataflow = \"ws\"\npe = \"mxint8\"\n"
+                                   "accumulator = \"exact\"\n" + bufs, "t"),
+                      Catch::Contains("output-stationary"));
+  REQUIRE_THROWS_WITH(parse_config(base + "accumulator = \"exact\"\nblock_size = 0\n" + bufs, "t"),
+                      Catch::Contains("block_size"));
+  const AcceleratorConfig cfg = small8_mx();
+  std::vector<uint8_t> a(8 * 64), b(64 * 8);
+  REQUIRE_THROWS_WITH(make_gemm_job(cfg, 8, 64, 8, a, b), Catch::Contains("block scales"));
+  MxScales s;
+  s.a.resize(8 * 2), s.b.resize(8 * 3);
+  REQUIRE_THROWS_WITH(make_gemm_job(cfg, 8, 64, 8, a, b, Engine::Model, nullptr, nullptr, {}, nullptr, &s),
+                      Catch::Contains("MX scales must be"));
+}
+
+TEST_CASE("mx accel: every format, K tiles on block boundaries, words equal golden_gemm_mx", "[sim][mx]") {
+  AcceleratorConfig cfg = small8_mx();
+  uint64_t seed = 100;
+  for (int kind = 0; kind < model::kMxKindCount; ++kind) {
+    set_mx_array(cfg, static_cast<model::MxKind>(kind), 32);
+    // 13 x 100 x 11: one K tile (100 < 480), edge tiles in M and N, a short last block (100 = 3 x 32 + 4)
+    GemmJob j = run_mx(cfg, 13, 100, 11, ++seed);
+    std::string why;
+    INFO(model::mx_format(cfg.array.mx_kind).name << ": " << why);
+    REQUIRE(j.compare(&why) == 0);
+    REQUIRE(j.output() == j.golden());
+  }
+  // Several K tiles per product: small8_mx's weight buffer holds 8192 / (2 x 8 x 33) = 15 blocks per slot, so
+  // K = 600 runs as 480 + 120; with os_k_tile = 64 (two blocks), K = 200 runs as 64 + 64 + 64 + 8.
+  set_mx_array(cfg, model::MxKind::MXFP8_E4M3, 32);
+  GemmJob big = run_mx(cfg, 20, 600, 9, 7);
+  REQUIRE(big.lowered.k_tile == 480);
+  REQUIRE(big.compare() == 0);
+  cfg.os_k_tile = 64;
+  for (int kind : {0, 5}) {
+    set_mx_array(cfg, static_cast<model::MxKind>(kind), 32);
+    GemmJob j = run_mx(cfg, 9, 200, 10, 8);
+    REQUIRE(j.lowered.k_tile == 64);
+    REQUIRE(j.lowered.tiles == 2 * 2 * 4);  // ceil(9/8) x ceil(10/8) output tiles x 4 K tiles
+    REQUIRE(j.compare() == 0);
+    // DRAM reads, derived from the tiling: each of the ceil(N/8) = 2 column tiles reads all of A (M x K codes
+    // + M x ceil(K/32) scales), each of the ceil(M/8) = 2 row tiles all of B (K x N codes + N x ceil(K/32)
+    // scales): 2 (9*200 + 9*7) + 2 (200*10 + 10*7) = 3726 + 4140 = 7866 bytes; scales: 2*63 + 2*70 = 266.
+    REQUIRE(j.acc->stats().dram_read == 7866);
+    // Output words: 9 x 10 float32 = 360 bytes.
+    REQUIRE(j.acc->stats().dram_written == 360);
+    // One array beat per k per output tile: 4 tiles x 200.
+    REQUIRE(j.acc->stats().array_compute == 800);
+    REQUIRE(j.acc->stats().macs == uint64_t(9) * 200 * 10);
+  }
+}
+
+TEST_CASE("mx accel: post-processing dequantizes the float32 words through model/requant.h", "[sim][mx]") {
+  const AcceleratorConfig cfg = small8_mx();
+  const int64_t m = 10, k = 70, n = 12;
+  for (uint8_t fmt : {uint8_t(model::OutFormat::F32), uint8_t(model::OutFormat::Bf16)}) {
+    GemmPostJob post;
+    std::mt19937_64 rng(5);
+    for (int64_t j = 0; j < n; ++j) post.col_scales.push_back(std::ldexp(1.0f + float(rng() % 100) / 100.0f, -3));
+    for (int64_t j = 0; j < n; ++j) post.bias.push_back(float(int(rng() % 21) - 10) / 4.0f);
+    post.out_fmt = fmt;
+    GemmJob j = run_mx(cfg, m, k, n, 77, Engine::Model, &post);
+    const auto gold = j.golden();
+    const auto out = j.outputs();
+    const int ob = model::out_format_bytes(fmt);
+    const model::GemmNumerics wnum = cfg.array.numerics();  // float32 words
+    for (int64_t i = 0; i < m * n; ++i) {
+      const float y = model::dequantize_word_bias(wnum, gold[size_t(i)], post.col_scales[size_t(i % n)],
+                                                  post.bias[size_t(i % n)], true);
+      std::vector<uint8_t> want(static_cast<size_t>(ob));
+      model::requantize_value(y, fmt, 1.0f, want.data());
+      REQUIRE(std::vector<uint8_t>(out.begin() + i * ob, out.begin() + (i + 1) * ob) == want);
+    }
+  }
+}
+
+TEST_CASE("mx accel: --engine rtl equals the cycle model (words, cycles, every row compared)", "[sim][mx][rtl]") {
+  AcceleratorConfig cfg = small8_mx();
+  if (!rtl_array_available(cfg.array)) {
+    WARN("no Verilated MX arrays in this build: skipped");
+    return;
+  }
+  for (int kind : {0, 5}) {
+    set_mx_array(cfg, static_cast<model::MxKind>(kind), 32);
+    for (auto [m, k, n] : {std::tuple<int64_t, int64_t, int64_t>{8, 64, 8}, {13, 600, 11}}) {
+      GemmJob model_job = run_mx(cfg, m, k, n, 900 + k, Engine::Model);
+      GemmJob rtl_job = run_mx(cfg, m, k, n, 900 + k, Engine::Rtl);
+      REQUIRE(rtl_job.compare() == 0);
+      REQUIRE(rtl_job.output() == model_job.output());
+      REQUIRE(rtl_job.acc->stats().cycles == model_job.acc->stats().cycles);
+      REQUIRE(rtl_job.acc->stats().rtl_compared_all());
+      REQUIRE(rtl_job.acc->stats().rtl_mismatches == 0);
+      REQUIRE(rtl_job.acc->stats().rtl_words_compared == uint64_t((m + 7) / 8 * 8) * ((n + 7) / 8) * 8);
+    }
+  }
+}
