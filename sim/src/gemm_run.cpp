@@ -1,6 +1,7 @@
 #include "fp8sim/sim/gemm_run.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include <cstring>
 #include <stdexcept>
@@ -22,6 +23,37 @@ std::vector<uint8_t> random_codes(const model::GemmNumerics& num, bool b_operand
     while (!allow_special && (model::fp8_is_nan(f, x) || model::fp8_is_inf(f, x))) x = static_cast<uint8_t>(rng());
   }
   return v;
+}
+
+MxScales random_mx_operands(const ArrayParams& p, int64_t m, int64_t k, int64_t n, std::mt19937_64& rng,
+                            std::vector<uint8_t>& a, std::vector<uint8_t>& b) {
+  if (!p.mx) throw std::invalid_argument("random_mx_operands: not an MX array");
+  const model::MxConfig cfg{p.mx_kind, p.mx_block};
+  const int64_t bs = p.mx_block, nb = (k + bs - 1) / bs;
+  std::normal_distribution<float> nd(0.0f, 1.0f);
+  std::vector<float> v(static_cast<size_t>(k));
+  auto fill = [&]() {
+    for (int64_t b0 = 0; b0 < k; b0 += bs) {
+      const int e = static_cast<int>(rng() % 25) - 12;
+      for (int64_t i = b0; i < std::min(k, b0 + bs); ++i) v[size_t(i)] = std::ldexp(nd(rng), e);
+    }
+  };
+  MxScales s;
+  a.assign(size_t(m * k), 0);
+  b.assign(size_t(k * n), 0);
+  s.a.assign(size_t(m * nb), 0);
+  s.b.assign(size_t(n * nb), 0);
+  for (int64_t i = 0; i < m; ++i) {
+    fill();
+    model::mx_quantize(cfg, v.data(), size_t(k), a.data() + i * k, s.a.data() + i * nb);
+  }
+  std::vector<uint8_t> col(static_cast<size_t>(k));
+  for (int64_t j = 0; j < n; ++j) {
+    fill();
+    model::mx_quantize(cfg, v.data(), size_t(k), col.data(), s.b.data() + j * nb);
+    for (int64_t kk = 0; kk < k; ++kk) b[size_t(kk * n + j)] = col[size_t(kk)];
+  }
+  return s;
 }
 
 GemmJob make_gemm_job(const AcceleratorConfig& cfg, int64_t m, int64_t k, int64_t n, std::vector<uint8_t> a,

@@ -55,6 +55,12 @@ struct MxScales {
   std::vector<uint8_t> b;  // N x ceil(K/B), row-major: b[j * nb + kb] scales B[kb*B .. kb*B + B)[j] (B is K x N)
 };
 
+// Random MX operands, synthetic: values N(0, 1) x 2^e with e uniform in [-12, 12] per
+// block, converted to MX by model::mx_quantize (A per row along K, B per column along K) for p's format and
+// block size. Fills a (M x K codes) and b (K x N codes); returns the scales in MxScales' layout.
+MxScales random_mx_operands(const ArrayParams& p, int64_t m, int64_t k, int64_t n, std::mt19937_64& rng,
+                            std::vector<uint8_t>& a, std::vector<uint8_t>& b);
+
 struct GemmJob {
   int64_t m = 0, k = 0, n = 0;
   std::vector<uint8_t> a, b;
