@@ -153,7 +153,9 @@ struct Accelerator::Impl {
       throw std::runtime_error(watchdog_message());
     // Engine::Rtl: the toggles are counted on the Verilated array's own registers (rtl_array.cpp); the wrap
     // events by the model twin (the RTL has no overflow flag), whose outputs are compared with the RTL's.
-    x.st.toggles = cu.array().toggles();
+    // MX arrays under Engine::Rtl: the model twin's counts (its cell registers are the RTL's, edge for edge:
+    // tests/sim/test_mx_array.cpp; the Verilated MX array's cell registers are not made public).
+    x.st.toggles = (x.cfg.array.mx ? cu.counting_array() : cu.array()).toggles();
     x.st.acc_wraps = cu.counting_array().wraps() + cu.buffer_wraps();
   }
 };

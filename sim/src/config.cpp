@@ -150,6 +150,12 @@ class Reader {
 
 constexpr int64_t kMaxDim = 4096;
 
+std::string mx_names() {  // "mxfp8, mxfp8-e5m2, ..."
+  std::string s = model::mx_format_names();
+  for (size_t i = s.find('|'); i != std::string::npos; i = s.find('|', i)) s.replace(i, 1, ", ");
+  return s;
+}
+
 SramConfig read_sram(Reader& r, const std::string& s) {
   SramConfig b;
   b.size_bytes = r.integer(s + ".size_bytes", std::nullopt, 1, int64_t{1} << 34);
@@ -259,7 +265,7 @@ AcceleratorConfig parse_config(const std::string& text, const std::string& origi
     const auto fa = model::fp8_kind_from_name(pe), fb = model::fp8_kind_from_name(pe_b);
     if (!fa)
       fail(r.where("array.pe"), "array.pe",
-           "unknown PE type '" + pe + "' (int8, e4m3, e5m2, e4m3fnuz, e5m2fnuz, e4m3ieee, " + model::mx_format_names() + ")");
+           "unknown PE type '" + pe + "' (int8, e4m3, e5m2, e4m3fnuz, e5m2fnuz, e4m3ieee; MX arrays: " + mx_names() + ")");
     if (!fb) fail(r.where("array.pe_b"), "array.pe_b", "unknown PE type '" + pe_b + "'");
     c.array.fmt_a = *fa;
     c.array.fmt_b = *fb;

@@ -137,6 +137,10 @@ TEST_CASE("mx accel: --engine rtl equals the cycle model (words, cycles, every r
       REQUIRE(rtl_job.compare() == 0);
       REQUIRE(rtl_job.output() == model_job.output());
       REQUIRE(rtl_job.acc->stats().cycles == model_job.acc->stats().cycles);
+      REQUIRE(rtl_job.acc->stats().dram_read == model_job.acc->stats().dram_read);
+      REQUIRE(rtl_job.acc->stats().array_stall_dram == model_job.acc->stats().array_stall_dram);
+      REQUIRE(rtl_job.acc->stats().toggles.acc_regs == model_job.acc->stats().toggles.acc_regs);
+      REQUIRE(rtl_job.acc->stats().toggles.acc_regs > 0);
       REQUIRE(rtl_job.acc->stats().rtl_compared_all());
       REQUIRE(rtl_job.acc->stats().rtl_mismatches == 0);
       REQUIRE(rtl_job.acc->stats().rtl_words_compared == uint64_t((m + 7) / 8 * 8) * ((n + 7) / 8) * 8);
