@@ -150,6 +150,9 @@ class MxArrayModel final : public MxArrayCore {
       model::MxPe::Inputs pin;
       pin.en = x.v, pin.clr = x.first, pin.last = x.last, pin.fin = x.fin;
       pin.a = &x.a, pin.b = &y.b, pin.sa = x.sa, pin.sb = y.sb;
+      // An idle cell's step changes nothing: no beat (en low), no block closed at the last edge (MxPe's stage 2
+      // empty: closing_ mirrors it) and acc_done already low. Skipped (exactly the same state).
+      if (!x.v && !closing_[i] && !pes_[i].acc_done()) continue;
       if (p_.toggles && closing_[i]) {  // the block closed at the previous edge enters the accumulator now
         const std::vector<uint32_t> before = pes_[i].acc_words();
         pes_[i].step(pin);
