@@ -147,3 +147,17 @@ TEST_CASE("mx accel: --engine rtl equals the cycle model (words, cycles, every r
     }
   }
 }
+
+TEST_CASE("mx accel: default32.toml with its array made MX (as simrun's --format mxint8 does)", "[sim][mx]") {
+  AcceleratorConfig cfg = load_config(std::string(FP8SIM_SOURCE_DIR) + "/sim/configs/default32.toml");
+  REQUIRE_FALSE(cfg.array.mx);
+  set_mx_array(cfg, model::MxKind::MXINT8, 32);
+  REQUIRE(cfg.array.dataflow == Dataflow::OutputStationary);
+  REQUIRE_FALSE(cfg.array.shadow_weights);
+  // 40 x 1100 x 33: K = 34 blocks + 12 (the weight buffer's 65536 / (2 x 32 x 33) = 31 blocks per slot: two K
+  // tiles, 992 + 108), two row tiles and two column tiles.
+  GemmJob j = run_mx(cfg, 40, 1100, 33, 11);
+  REQUIRE(j.lowered.k_tile == 992);
+  REQUIRE(j.lowered.tiles == 2 * 2 * 2);
+  REQUIRE(j.compare() == 0);
+}
