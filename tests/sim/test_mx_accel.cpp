@@ -161,3 +161,51 @@ TEST_CASE("mx accel: default32.toml with its array made MX (as simrun's --format
   REQUIRE(j.lowered.tiles == 2 * 2 * 2);
   REQUIRE(j.compare() == 0);
 }
+
+TEST_CASE("mx lowering: K tiles are whole blocks, scales loaded with their codes, product flags", "[sim][mx]") {
+  AcceleratorConfig cfg = small8_mx();
+  firmware::GemmSpec g;
+  g.m = 10, g.k = 150, g.n = 9;  // nb = 5 blocks (4 x 32 + 22)
+  g.a_addr = 0, g.b_addr = 4096, g.c_addr = 8192;
+  g.mx.enabled = true;
+  g.mx.block = 32;
+  g.mx.a_scale_addr = 20000, g.mx.b_scale_addr = 30000;
+  for (int64_t os_k : {0, 50, 64, 100}) {
+    cfg.os_k_tile = os_k;
+    const firmware::LoweredGemm L = firmware::lower_gemm(cfg.target(), g);
+    // os_k_tile rounded down to whole blocks (at least one): 0 -> all 150 fit (160 rounded), 50 -> 32, 64 -> 64,
+    // 100 -> 96.
+    const int64_t want_kt = os_k == 0 ? 160 : os_k == 50 ? 32 : os_k == 64 ? 64 : 96;
+    INFO("os_k_tile " << os_k);
+    REQUIRE(L.k_tile == want_kt);
+    REQUIRE(L.k_chunk == 0);
+    int64_t k0 = 0, computes = 0;
+    std::vector<firmware::Command> loads;
+    for (const firmware::Command& c : L.commands) {
+      if (c.op == firmware::Opcode::LoadActivations || c.op == firmware::Opcode::LoadWeights) loads.push_back(c);
+      if (c.op != firmware::Opcode::Compute) continue;
+      ++computes;
+      REQUIRE(k0 % 32 == 0);  // every K tile starts on a block boundary
+      const int64_t kv = std::min(want_kt, g.k - k0), nbt = (kv + 31) / 32;
+      REQUIRE(int64_t(c.k) == kv);
+      REQUIRE(bool(c.flags & firmware::kFlagMxCont) == (k0 > 0));
+      REQUIRE(bool(c.flags & firmware::kFlagMxMore) == (k0 + kv < g.k));
+      REQUIRE_FALSE(c.flags & firmware::kFlagAccumulate);
+      // the four loads before it: A codes, A scales (M x 5 at 20000, columns kb0 .. kb0 + nbt), B codes, B scales
+      REQUIRE(loads.size() == 4);
+      const firmware::Command &as = loads[1], &ws = loads[3];
+      REQUIRE(as.dram_addr % 5 == (20000 + k0 / 32) % 5);
+      REQUIRE(int64_t(as.cols) == nbt);
+      REQUIRE(int64_t(ws.cols) == nbt);
+      REQUIRE(as.dram_stride == 5);
+      REQUIRE(int64_t(as.buf_addr) == c.a_addr + (nbt * 32) * 8);  // right after the tile's codes
+      REQUIRE(int64_t(ws.buf_addr) == c.w_addr + (nbt * 32) * 8);
+      REQUIRE(as.slot == c.a_slot);
+      REQUIRE(ws.slot == c.w_slot);
+      loads.clear();
+      k0 += kv;
+      if (k0 == g.k) k0 = 0;
+    }
+    REQUIRE(computes == 2 * 2 * ((g.k + want_kt - 1) / want_kt));
+  }
+}
