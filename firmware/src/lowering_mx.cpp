@@ -28,6 +28,9 @@ LoweredGemm lower_gemm_mx(const ArrayTarget& t, const GemmSpec& g) {
   const int64_t R = t.rows, C = t.cols, wb = t.word_bytes, B = g.mx.block;
   if (B < 1) throw std::invalid_argument("lower_gemm_mx: block size must be >= 1");
   if (g.a_stride || g.b_stride) throw std::invalid_argument("lower_gemm_mx: operand strides are not supported");
+  if (g.post.mx_out && (!g.post.enabled || g.post.row_scales || C % B != 0))
+    throw std::invalid_argument("lower_gemm_mx: MX outputs need post-processing without row scales and an array whose " +
+                                std::to_string(C) + " columns hold whole blocks of " + std::to_string(B));
   const int64_t nb = (g.k + B - 1) / B;
   const int64_t b_stride = g.n, c_stride = g.n * wb;
   LoweredGemm L;
@@ -153,6 +156,14 @@ LoweredGemm lower_gemm_mx(const ArrayTarget& t, const GemmSpec& g) {
         if (g.post.row_scales) {
           s.flags |= kFlagRowScales;
           s.row_scale_addr = g.post.row_scale_addr + static_cast<uint64_t>(4 * m0);
+        }
+        if (g.post.mx_out) {  // 1-byte codes; scales M x ceil(N / B), this tile's at (m0, n0 / B)
+          const int64_t nbo = (g.n + B - 1) / B;
+          s.flags |= kFlagMxOut;
+          s.dram_addr = g.post.out_addr + static_cast<uint64_t>(m0 * g.n + n0);
+          s.dram_stride = u32(g.n, "N");
+          s.row_scale_addr = g.post.mx_out_scale_addr + static_cast<uint64_t>(m0 * nbo + n0 / B);
+          s.out_fmt = 0;  // one byte per element code (model::out_format_bytes of code 0)
         }
         s.out_fmt = g.post.out_fmt;
         uint32_t bits;

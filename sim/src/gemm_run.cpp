@@ -114,6 +114,13 @@ GemmJob make_gemm_job(const AcceleratorConfig& cfg, int64_t m, int64_t k, int64_
     g.post.has_bias = !post->bias.empty();
     g.post.row_scales = !post->row_scales.empty();
     dram = std::max(dram, j.out_addr + uint64_t(m * n * model::out_format_bytes(post->out_fmt)));
+    if (post->mx_out) {
+      if (!mx) throw std::invalid_argument("make_gemm_job: MX outputs need an MX array");
+      j.mx_out = g.post.mx_out = true;
+      g.post.out_fmt = j.out_fmt = 0;  // one byte per element code
+      j.mx_out_scale_addr = g.post.mx_out_scale_addr = align(j.out_addr + uint64_t(m * n));
+      dram = std::max(dram, j.mx_out_scale_addr + uint64_t(m * ((n + mx_block - 1) / mx_block)));
+    }
   }
   if (mx) {  // the scales after everything else: A's M x nb, then B's N x nb
     j.a_scale_addr = align(dram);
@@ -189,6 +196,14 @@ std::vector<uint8_t> GemmJob::outputs() const {
   if (!post) throw std::logic_error("GemmJob::outputs: the job has no post-processing");
   std::vector<uint8_t> v(size_t(m * n * model::out_format_bytes(out_fmt)));
   acc->dram_port().read(out_addr, v.data(), v.size());
+  return v;
+}
+
+std::vector<uint8_t> GemmJob::outputs_mx_scales() const {
+  if (!mx_out) throw std::logic_error("GemmJob::outputs_mx_scales: the job has no MX outputs");
+  const int64_t bs = acc->config().array.mx_block;
+  std::vector<uint8_t> v(size_t(m * ((n + bs - 1) / bs)));
+  acc->dram_port().read(mx_out_scale_addr, v.data(), v.size());
   return v;
 }
 

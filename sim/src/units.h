@@ -115,6 +115,9 @@ class PostProcessingUnit {
   static void process_tile(Ctx& x, const ArrayCore& arith, const Command& c);
   // DRAM bytes of the parameters a PostProcess command reads.
   static uint64_t parameter_bytes(const Command& c);
+  // Bytes a PostProcess writes: one output each (out_format_bytes), plus with kFlagMxOut one E8M0 scale per
+  // output block (rows x cols / block).
+  static uint64_t output_bytes(const Ctx& x, const Command& c);
 };
 
 class Dma {

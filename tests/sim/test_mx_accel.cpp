@@ -209,3 +209,45 @@ TEST_CASE("mx lowering: K tiles are whole blocks, scales loaded with their codes
     REQUIRE(computes == 2 * 2 * ((g.k + want_kt - 1) / want_kt));
   }
 }
+
+// Requantization to MX on chip: the expected codes and scales are model::mx_quantize of each whole output row
+// (blocks along N), applied to the dequantized golden words; the array computes each block's scale per tile.
+TEST_CASE("mx accel: requantization to MX on chip (each output block's scale as model/mx.h computes it)", "[sim][mx]") {
+  AcceleratorConfig d32 = load_config(std::string(FP8SIM_SOURCE_DIR) + "/sim/configs/default32.toml");
+  set_mx_array(d32, model::MxKind::MXFP8_E4M3, 32);   // 32 columns = one block per tile row
+  AcceleratorConfig s8 = small8_mx();
+  set_mx_array(s8, model::MxKind::MXINT8, 8);          // 8 columns = one block of 8
+  for (const AcceleratorConfig* cfg : {&d32, &s8}) {
+    const int64_t m = 9, k = 64, n = cfg == &d32 ? 70 : 20;  // last block of each row short (70 % 32, 20 % 8)
+    GemmPostJob post;
+    for (int64_t j = 0; j < n; ++j) post.col_scales.push_back(std::ldexp(1.0f, int(j % 5) - 2));
+    for (int64_t j = 0; j < n; ++j) post.bias.push_back(float(int(j % 7) - 3) / 8.0f);
+    post.mx_out = true;
+    GemmJob j = run_mx(*cfg, m, k, n, 31, Engine::Model, &post);
+    const auto gold = j.golden();
+    const model::MxConfig mc{cfg->array.mx_kind, cfg->array.mx_block};
+    const int64_t nbo = (n + mc.block_size - 1) / mc.block_size;
+    std::vector<uint8_t> codes(size_t(m * n)), scales(size_t(m * nbo));
+    std::vector<float> y(static_cast<size_t>(n));
+    for (int64_t i = 0; i < m; ++i) {
+      for (int64_t q = 0; q < n; ++q)
+        y[size_t(q)] = model::dequantize_word_bias(cfg->array.numerics(), gold[size_t(i * n + q)],
+                                                   post.col_scales[size_t(q)], post.bias[size_t(q)], true);
+      model::mx_quantize(mc, y.data(), size_t(n), codes.data() + i * n, scales.data() + i * nbo);
+    }
+    REQUIRE(j.outputs() == codes);
+    REQUIRE(j.outputs_mx_scales() == scales);
+    // DRAM writes: M x N codes + M x ceil(N / block) scales
+    REQUIRE(j.acc->stats().dram_written == uint64_t(m * n + m * nbo));
+  }
+  // An array whose columns do not hold whole blocks (8 columns, block 32) cannot requantize to MX on chip.
+  AcceleratorConfig bad = small8_mx();
+  GemmPostJob post;
+  post.col_scales.assign(8, 1.0f);
+  post.mx_out = true;
+  std::mt19937_64 rng(1);
+  std::vector<uint8_t> a, b;
+  MxScales s = random_mx_operands(bad.array, 8, 32, 8, rng, a, b);
+  REQUIRE_THROWS_WITH(make_gemm_job(bad, 8, 32, 8, a, b, Engine::Model, &post, nullptr, {}, nullptr, &s),
+                      Catch::Contains("whole blocks"));
+}

@@ -39,6 +39,11 @@ struct PostProcessSpec {
   bool has_bias = false;
   bool row_scales = false;
   uint64_t row_scale_addr = 0;  // M float32 row scales
+  // MX GEMMs only (lower_gemm_mx): requantize the outputs to MX on chip (kFlagMxOut): M x N element codes at
+  // out_addr and M x ceil(N / block) E8M0 scales at mx_out_scale_addr. Needs the array's columns to hold whole
+  // blocks (cols % block == 0) and no row scales.
+  bool mx_out = false;
+  uint64_t mx_out_scale_addr = 0;
 };
 
 // ---- convolution through im2col ----

@@ -27,6 +27,10 @@ struct GemmPostJob {
   std::vector<float> bias;        // n values, or empty
   uint8_t out_fmt = 0;            // model::OutFormat code
   float out_scale = 1.0f;         // INT8/FP8 outputs
+  // MX arrays only: requantize to MX on chip (the array's format and block) instead of out_fmt: outputs() are
+  // M x N element codes, outputs_mx_scales() M x ceil(N / block) E8M0 scales (each output row's blocks along N,
+  // scale computed as model::mx_quantize_block does). Needs array cols % block == 0 and no row scales.
+  bool mx_out = false;
 };
 
 // Where a GEMM's activations come from and its post-processed outputs go (the network schedule's choice):
@@ -82,6 +86,10 @@ struct GemmJob {
   size_t compare(std::string* report = nullptr) const;
   // post: the M x N post-processed outputs as bytes (model::out_format_bytes(out_fmt) each).
   std::vector<uint8_t> outputs() const;
+  // post with mx_out: the M x ceil(N / block) E8M0 scales of the MX outputs.
+  std::vector<uint8_t> outputs_mx_scales() const;
+  bool mx_out = false;
+  uint64_t mx_out_scale_addr = 0;
 };
 
 // Places A and B (and, with post, the scales, biases and room for the outputs) in a fresh accelerator's DRAM
