@@ -27,7 +27,9 @@ const char* const kUsage =
     "usage: fp8sim_sim_run --config FILE [options]\n"
     "Runs one named accelerator configuration (sim/configs/*.toml) on one GEMM of random operand codes\n"
     "(SYNTHETIC data, seeded) inside SystemC, checks every output word against model::golden_gemm, and prints\n"
-    "the statistics. The PE type, accumulator, dataflow and buffers come from the configuration file.\n";
+    "the statistics. The PE type, accumulator, dataflow and buffers come from the configuration file.\n"
+    "MX configurations (e.g. sim/configs/small8_mx.toml): random floats per block converted to MX by\n"
+    "model::mx_quantize (SYNTHETIC), checked against model::golden_gemm_mx (exact semantics); --mapping fixed only.\n";
 
 }  // namespace
 
