@@ -437,7 +437,7 @@ std::unique_ptr<ArrayCore> make_rtl_mx_array(const ArrayParams& p) {
   if (!e)
     throw std::invalid_argument("no Verilated MX array for " + std::to_string(p.rows) + "x" + std::to_string(p.cols) +
                                 " " + mx_pe_name(p) + " block " + std::to_string(p.mx_block) +
-                                " (built: 8x8 mxfp8 and mxint8, block 32; rtl/CMakeLists.txt MX section)");
+                                " (Verilated MX arrays built: 8x8 mxfp8 and mxint8 at block 32, rtl/CMakeLists.txt MX section)");
   return e->make(p);
 }
 #else

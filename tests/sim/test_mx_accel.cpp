@@ -60,6 +60,19 @@ TEST_CASE("mx accel: bad MX configurations and calls fail with one line", "[sim]
   s.a.resize(8 * 2), s.b.resize(8 * 3);
   REQUIRE_THROWS_WITH(make_gemm_job(cfg, 8, 64, 8, a, b, Engine::Model, nullptr, nullptr, {}, nullptr, &s),
                       Catch::Contains("MX scales must be"));
+  // K past the Kulisch register's 128 blocks (KBLK_BITS = 7 at block 32: K <= 4096)
+  std::vector<uint8_t> a2(size_t(8 * 4097)), b2(size_t(4097 * 8));
+  MxScales s2;
+  s2.a.resize(8 * 129), s2.b.resize(8 * 129);
+  REQUIRE_THROWS_WITH(make_gemm_job(cfg, 8, 4097, 8, a2, b2, Engine::Model, nullptr, nullptr, {}, nullptr, &s2),
+                      Catch::Contains("at most 128"));
+  // --engine rtl on an MX array that is not Verilated (8x8 mxfp4): one line naming what is built
+  AcceleratorConfig fp4 = cfg;
+  set_mx_array(fp4, model::MxKind::MXFP4, 32);
+  REQUIRE_FALSE(rtl_array_available(fp4.array));
+  s.a.resize(8 * 2), s.b.resize(8 * 2);
+  REQUIRE_THROWS_WITH(make_gemm_job(fp4, 8, 64, 8, a, b, Engine::Rtl, nullptr, nullptr, {}, nullptr, &s),
+                      Catch::Contains("Verilated MX arrays"));
 }
 
 TEST_CASE("mx accel: every format, K tiles on block boundaries, words equal golden_gemm_mx", "[sim][mx]") {
