@@ -264,3 +264,53 @@ TEST_CASE("mx accel: requantization to MX on chip (each output block's scale as 
   REQUIRE_THROWS_WITH(make_gemm_job(bad, 8, 32, 8, a, b, Engine::Model, &post, nullptr, {}, nullptr, &s),
                       Catch::Contains("whole blocks"));
 }
+
+// Implicit im2col with MX: the NHWC input is quantized per pixel in blocks of 32 channels (in_c = 64, so every
+// 32-wide block of an im2col row is one tap's channel block: k = (dy * kw + dx) * in_c + ci); the im2col row's
+// scales are those blocks' scales (padding taps: codes +0, scale 2^0). The loads gather the codes from the
+// NHWC tensor; golden_gemm_mx runs on the explicit im2col matrix.
+TEST_CASE("mx accel: convolution with implicit im2col (channel blocks of each tap)", "[sim][mx]") {
+  const AcceleratorConfig cfg = small8_mx();
+  firmware::ConvSpec c;
+  c.batch = 1, c.in_h = 5, c.in_w = 5, c.in_c = 64, c.out_c = 10, c.kh = 3, c.kw = 3, c.stride = 1, c.pad = 1;
+  const int64_t B = 32, cb = c.in_c / B, pixels = c.in_h * c.in_w;
+  std::mt19937_64 rng(77);
+  const model::MxConfig mc{cfg.array.mx_kind, int(B)};
+  std::vector<uint8_t> nhwc(size_t(pixels * c.in_c)), pix_scales(size_t(pixels * cb));
+  for (int64_t p = 0; p < pixels; ++p) {
+    const auto v = simtest::mx_random_values(c.in_c, int(B), rng);
+    model::mx_quantize(mc, v.data(), size_t(c.in_c), nhwc.data() + p * c.in_c, pix_scales.data() + p * cb);
+  }
+  const int64_t m = c.batch * c.out_h() * c.out_w(), k = c.kh * c.kw * c.in_c, n = c.out_c, nb = k / B;
+  std::vector<uint8_t> a = firmware::im2col(c, nhwc.data(), 0);
+  MxScales s;
+  s.a.assign(size_t(m * nb), 127);
+  for (int64_t oy = 0; oy < c.out_h(); ++oy)
+    for (int64_t ox = 0; ox < c.out_w(); ++ox)
+      for (int64_t dy = 0; dy < c.kh; ++dy)
+        for (int64_t dx = 0; dx < c.kw; ++dx) {
+          const int64_t iy = oy + dy - c.pad, ix = ox + dx - c.pad;
+          if (iy < 0 || ix < 0 || iy >= c.in_h || ix >= c.in_w) continue;
+          for (int64_t q = 0; q < cb; ++q)
+            s.a[size_t((oy * c.out_w() + ox) * nb + (dy * c.kw + dx) * cb + q)] = pix_scales[size_t((iy * c.in_w + ix) * cb + q)];
+        }
+  auto wts = simtest::mx_random_operands(cfg.array.mx_kind, int(B), 1, k, n, rng);  // its B side: K x N + scales
+  s.b = wts.s.b;
+  ConvInput ci{c, nhwc, 0};
+  GemmJob j = make_gemm_job(cfg, m, k, n, a, wts.b, Engine::Model, nullptr, nullptr, {}, &ci, &s);
+  j.acc->run(10'000'000);
+  std::string why;
+  REQUIRE(j.compare(&why) == 0);
+  // The activation loads gathered only the non-padding taps from the NHWC tensor (not an M x K matrix):
+  // reads = A codes gathered + A scales + B codes + B scales, with A passed once per column tile (1 here).
+  uint64_t taps = 0;
+  for (int64_t oy = 0; oy < c.out_h(); ++oy)
+    for (int64_t ox = 0; ox < c.out_w(); ++ox)
+      for (int64_t dy = 0; dy < c.kh; ++dy)
+        for (int64_t dx = 0; dx < c.kw; ++dx) {
+          const int64_t iy = oy + dy - c.pad, ix = ox + dx - c.pad;
+          taps += (iy >= 0 && ix >= 0 && iy < c.in_h && ix < c.in_w) ? uint64_t(c.in_c) : 0;
+        }
+  const uint64_t row_tiles = uint64_t((m + 7) / 8), col_tiles = uint64_t((n + 7) / 8);
+  REQUIRE(j.acc->stats().dram_read == col_tiles * (taps + uint64_t(m * nb)) + row_tiles * uint64_t(k * n + n * nb));
+}
