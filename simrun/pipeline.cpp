@@ -22,6 +22,7 @@
 #include "fp8sim/sim/fast_array.h"
 #include "fp8sim/model/requant.h"
 #include "fp8sim/sim/gemm_run.h"
+#include "fp8sim/sim/mx_array.h"
 #include "fp8sim/sim/vector_unit.h"
 
 namespace fp8sim::simrun {
@@ -31,9 +32,11 @@ double now_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 std::string accumulator_name(const sim::ArrayParams& a) {
+  if (a.mx) return sim::mx_accumulator_name(a);  // MX arrays: "exact" (sim/mx_array.h)
   return a.pe == sim::PeKind::Int8 ? "int32" : a.pe == sim::PeKind::Fp8Fixed ? "fixed" : "fp32";
 }
 std::string pe_name(const sim::ArrayParams& a) {
+  if (a.mx) return sim::mx_pe_name(a);  // "mxfp8", "mxint8", ...
   return a.pe == sim::PeKind::Int8 ? "int8" : std::string(model::fp8_format(a.fmt_a).name);
 }
 }  // namespace
@@ -68,24 +71,31 @@ sim::AcceleratorConfig derive_config(const sim::AcceleratorConfig& base, const C
   if (o.rows) c.array.rows = o.rows;
   if (o.cols) c.array.cols = o.cols;
   if (o.dataflow) c.array.dataflow = *o.dataflow;
-  if (format == "int8") {
+  if (const auto mk = model::mx_kind_from_name(format)) {
+    // An MX format: the MX array (sim/mx_array.h) of this size, block size kept from an MX file (else 32).
+    sim::set_mx_array(c.array, *mk, base.array.mx ? base.array.mx_block : model::kMxDefaultBlockSize);
+  } else if (format == "int8") {
+    c.array.mx = false;
     c.array.pe = sim::PeKind::Int8;
     c.array.acc_width = 0;
   } else if (format == "e4m3" || format == "e5m2") {
+    c.array.mx = false;
     c.array.fmt_a = c.array.fmt_b = format == "e4m3" ? model::Fp8Kind::E4M3 : model::Fp8Kind::E5M2;
     if (o.accumulator == "fp32") c.array.pe = sim::PeKind::Fp8Float32;
     else if (o.accumulator == "exact") c.array.pe = sim::PeKind::Fp8Fixed;
     else if (base.array.pe == sim::PeKind::Int8) c.array.pe = sim::PeKind::Fp8Fixed;  // an INT8 file: exact FP8
     if (c.array.pe != sim::PeKind::Fp8Fixed) c.array.acc_width = 0;
   } else {
-    throw std::invalid_argument("format '" + format + "' cannot be simulated (e4m3, e5m2 or int8)");
+    throw std::invalid_argument("format '" + format + "' cannot be simulated (e4m3, e5m2, int8 or " +
+                                model::mx_format_names() + ")");
   }
   if (o.input_buffer_bytes) c.input_buffer.size_bytes = o.input_buffer_bytes;
   if (o.weight_buffer_bytes) c.weight_buffer.size_bytes = o.weight_buffer_bytes;
   if (o.output_buffer_bytes) c.output_buffer.size_bytes = o.output_buffer_bytes;
   if (o.dram_bytes_per_cycle) c.dram.bytes_per_cycle = o.dram_bytes_per_cycle;
   // Each access must carry one array row (validate()): widen by banks, as a designer scaling the array would.
-  const int64_t row_bytes[3] = {c.array.rows, c.array.cols, int64_t{c.array.cols} * c.word_bytes()};
+  const int64_t mxf = c.array.mx ? 2 : 1;  // MX: a block's last beat carries its codes and scales
+  const int64_t row_bytes[3] = {mxf * c.array.rows, mxf * c.array.cols, int64_t{c.array.cols} * c.word_bytes()};
   sim::SramConfig* bufs[3] = {&c.input_buffer, &c.weight_buffer, &c.output_buffer};
   const char* names[3] = {"input_buffer", "weight_buffer", "output_buffer"};
   for (int i = 0; i < 3; ++i)
@@ -204,7 +214,8 @@ cost::EventCounts event_counts(const sim::AcceleratorConfig& cfg, const sim::Sta
   e.cycles = st.cycles;
   e.macs = st.macs;
   e.pe = pe_name(cfg.array);
-  e.accumulator = cfg.array.pe == sim::PeKind::Fp8Float32 ? "fp32" : "fixed";
+  e.accumulator = cfg.array.mx ? accumulator_name(cfg.array) : cfg.array.pe == sim::PeKind::Fp8Float32 ? "fp32" : "fixed";
+  if (cfg.array.mx) e.mx_rounded_outputs = st.array_rows_out * uint64_t(cfg.array.cols);  // Kulisch -> float32 at the edge
   e.toggles_measured = cfg.array.toggles;
   e.operand_toggles = st.toggles.a_regs + st.toggles.b_regs;
   e.accumulator_toggles = st.toggles.acc_regs;

@@ -35,7 +35,8 @@ struct ConfigOverrides {
   int dram_bytes_per_cycle = 0;                                                      // sweep
 };
 
-// The configuration that runs `format` ("e4m3", "e5m2", "int8") on `base` with the overrides. Buffers whose
+// The configuration that runs `format` ("e4m3", "e5m2", "int8", or an MX format "mxfp8", ...: the MX array of
+// sim/mx_array.h, output-stationary, block size from an MX base file else 32) on `base` with the overrides. Buffers whose
 // access width no longer carries one array row get more banks (said in *notes). Throws
 // std::invalid_argument ("<config>: <key>: <reason>") when the result is not a valid accelerator.
 sim::AcceleratorConfig derive_config(const sim::AcceleratorConfig& base, const ConfigOverrides& o,

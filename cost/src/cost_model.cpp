@@ -1,5 +1,6 @@
 // The arithmetic of the cost model; the rules are documented in cost.h and in the data file.
 #include "fp8sim/cost/cost.h"
+#include "fp8sim/model/mx.h"
 
 #include <algorithm>
 #include <cctype>
@@ -60,8 +61,13 @@ std::string pe_kind_key(const std::string& pe_in, const std::string& acc_in) {
     if (acc.empty() || acc == "int32" || acc == "fixed") return "int8";
     throw CostError("PE 'int8' has an int32 accumulator, not '" + acc_in + "'");
   }
+  if (model::mx_kind_from_name(pe)) {  // MX arrays (sim/mx_array.h): exact (Kulisch) accumulation only
+    if (acc.empty() || acc == "exact") return pe + "_exact";
+    throw CostError("MX PE '" + pe_in + "' accumulates exactly (accumulator 'exact'), not '" + acc_in + "'");
+  }
   if (pe != "e4m3" && pe != "e5m2")
-    throw CostError("unknown PE type '" + pe_in + "' (expected int8, e4m3 or e5m2)");
+    throw CostError("unknown PE type '" + pe_in + "' (expected int8, e4m3, e5m2 or an MX format: " +
+                    model::mx_format_names() + ")");
   if (acc == "fixed") return pe + "_fixed";
   if (acc == "fp32" || acc == "f32") return pe + "_f32";
   throw CostError("unknown accumulator '" + acc_in + "' for PE '" + pe_in + "' (expected fixed or fp32)");
@@ -175,6 +181,15 @@ EnergyBreakdown energy(const EnergyTable& t, const AreaTable& a, const EventCoun
                               ? prim("fp32_add")
                               : prim("int_add_32b") * static_cast<double>(s.accumulator_bits) / 32.0;
     b.adder_pj = static_cast<double>(e.buffer_adds) * add_pj;
+  }
+  // MX arrays: each output's Kulisch sum is rounded once to float32 where it leaves the array (sim/mx_array.h).
+  // Costed as one float32 addition per output (assumption: a leading-zero count, shift and round of the wide
+  // word, like an fp32 adder's normalize-and-round stage); included in adder_pj, detail in mx_round_pj.
+  if (e.mx_rounded_outputs) {
+    b.mx_round_pj = static_cast<double>(e.mx_rounded_outputs) * prim("fp32_add");
+    b.adder_pj += b.mx_round_pj;
+    if (notes)
+      notes->push_back("MX array: the Kulisch-to-float32 rounding of each output costed as one fp32 add (assumption)");
   }
   if (notes && (e.postprocessed || e.buffer_adds))
     notes->push_back("post-processing unit: fp32 multiply + fp32 add per output (Horowitz ISSCC 2014) + one 8-bit add "

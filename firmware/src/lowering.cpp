@@ -59,6 +59,7 @@ void set_a_source(Command& a, const GemmSpec& g, int64_t m0, int64_t mv, int64_t
 }  // namespace detail
 
 LoweredGemm lower_gemm(const ArrayTarget& t, const GemmSpec& g) {
+  if (g.mx.enabled) return lower_gemm_mx(t, g);  // MX: lowering_mx.cpp
   t.validate();
   detail::validate_gemm(g);
   const int64_t R = t.rows, C = t.cols, wb = t.word_bytes;

@@ -1,5 +1,6 @@
 // The accelerator: the units of sim/src (units.h) stepped once per clock cycle, and the public API.
 #include "fp8sim/sim/accelerator.h"
+#include "fp8sim/sim/mx_array.h"
 
 #include <algorithm>
 #include <cstring>
@@ -59,6 +60,8 @@ void Ctx::error(const Issued& is, const std::string& why) const {
 }  // namespace detail
 
 std::unique_ptr<ArrayCore> make_engine_array(const ArrayParams& p, Engine engine, ArrayRole role) {
+  if (p.mx)  // the MX array (mx_array.h): its cycle model for Model and Fast, the Verilated one for Rtl
+    return engine == Engine::Rtl && role == ArrayRole::Engine ? make_rtl_mx_array(p) : make_mx_array(p);
   if (engine == Engine::Rtl && role == ArrayRole::Engine) return make_rtl_array(p);
   if (engine == Engine::Fast) return make_fast_array(p);
   return make_systolic_array(p);
@@ -150,7 +153,9 @@ struct Accelerator::Impl {
       throw std::runtime_error(watchdog_message());
     // Engine::Rtl: the toggles are counted on the Verilated array's own registers (rtl_array.cpp); the wrap
     // events by the model twin (the RTL has no overflow flag), whose outputs are compared with the RTL's.
-    x.st.toggles = cu.array().toggles();
+    // MX arrays under Engine::Rtl: the model twin's counts (its cell registers are the RTL's, edge for edge:
+    // tests/sim/test_mx_array.cpp; the Verilated MX array's cell registers are not made public).
+    x.st.toggles = (x.cfg.array.mx ? cu.counting_array() : cu.array()).toggles();
     x.st.acc_wraps = cu.counting_array().wraps() + cu.buffer_wraps();
   }
 };

@@ -31,8 +31,10 @@ void ComputeUnit::check(const Ctx& x, const Issued& is) const {
   const Command& c = is.c;
   const int R = x.R, C = x.C;
   const uint64_t beats = x.ws ? uint64_t(R) + c.m : c.k;
-  const uint64_t a_end = c.a_addr + (x.ws ? uint64_t(c.m) * R : uint64_t(c.k) * R);
-  const uint64_t w_end = c.w_addr + (x.ws ? uint64_t(R) * C : uint64_t(c.k) * C);
+  // MX: the tile's scales follow its codes (ceil(k / block) rows after k rounded up to whole blocks)
+  const uint64_t mxb = uint64_t(x.cfg.array.mx_block), mx_rows = (c.k + mxb - 1) / mxb * (mxb + 1);
+  const uint64_t a_end = c.a_addr + (x.ws ? uint64_t(c.m) * R : (x.cfg.array.mx ? mx_rows : uint64_t(c.k)) * R);
+  const uint64_t w_end = c.w_addr + (x.ws ? uint64_t(R) * C : (x.cfg.array.mx ? mx_rows : uint64_t(c.k)) * C);
   const uint64_t o_end = c.o_addr + uint64_t(x.ws ? c.m : R) * C * x.wb;
   if (beats == 0 || c.k == 0 || c.n == 0 || c.m == 0) x.error(is, "empty tile");
   if (x.ws ? c.k > uint32_t(R) : c.m > uint32_t(R)) x.error(is, "tile larger than the array");
@@ -83,6 +85,11 @@ void ComputeUnit::tick(Ctx& x) {
     in.swap = head->swap;
     in.a = head->a.empty() ? nullptr : head->a.data();
     in.b = head->b.empty() ? nullptr : head->b.data();
+    in.mx_first = head->mx_first;
+    in.mx_blk_last = head->mx_blk_last;
+    in.mx_fin = head->mx_fin;
+    in.sa = head->sa.empty() ? nullptr : head->sa.data();
+    in.sb = head->sb.empty() ? nullptr : head->sb.data();
     fired = true;
   }
   if (whead && arr_->w_ready(out_ready)) {  // shadow weights: the weight channel, beside the compute row
@@ -117,7 +124,7 @@ void ComputeUnit::tick(Ctx& x) {
       any_beat_ = true;
       x.st.first_beat_cycle = x.now;
     }
-    if (x.engine == Engine::Rtl && golden_tiles) record_operands(x, is, bt);
+    if (x.engine == Engine::Rtl && golden_tiles && !x.cfg.array.mx) record_operands(x, is, bt);
     if (bt.wload) {
       ++x.st.array_weight_load;
     } else {
@@ -125,11 +132,18 @@ void ComputeUnit::tick(Ctx& x) {
       ++x.st.array_compute;
       if (x.ws) {
         tags_.push_back({bt.cmd, is.rows_fired++});
-      } else if (bt.last) {
+      } else if (x.cfg.array.mx ? bt.mx_fin : bt.last) {
         for (int r = x.R - 1; r >= 0; --r) tags_.push_back({bt.cmd, uint32_t(r)});
       }
     }
+    // MX: a Compute followed by more K tiles of its product (kFlagMxMore) writes no rows; it completes when its
+    // last beat has entered the array (the PEs hold its sums).
+    const bool mx_more_done = x.cfg.array.mx && bt.last && (is.c.flags & firmware::kFlagMxMore);
     fifo_.pop_front();
+    if (mx_more_done) {
+      while (feed_ < q_.size() && q_[feed_].beats_issued == beats_of(x, q_[feed_].c)) ++feed_;
+      finish_compute(x, is);
+    }
   }
   if (ov && out_ready) write_row(x);
   const bool feeder_lost_port = shadow_w_ ? feeder_shadow(x) : feeder(x);
@@ -180,7 +194,7 @@ void ComputeUnit::write_row(Ctx& x) {
 void ComputeUnit::finish_compute(Ctx& x, Issued& is) {
   const Command& c = is.c;
   if (&is != &q_.front()) throw std::logic_error("compute completed out of order");
-  if (x.engine == Engine::Rtl && golden_tiles) golden_tile_check(x, is);
+  if (x.engine == Engine::Rtl && golden_tiles && !x.cfg.array.mx) golden_tile_check(x, is);
   const uint64_t macs = uint64_t(c.m) * c.k * c.n;
   x.st.macs += macs;
   x.layer(c.layer).macs += macs;
@@ -231,6 +245,7 @@ bool ComputeUnit::feeder(Ctx& x) {
     bt.ready_at = x.now + std::max(x.cfg.input_buffer.latency, x.cfg.weight_buffer.latency);
     x.st.input.bytes_read += R;
     x.st.weight.bytes_read += C;
+    if (x.cfg.array.mx) mx_beat(x, c, j, bt);
   }
   if (j == 0) x.cstats(is).start = x.now;
   ++is.beats_issued;
@@ -240,6 +255,24 @@ bool ComputeUnit::feeder(Ctx& x) {
   }
   fifo_.push_back(std::move(bt));
   return false;
+}
+
+// MX beat j of Compute c (OS): the flags, and on a block's last beat the block's scales, read in the same
+// buffer access as the codes (config validate(): an access carries 2R / 2C bytes). The tile's scales follow its
+// codes: ceil(k / B) rows of R (A) / C (B) scales at a_addr + roundup(k, B) * R (w_addr + roundup(k, B) * C).
+void ComputeUnit::mx_beat(Ctx& x, const Command& c, uint32_t j, Beat& bt) {
+  const int R = x.R, C = x.C;
+  const uint32_t B = uint32_t(x.cfg.array.mx_block), kp = (c.k + B - 1) / B * B;
+  bt.mx_first = j == 0 && !(c.flags & firmware::kFlagMxCont);
+  bt.mx_blk_last = j % B == B - 1 || j + 1 == c.k;
+  bt.mx_fin = j + 1 == c.k && !(c.flags & firmware::kFlagMxMore);
+  if (!bt.mx_blk_last) return;
+  const size_t blk = j / B;
+  const size_t ao = c.a_addr + size_t(kp) * R + blk * R, wo = c.w_addr + size_t(kp) * C + blk * C;
+  bt.sa.assign(x.inbuf.begin() + ao, x.inbuf.begin() + ao + R);
+  bt.sb.assign(x.wbuf.begin() + wo, x.wbuf.begin() + wo + C);
+  x.st.input.bytes_read += R;
+  x.st.weight.bytes_read += C;
 }
 
 // Shadow weights: per cycle at most one weight row read (weight buffer) for the oldest Compute whose weights

@@ -1,4 +1,5 @@
 #include "fp8sim/sim/config.h"
+#include "fp8sim/sim/mx_array.h"
 
 #include <fstream>
 #include <functional>
@@ -149,6 +150,12 @@ class Reader {
 
 constexpr int64_t kMaxDim = 4096;
 
+std::string mx_names() {  // "mxfp8, mxfp8-e5m2, ..."
+  std::string s = model::mx_format_names();
+  for (size_t i = s.find('|'); i != std::string::npos; i = s.find('|', i)) s.replace(i, 1, ", ");
+  return s;
+}
+
 SramConfig read_sram(Reader& r, const std::string& s) {
   SramConfig b;
   b.size_bytes = r.integer(s + ".size_bytes", std::nullopt, 1, int64_t{1} << 34);
@@ -213,6 +220,16 @@ void AcceleratorConfig::validate() const {
   width(input_buffer, "input_buffer.bank_width_bytes", R);
   width(weight_buffer, "weight_buffer.bank_width_bytes", C);
   width(output_buffer, "output_buffer.bank_width_bytes", C * wb);
+  if (array.mx) {
+    if (ws || array.shadow_outputs || array.mx_block < 1) fail(o, "array.pe", "an MX array is output-stationary without shadow outputs");
+    // An MX block-last beat reads its codes and scales in one access; a slot holds one block of codes + scales.
+    width(input_buffer, "input_buffer.bank_width_bytes", 2 * R);
+    width(weight_buffer, "weight_buffer.bank_width_bytes", 2 * C);
+    need(input_buffer, "input_buffer.size_bytes", 2 * (int64_t{array.mx_block} + 1) * R,
+         "two slots of one MX block of " + std::to_string(R) + " rows with their scales");
+    need(weight_buffer, "weight_buffer.size_bytes", 2 * (int64_t{array.mx_block} + 1) * C,
+         "two slots of one MX block of " + std::to_string(C) + " columns with their scales");
+  }
 }
 
 AcceleratorConfig parse_config(const std::string& text, const std::string& origin) {
@@ -231,13 +248,24 @@ AcceleratorConfig parse_config(const std::string& text, const std::string& origi
   const std::string pe = r.str("array.pe", std::nullopt);
   const std::string pe_b = r.str("array.pe_b", pe);
   const std::string acc = r.str("array.accumulator", std::nullopt);
-  if (pe == "int8" || pe_b == "int8") {
+  const auto mxk = model::mx_kind_from_name(pe);
+  if (mxk) {
+    // An MX array (sim/mx_array.h): one format for both operands, output-stationary, exact accumulation.
+    if (pe_b != pe) fail(r.where("array.pe_b"), "array.pe_b", "MX arrays take the same MX format on both operands");
+    if (acc != "exact")
+      fail(r.where("array.accumulator"), "array.accumulator", "MX arrays accumulate exactly: accumulator = \"exact\"");
+    if (c.array.dataflow != Dataflow::OutputStationary)
+      fail(r.where("array.dataflow"), "array.dataflow", "MX arrays are output-stationary (dataflow = \"os\")");
+    set_mx_array(c.array, *mxk, static_cast<int>(r.integer("array.block_size", model::kMxDefaultBlockSize, 1, 4096)));
+  } else if (pe == "int8" || pe_b == "int8") {
     if (pe != pe_b) fail(r.where("array.pe_b"), "array.pe_b", "INT8 PEs take INT8 on both operands");
     if (acc != "int32") fail(r.where("array.accumulator"), "array.accumulator", "INT8 PEs need accumulator \"int32\"");
     c.array.pe = PeKind::Int8;
   } else {
     const auto fa = model::fp8_kind_from_name(pe), fb = model::fp8_kind_from_name(pe_b);
-    if (!fa) fail(r.where("array.pe"), "array.pe", "unknown PE type '" + pe + "' (int8, e4m3, e5m2, e4m3fnuz, e5m2fnuz, e4m3ieee)");
+    if (!fa)
+      fail(r.where("array.pe"), "array.pe",
+           "unknown PE type '" + pe + "' (int8, e4m3, e5m2, e4m3fnuz, e5m2fnuz, e4m3ieee; MX arrays: " + mx_names() + ")");
     if (!fb) fail(r.where("array.pe_b"), "array.pe_b", "unknown PE type '" + pe_b + "'");
     c.array.fmt_a = *fa;
     c.array.fmt_b = *fb;
@@ -254,8 +282,10 @@ AcceleratorConfig parse_config(const std::string& text, const std::string& origi
   c.array.shadow_weights = r.boolean("array.shadow_weights", ws);
   if (c.array.shadow_weights && !ws)
     fail(r.where("array.shadow_weights"), "array.shadow_weights", "only the weight-stationary dataflow has stationary weights");
-  // OS: double-buffered accumulators (shadow output registers, SHADOW = 1): default on for OS.
-  c.array.shadow_outputs = r.boolean("array.shadow_outputs", !ws);
+  // OS: double-buffered accumulators (shadow output registers, SHADOW = 1): default on for OS (not MX).
+  c.array.shadow_outputs = r.boolean("array.shadow_outputs", !ws && !c.array.mx);
+  if (c.array.shadow_outputs && c.array.mx)
+    fail(r.where("array.shadow_outputs"), "array.shadow_outputs", "the MX array (rtl/mx_array.v) has no shadow outputs");
   if (c.array.shadow_outputs && ws)
     fail(r.where("array.shadow_outputs"), "array.shadow_outputs", "only the output-stationary dataflow has stationary outputs");
   c.input_buffer = read_sram(r, "input_buffer");

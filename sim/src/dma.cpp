@@ -38,7 +38,7 @@ void Dma::tick(Ctx& x) {
         on_chip && params == 0 ? uint64_t(x.cfg.activation_sram.latency) : uint64_t(x.cfg.dram.latency);
     is.latency_left = far_latency + (store ? x.cfg.output_buffer.latency : 0);
     // PostProcess: the scales (and biases, row scales) in, one converted output per word out.
-    is.bytes_left = c.op == Opcode::PostProcess ? uint64_t(c.rows) * c.cols * model::out_format_bytes(c.out_fmt)
+    is.bytes_left = c.op == Opcode::PostProcess ? PostProcessingUnit::output_bytes(x, c)
                                                 : uint64_t(c.rows) * c.cols * (store ? x.wb : 1);
     if (on_chip) is.param_bytes_left = params;
     else is.bytes_left += params;
@@ -102,6 +102,12 @@ void Dma::check_transfer(const Ctx& x, const Issued& is, int b) const {
        ((c.flags & firmware::kFlagBias) && c.bias_addr + 4ull * c.cols > x.dram->size()) ||
        ((c.flags & firmware::kFlagRowScales) && c.row_scale_addr + 4ull * c.rows > x.dram->size())))
     x.error(is, "scales or biases beyond the end of DRAM");
+  if (c.op == Opcode::PostProcess && (c.flags & firmware::kFlagMxOut)) {
+    if (!x.cfg.array.mx) x.error(is, "MX outputs (kFlagMxOut) on an array that is not an MX array");
+    const uint64_t bs = uint64_t(x.cfg.array.mx_block), nbo = (c.dram_stride + bs - 1) / bs;
+    if (c.row_scale_addr + uint64_t(c.rows - 1) * nbo + (c.cols + bs - 1) / bs > x.dram->size())
+      x.error(is, "MX output scales beyond the end of DRAM");
+  }
 }
 
 uint64_t Dma::gathered_bytes(const Ctx& x, const Issued& is) const {
@@ -123,7 +129,7 @@ void Dma::complete_transfer(Ctx& x, Issued& is, int b) {
   if (c.op == Opcode::PostProcess) {
     PostProcessingUnit::process_tile(x, arith_, c);
     const uint64_t params = PostProcessingUnit::parameter_bytes(c);
-    const uint64_t out = uint64_t(c.rows) * c.cols * model::out_format_bytes(c.out_fmt);
+    const uint64_t out = PostProcessingUnit::output_bytes(x, c);  // (+ MX output scales)
     x.st.output.bytes_read += uint64_t(c.rows) * c.cols * x.wb;
     x.st.postprocessed += uint64_t(c.rows) * c.cols;
     x.st.dram_read += params;

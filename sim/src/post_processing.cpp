@@ -3,7 +3,11 @@
 // (kFlagBias) and is converted to the consumer's format: an INT8/FP8 code, BF16 or F32. The arithmetic is
 // model/requant.h, the same functions the host reference path (quant::Executor) calls. The scales and
 // biases come from DRAM; the outputs go to DRAM.
+#include <algorithm>
 #include <cstring>
+#include <stdexcept>
+
+#include "fp8sim/model/mx.h"
 
 #include "fp8sim/model/requant.h"
 #include "units.h"
@@ -13,6 +17,15 @@ namespace fp8sim::sim::detail {
 uint64_t PostProcessingUnit::parameter_bytes(const Command& c) {
   return 4ull * c.cols * (1 + ((c.flags & firmware::kFlagBias) ? 1 : 0)) +
          ((c.flags & firmware::kFlagRowScales) ? 4ull * c.rows : 0);
+}
+
+uint64_t PostProcessingUnit::output_bytes(const Ctx& x, const Command& c) {
+  uint64_t n = uint64_t(c.rows) * c.cols * model::out_format_bytes(c.out_fmt);
+  if (c.flags & firmware::kFlagMxOut) {
+    const uint64_t b = uint64_t(x.cfg.array.mx_block);
+    n += uint64_t(c.rows) * ((c.cols + b - 1) / b);
+  }
+  return n;
 }
 
 void PostProcessingUnit::process_tile(Ctx& x, const ArrayCore& arith, const Command& c) {
@@ -26,6 +39,24 @@ void PostProcessingUnit::process_tile(Ctx& x, const ArrayCore& arith, const Comm
   const int ob = model::out_format_bytes(c.out_fmt);
   std::vector<uint8_t> row(size_t(c.cols) * ob);
   const model::GemmNumerics& num = arith.numerics();
+  if (c.flags & firmware::kFlagMxOut) {  // requantization to MX on chip: model::mx_quantize_block per block
+    if (!x.cfg.array.mx) throw std::runtime_error("PostProcess: MX outputs on an array that is not an MX array");
+    const model::MxFormat& fmt = model::mx_format(x.cfg.array.mx_kind);
+    const uint32_t B = uint32_t(x.cfg.array.mx_block), nbo = (c.dram_stride + B - 1) / B;
+    std::vector<float> y(c.cols);
+    std::vector<uint8_t> scales((c.cols + B - 1) / B);
+    for (uint32_t r = 0; r < c.rows; ++r) {
+      for (uint32_t q = 0; q < c.cols; ++q) {
+        const uint128 w = x.obuf[c.buf_addr / x.wb + size_t(r) * c.buf_cols + q];
+        y[q] = model::dequantize_word_bias(num, arith.to_acc_word(w), scale[q], bias[q], has_bias);
+      }
+      for (uint32_t q0 = 0, b = 0; q0 < c.cols; q0 += B, ++b)
+        scales[b] = model::mx_quantize_block(fmt, y.data() + q0, std::min(B, c.cols - q0), row.data() + q0);
+      x.dram->write(c.dram_addr + uint64_t(r) * c.dram_stride, row.data(), c.cols);
+      x.dram->write(c.row_scale_addr + uint64_t(r) * nbo, scales.data(), scales.size());
+    }
+    return;
+  }
   for (uint32_t r = 0; r < c.rows; ++r) {
     for (uint32_t q = 0; q < c.cols; ++q) {
       const uint128 w = x.obuf[c.buf_addr / x.wb + size_t(r) * c.buf_cols + q];

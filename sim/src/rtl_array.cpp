@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "fp8sim/sim/accelerator.h"
+#include "fp8sim/sim/mx_array.h"
+#include "mx_array_core.h"
 
 #ifdef FP8SIM_HAVE_RTL
 #include <verilated.h>
@@ -56,6 +58,12 @@
 #include "Vsa_ws4s_int8___024root.h"
 #include "Vsa_ws8s_e4m3_f32___024root.h"
 #include "Vsa_ws8s_int8___024root.h"
+#endif
+#ifdef FP8SIM_HAVE_RTL_MX
+#include <verilated.h>
+
+#include "Vmx_array8_e4m3.h"
+#include "Vmx_array8_int8.h"
 #endif
 
 namespace fp8sim::sim {
@@ -284,7 +292,7 @@ const RtlEntry* find(const ArrayParams& p) {
 
 }  // namespace
 
-bool rtl_array_available(const ArrayParams& p) { return find(p) != nullptr; }
+bool rtl_array_available(const ArrayParams& p) { return p.mx ? rtl_mx_array_available(p) : find(p) != nullptr; }
 
 std::unique_ptr<ArrayCore> make_rtl_array(const ArrayParams& p) {
   const RtlEntry* e = find(p);
@@ -299,11 +307,144 @@ std::unique_ptr<ArrayCore> make_rtl_array(const ArrayParams& p) {
 
 #else
 
-bool rtl_array_available(const ArrayParams&) { return false; }
+bool rtl_array_available(const ArrayParams& p) { return p.mx && rtl_mx_array_available(p); }
 std::unique_ptr<ArrayCore> make_rtl_array(const ArrayParams&) {
   throw std::invalid_argument("--engine rtl: this build has no RTL (configure with FP8SIM_WITH_RTL=ON)");
 }
 
+#endif
+
+// ---------------- the Verilated MX array (rtl/mx_array.v) ----------------
+// The same output stage as the cycle model (mx_array_core.h: in_ready, row-by-row drain) around the Verilated
+// array; the cells' {cls, value} words are read from out_acc and rounded by the same model function.
+#ifdef FP8SIM_HAVE_RTL_MX
+namespace {
+
+template <typename T>
+uint32_t mx_port_bit(const T& port, int b) {
+  if constexpr (std::is_integral_v<T>) return static_cast<uint32_t>((static_cast<unsigned long long>(port) >> b) & 1u);
+  else return (port[b / 32] >> (b % 32)) & 1u;
+}
+template <typename T>
+void mx_port_byte(T& port, int i, uint8_t v) {
+  if constexpr (std::is_integral_v<T>) {
+    const unsigned long long m = 0xFFull << (8 * i);
+    port = static_cast<T>((static_cast<unsigned long long>(port) & ~m) | (static_cast<unsigned long long>(v) << (8 * i)));
+  } else {
+    const int w = (8 * i) / 32, off = (8 * i) % 32;
+    port[w] = (port[w] & ~(0xFFu << off)) | (uint32_t{v} << off);
+  }
+}
+
+template <typename M>
+class RtlMxArray final : public detail::MxArrayCore {
+ public:
+  explicit RtlMxArray(const ArrayParams& p)
+      : MxArrayCore(p), shape_(detail::mx_word_shape(p)), ctx_(std::make_unique<VerilatedContext>()),
+        m_(std::make_unique<M>(ctx_.get())) {
+    out_.rows = p.rows;
+    m_->rst = 1;
+    m_->in_valid = 0;
+    for (int i = 0; i < 3; ++i) clock();
+    m_->rst = 0;
+  }
+  ~RtlMxArray() override {
+    m_->final();
+    Verilated::threadContextp(ctx_.get());
+    m_.reset();
+  }
+  bool in_ready(bool, bool, bool, bool) const override { return out_.in_ready(); }
+  bool w_ready(bool) const override { return false; }
+  bool out_valid() const override { return out_.out_valid(); }
+  void out_words(uint128* dst) const override {
+    for (int c = 0; c < p_.cols; ++c) dst[c] = detail::mx_round_word(shape_, cell_words(out_.out_row(), c).data());
+  }
+  bool active() const override {
+    return (last_take_ > 0 && edges_ - last_take_ < uint64_t(p_.rows + p_.cols + 1)) || out_.fin_inflight ||
+           out_.out_valid();
+  }
+  uint128 add_words(uint128 acc, uint128 x) const override {
+    if (acc != 0) throw std::logic_error("mx_array: MX outputs are not accumulated in the output buffer");
+    return x;
+  }
+  model::AccWord to_acc_word(uint128 w) const override { return model::AccWord{static_cast<model::int128>(w), {}}; }
+  std::vector<uint32_t> cell_words(int r, int c) const override {
+    const int aw = shape_.fw + 2, base = (r * p_.cols + c) * aw;
+    std::vector<uint32_t> w(size_t(shape_.words), 0u);
+    for (int i = 0; i < aw; ++i) w[size_t(i / 32)] |= mx_port_bit(m_->out_acc, base + i) << (i % 32);
+    return w;
+  }
+  void edge(const ArrayInputs& in) override {
+    ++edges_;
+    const bool take = out_.begin_edge(in);
+    if (take) last_take_ = edges_;
+    m_->in_valid = take;
+    m_->in_first = take && in.mx_first;
+    m_->in_last = take && in.mx_blk_last;
+    m_->in_fin = take && in.mx_fin;
+    for (int r = 0; r < p_.rows; ++r) {
+      mx_port_byte(m_->in_a, r, take && in.a ? in.a[r] : 0);
+      mx_port_byte(m_->in_sa, r, take && in.sa ? in.sa[r] : 0);
+    }
+    for (int c = 0; c < p_.cols; ++c) {
+      mx_port_byte(m_->in_b, c, take && in.b ? in.b[c] : 0);
+      mx_port_byte(m_->in_sb, c, take && in.sb ? in.sb[c] : 0);
+    }
+    clock();
+    out_.end_edge(m_->out_valid);
+  }
+
+ private:
+  void clock() const {
+    m_->clk = 0;
+    m_->eval();
+    m_->clk = 1;
+    m_->eval();
+  }
+  detail::MxWordShape shape_;
+  std::unique_ptr<VerilatedContext> ctx_;
+  std::unique_ptr<M> m_;
+  detail::MxOutputStage out_;
+  uint64_t last_take_ = 0;
+};
+
+struct RtlMxEntry {
+  int rows, cols;
+  model::MxKind kind;
+  int block;
+  std::unique_ptr<ArrayCore> (*make)(const ArrayParams&);
+};
+template <typename M>
+std::unique_ptr<ArrayCore> mk_mx(const ArrayParams& p) {
+  return std::make_unique<RtlMxArray<M>>(p);
+}
+// rtl/CMakeLists.txt's MX section (8x8 at block 32: the small8_mx configuration in mxfp8 and mxint8).
+const RtlMxEntry kRtlMx[] = {
+    {8, 8, model::MxKind::MXFP8_E4M3, 32, mk_mx<Vmx_array8_e4m3>},
+    {8, 8, model::MxKind::MXINT8, 32, mk_mx<Vmx_array8_int8>},
+};
+const RtlMxEntry* find_mx(const ArrayParams& p) {
+  for (const RtlMxEntry& e : kRtlMx)
+    if (p.mx && e.rows == p.rows && e.cols == p.cols && e.kind == p.mx_kind && e.block == p.mx_block) return &e;
+  return nullptr;
+}
+
+}  // namespace
+
+bool rtl_mx_array_available(const ArrayParams& p) { return find_mx(p) != nullptr; }
+std::unique_ptr<ArrayCore> make_rtl_mx_array(const ArrayParams& p) {
+  const RtlMxEntry* e = find_mx(p);
+  if (!e)
+    throw std::invalid_argument("no Verilated MX array for " + std::to_string(p.rows) + "x" + std::to_string(p.cols) +
+                                " " + mx_pe_name(p) + " block " + std::to_string(p.mx_block) +
+                                " (Verilated MX arrays built: 8x8 mxfp8 and mxint8 at block 32, rtl/CMakeLists.txt MX section)");
+  return e->make(p);
+}
+#else
+bool rtl_mx_array_available(const ArrayParams&) { return false; }
+std::unique_ptr<ArrayCore> make_rtl_mx_array(const ArrayParams&) {
+  throw std::invalid_argument("--engine rtl: this build has no Verilated MX arrays (configure with FP8SIM_WITH_RTL=ON)");
+}
 #endif
 
 }  // namespace fp8sim::sim

@@ -15,6 +15,7 @@
 
 #include "fp8sim/model/parse_number.h"
 #include "fp8sim/sim/gemm_run.h"
+#include "fp8sim/sim/mx_array.h"
 
 using namespace fp8sim;
 
@@ -26,7 +27,9 @@ const char* const kUsage =
     "usage: fp8sim_sim_run --config FILE [options]\n"
     "Runs one named accelerator configuration (sim/configs/*.toml) on one GEMM of random operand codes\n"
     "(SYNTHETIC data, seeded) inside SystemC, checks every output word against model::golden_gemm, and prints\n"
-    "the statistics. The PE type, accumulator, dataflow and buffers come from the configuration file.\n";
+    "the statistics. The PE type, accumulator, dataflow and buffers come from the configuration file.\n"
+    "MX configurations (e.g. sim/configs/small8_mx.toml): random floats per block converted to MX by\n"
+    "model::mx_quantize (SYNTHETIC), checked against model::golden_gemm_mx (exact semantics); --mapping fixed only.\n";
 
 }  // namespace
 
@@ -99,15 +102,23 @@ int sc_main(int argc, char** argv) {
   try {
     std::mt19937_64 rng(seed);
     const auto num = cfg.array.numerics();
-    auto A = sim::random_codes(num, false, m * k, rng);
-    auto B = sim::random_codes(num, true, k * n, rng);
+    std::vector<uint8_t> A, B;
+    sim::MxScales mxs;  // MX arrays: random MX operands (synthetic, sim::random_mx_operands)
+    if (cfg.array.mx) {
+      if (mapping != "fixed") throw std::invalid_argument("--mapping auto: MX GEMMs have one fixed lowering");
+      mxs = sim::random_mx_operands(cfg.array, m, k, n, rng, A, B);
+    } else {
+      A = sim::random_codes(num, false, m * k, rng);
+      B = sim::random_codes(num, true, k * n, rng);
+    }
     firmware::GemmSpec spec;
     spec.m = m, spec.k = k, spec.n = n;
     const firmware::Mapping map =
         mapping == "auto" ? firmware::choose_mapping(cfg.target(), spec, firmware::parse_mapping_objective(objective))
                           : firmware::fixed_mapping(cfg.target(), spec);
     sim::GemmJob job = sim::make_gemm_job(cfg, m, k, n, std::move(A), std::move(B),
-                                          engine == "rtl" ? sim::Engine::Rtl : sim::Engine::Model, nullptr, &map);
+                                          engine == "rtl" ? sim::Engine::Rtl : sim::Engine::Model, nullptr,
+                                          cfg.array.mx ? nullptr : &map, {}, nullptr, cfg.array.mx ? &mxs : nullptr);
     if (!dump.empty()) {
       std::vector<firmware::Command> cmds = job.lowered.commands;
       firmware::finish_stream(cmds);
@@ -117,10 +128,11 @@ int sc_main(int argc, char** argv) {
     std::string report;
     const size_t bad = job.compare(&report);
     const sim::Stats& st = job.acc->stats();
-    std::cout << cfg.name << ": " << num.describe() << ", " << cfg.array.rows << "x" << cfg.array.cols << " "
+    std::cout << cfg.name << ": " << (cfg.array.mx ? sim::mx_gemm_numerics(cfg.array).describe() : num.describe()) << ", " << cfg.array.rows << "x" << cfg.array.cols << " "
               << (cfg.array.dataflow == sim::Dataflow::WeightStationary ? "ws" : "os") << ", GEMM M=" << m
               << " K=" << k << " N=" << n << ", engine " << engine << "\n"
-              << "mapping: " << map.describe(spec) << "\n"
+              << "mapping: " << (cfg.array.mx ? "MX lowering, K tile " + std::to_string(job.lowered.k_tile)
+                                                 : map.describe(spec)) << "\n"
               << st.to_text(cfg) << "golden mismatches " << bad << " of " << m * n << "\n"
               << report;
     if (command_stats)

@@ -115,6 +115,9 @@ class PostProcessingUnit {
   static void process_tile(Ctx& x, const ArrayCore& arith, const Command& c);
   // DRAM bytes of the parameters a PostProcess command reads.
   static uint64_t parameter_bytes(const Command& c);
+  // Bytes a PostProcess writes: one output each (out_format_bytes), plus with kFlagMxOut one E8M0 scale per
+  // output block (rows x cols / block).
+  static uint64_t output_bytes(const Ctx& x, const Command& c);
 };
 
 class Dma {
@@ -160,8 +163,10 @@ class ComputeUnit {
     size_t cmd;  // sequence number of the command in the queue
     bool wload = false, last = false;
     bool swap = false;  // shadow weights: the tile's first compute row (switches the array to its next weights)
+    bool mx_first = false, mx_blk_last = false, mx_fin = false;  // MX array beats (ArrayInputs)
     uint64_t ready_at = 0;
     std::vector<uint8_t> a, b;
+    std::vector<uint8_t> sa, sb;  // MX: the block's scales on mx_blk_last beats
   };
   struct OutTag {
     size_t cmd;
@@ -170,6 +175,7 @@ class ComputeUnit {
   bool deps_ok(const Ctx& x, const Issued& is) const;
   uint32_t beats_of(const Ctx& x, const Command& c) const { return x.ws ? uint32_t(x.R) + c.m : c.k; }
   bool feeder(Ctx& x);
+  void mx_beat(Ctx& x, const Command& c, uint32_t j, Beat& bt);
   bool feeder_shadow(Ctx& x);
   void write_row(Ctx& x);
   void finish_compute(Ctx& x, Issued& is);

@@ -68,7 +68,7 @@ TEST_CASE("bad configurations are rejected with file, key and reason", "[sim][co
         "bad.toml: input_buffer.bank_width_bytes: banks x bank_width_bytes = 2 bytes per access < one array row (4 bytes)");
   // Unknown PE type, dataflow, accumulator; INT8 with a float accumulator.
   CHECK(error_of(replace(good, "pe = \"e4m3\"", "pe = \"fp4\"")) ==
-        "bad.toml:6: array.pe: unknown PE type 'fp4' (int8, e4m3, e5m2, e4m3fnuz, e5m2fnuz, e4m3ieee)");
+        "bad.toml:6: array.pe: unknown PE type 'fp4' (int8, e4m3, e5m2, e4m3fnuz, e5m2fnuz, e4m3ieee; MX arrays: mxfp8, mxfp8-e5m2, mxfp6-e3m2, mxfp6-e2m3, mxfp4, mxint8)");
   CHECK(error_of(replace(good, "dataflow = \"ws\"", "dataflow = \"is\"")) ==
         "bad.toml:5: array.dataflow: unknown dataflow 'is' (ws or os)");
   CHECK(error_of(replace(good, "pe = \"e4m3\"", "pe = \"int8\"")) ==

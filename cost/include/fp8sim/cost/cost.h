@@ -128,11 +128,13 @@ struct EventCounts {
   uint64_t dram_bytes_written = 0;
   uint64_t postprocessed = 0;  // outputs through the post-processing unit
   uint64_t buffer_adds = 0;    // words added into the accumulating output buffer (K tiles after the first)
+  uint64_t mx_rounded_outputs = 0;  // MX arrays: outputs rounded from the Kulisch accumulator to float32 (rows x cols)
   uint32_t rows = 0, cols = 0;
   double clock_mhz = 0;
 };
 
-// "int8" | "e4m3_fixed" | "e4m3_f32" | "e5m2_fixed" | "e5m2_f32"; throws CostError for unknown names.
+// "int8" | "e4m3_fixed" | "e4m3_f32" | "e5m2_fixed" | "e5m2_f32" | "<mx format>_exact" (pe "mxfp8", ...,
+// accumulator "exact"); throws CostError for unknown names.
 std::string pe_kind_key(const std::string& pe, const std::string& accumulator);
 
 // ---- outputs ----
@@ -142,7 +144,8 @@ struct EnergyBreakdown {
   double dram_pj = 0;
   double leakage_pj = 0;
   double postproc_pj = 0;  // post-processing unit
-  double adder_pj = 0;     // accumulating output buffer's adders
+  double adder_pj = 0;     // accumulating output buffer's adders (+ MX arrays' output rounding, mx_round_pj)
+  double mx_round_pj = 0;  // MX arrays: Kulisch -> float32 rounding at the array's edge (part of adder_pj)
   double total_pj = 0;
   // detail of mac_pj
   double multiplier_pj = 0, accumulator_pj = 0, operand_register_pj = 0;

@@ -35,6 +35,14 @@ enum : uint8_t {
   kFlagGather = 1u << 4,      // LoadActivations: implicit im2col, the tile is gathered from an NHWC input
   kFlagOnChip = 1u << 5,      // LoadActivations / PostProcess: the far side (activations; outputs) is the
                               // on-chip activation SRAM, not DRAM (PostProcess parameters still come from DRAM)
+  kFlagMxMore = 1u << 6,      // Compute on an MX array: more K tiles of this product follow (no in_fin, no
+                              // output rows: the PEs keep their accumulators)
+  kFlagMxCont = 1u << 7,      // Compute on an MX array: continues a product (no in_first on its first beat)
+  kFlagMxOut = 1u << 6,       // PostProcess on an MX array: requantize to MX on chip (the array's format and
+                              // block): each output row's blocks of `block` columns get one E8M0 scale computed
+                              // as model::mx_quantize_block does; 1-byte element codes at dram_addr (stride
+                              // dram_stride) and the scales at row_scale_addr (row stride ceil(dram_stride /
+                              // block) bytes). (Same bit as kFlagMxMore, which only Compute uses.)
 };
 
 // Which on-chip buffer a field refers to.

@@ -39,6 +39,11 @@ struct PostProcessSpec {
   bool has_bias = false;
   bool row_scales = false;
   uint64_t row_scale_addr = 0;  // M float32 row scales
+  // MX GEMMs only (lower_gemm_mx): requantize the outputs to MX on chip (kFlagMxOut): M x N element codes at
+  // out_addr and M x ceil(N / block) E8M0 scales at mx_out_scale_addr. Needs the array's columns to hold whole
+  // blocks (cols % block == 0) and no row scales.
+  bool mx_out = false;
+  uint64_t mx_out_scale_addr = 0;
 };
 
 // ---- convolution through im2col ----
@@ -57,6 +62,18 @@ struct ConvGather {
   uint8_t pad_code = 0;  // the format's +0 code
 };
 
+// MX GEMM (an MX array): E8M0 block scales beside the codes, blocks of `block` along K. The lowering
+// (lowering_mx.cpp) keeps K tiles multiples of `block` and loads each tile's scales with its codes:
+// A scales M x nb at a_scale_addr, B scales N x nb at b_scale_addr (nb = ceil(K / block), row-major, one byte
+// each), into the same buffer slot right after the tile's codes (A: kt x R codes then kt/block x R scales;
+// B: kt x C codes then kt/block x C scales). The PEs keep their accumulators across a product's K tiles:
+// Computes carry kFlagMxMore (more K tiles follow: no outputs) and kFlagMxCont (continues the product).
+struct MxGemmSpec {
+  bool enabled = false;
+  int block = 32;
+  uint64_t a_scale_addr = 0, b_scale_addr = 0;
+};
+
 struct GemmSpec {
   int64_t m = 0, k = 0, n = 0;
   uint64_t a_addr = 0, b_addr = 0, c_addr = 0;
@@ -64,6 +81,7 @@ struct GemmSpec {
   uint16_t layer = 0;
   PostProcessSpec post;
   ConvGather gather;  // implicit im2col (A gathered from an NHWC input)
+  MxGemmSpec mx;      // MX scales (lower_gemm dispatches to the MX lowering when enabled)
 };
 
 struct LoweredGemm {
@@ -75,6 +93,12 @@ struct LoweredGemm {
 
 // Throws std::invalid_argument when the shape is empty or a tile cannot fit the buffers.
 LoweredGemm lower_gemm(const ArrayTarget& t, const GemmSpec& g);
+// The MX lowering (g.mx.enabled; lower_gemm calls it): OS tiles of R x C, K tiles kt = a multiple of the block
+// (as large as the buffers allow, or os_k_tile rounded down to a block multiple, at least one block); per
+// (m0, n0) and K tile: LoadActivations A codes (transposed), LoadActivations A scales (transposed),
+// LoadWeights B codes, LoadWeights B scales (transposed from N x nb), Compute; then Store/PostProcess.
+// k_chunk = 0: the whole K is one exact accumulation.
+LoweredGemm lower_gemm_mx(const ArrayTarget& t, const GemmSpec& g);
 // Appends End.
 void finish_stream(std::vector<Command>& cmds);
 

@@ -24,6 +24,7 @@
 
 #include "fp8sim/firmware/hardware.h"
 #include "fp8sim/model/gemm.h"
+#include "fp8sim/model/mx.h"
 #include "fp8sim/sim/pe.h"
 
 namespace fp8sim::sim {
@@ -39,6 +40,16 @@ struct ArrayParams {
   bool shadow_weights = false;  // WS: shadow weight registers loaded on their own channel (RTL SHADOW = 1)
   bool shadow_outputs = false;  // OS: double-buffered accumulators, drain beside the next tile (RTL SHADOW = 1)
   bool toggles = true;   // count register toggles (costs some speed)
+  // MX array (sim/mx_array.h, rtl/mx_array.v): an output-stationary array of MX dot-product PEs for format
+  // mx_kind with mx_block elements per E8M0 scale (exact products and block sums, scales as an exponent add,
+  // exact Kulisch accumulation; each output rounded once to float32 where it leaves the array). Set through
+  // set_mx_array() (mx_array.h), which also sets dataflow OS, pe Fp8Float32 (the float32 output word) and
+  // fmt_a = fmt_b = the element row.
+  bool mx = false;
+  model::MxKind mx_kind = model::MxKind::MXFP8_E4M3;
+  int mx_block = model::kMxDefaultBlockSize;
+  // MX: the numerics of the output WORD (float32 bits, acc Float32) so acc_word_to_string/acc_word_to_float
+  // and post-processing read it right; the MAC semantics are mx_gemm_numerics(p) (mx_array.h).
   model::GemmNumerics numerics() const { return pe_numerics(pe, fmt_a, fmt_b, acc_width); }
 };
 
@@ -59,6 +70,12 @@ struct ArrayInputs {
   const uint8_t* a = nullptr;
   const uint8_t* b = nullptr;
   const uint128* psum = nullptr;
+  // MX arrays only (rtl/mx_array.v in_first / in_last / in_fin / in_sa / in_sb): mx_first on a product's
+  // k = 0, mx_blk_last on each block's last k (and k = K - 1), mx_fin on k = K - 1; sa: ROWS E8M0 codes,
+  // sb: COLS codes, sampled with mx_blk_last.
+  bool mx_first = false, mx_blk_last = false, mx_fin = false;
+  const uint8_t* sa = nullptr;
+  const uint8_t* sb = nullptr;
 };
 
 class ArrayCore {
