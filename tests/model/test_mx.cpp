@@ -506,3 +506,44 @@ TEST_CASE("Executor with MX: BitExact GEMMs hand codes and block scales to the G
       CHECK(y[size_t(i * n + j)] == round_to_bf16(float(s) + p.bias[size_t(j)]));
     }
 }
+
+TEST_CASE("MX golden GEMM: blocks with NaN scales and NaN/Inf elements among finite ones", "[mx]") {
+  // golden_gemm_mx sums finite blocks from per-code tables (a speed path) and sends blocks with a NaN scale or
+  // a NaN/Inf element through mx_block_dot; both must give the words of the reference: the block dots of
+  // mx_block_dot, their exact sum rounded once (FixedPoint), NaN as the canonical 0x7FC00000.
+  std::mt19937 rng(17);
+  const int64_t m = 4, k = 100, n = 5, bs = 32, nb = 4;
+  for (MxKind kind : {MxKind::MXFP8_E4M3, MxKind::MXFP8_E5M2, MxKind::MXINT8, MxKind::MXFP4}) {
+    const MxFormat& f = mx_format(kind);
+    std::uniform_int_distribution<int> d(0, (1 << f.element_bits()) - 1), s(115, 140);
+    std::vector<uint8_t> a(m * k), b(k * n), as(m * nb), bsc(nb * n);
+    for (auto& x : a) x = uint8_t(d(rng));  // any code: E4M3 NaN (0x7F/0xFF), E5M2 Inf/NaN occur
+    for (auto& x : b) x = uint8_t(d(rng));
+    for (auto& x : as) x = uint8_t(s(rng));
+    for (auto& x : bsc) x = uint8_t(s(rng));
+    as[1] = kE8M0NaN;            // row 0, block 1: NaN
+    bsc[2 * n + 3] = kE8M0NaN;   // column 3, block 2: NaN
+    MxGemmNumerics num;
+    num.a_kind = num.b_kind = kind;
+    num.acc = AccumulatorKind::FixedPoint;
+    const auto w = golden_gemm_mx(num, {}, m, k, n, a.data(), as.data(), b.data(), bsc.data());
+    size_t nans = 0;
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        std::vector<ExactTerm> terms;
+        for (int64_t kb = 0; kb < nb; ++kb) {
+          const int64_t len = std::min(bs, k - kb * bs);
+          std::vector<uint8_t> col(len);
+          for (int64_t x = 0; x < len; ++x) col[x] = b[(kb * bs + x) * n + j];
+          const MxBlockSum sum = mx_block_dot(f.elem(), a.data() + i * k + kb * bs, as[i * nb + kb], f.elem(), col.data(),
+                                              bsc[kb * n + j], size_t(len));
+          terms.push_back(ExactTerm{sum.cls, sum.lsbs, sum.exp});
+        }
+        const float v = float(exact_sum_rounded(terms.data(), terms.size()));
+        nans += std::isnan(v);
+        INFO(f.name << " output " << i << "," << j);
+        CHECK(uint32_t(w[i * n + j].raw) == (std::isnan(v) ? kCanonicalNaN32 : f32_bits(v)));
+      }
+    CHECK(nans >= 2);  // at least the NaN-scale outputs (row 0; column 3)
+  }
+}
