@@ -5,6 +5,7 @@
 # FP8/INT8: per-channel weight scales, static per-tensor activation scales (min/max over the workload's
 # calibration items), exact FP8 accumulation / int32 (simrun's defaults). MX: blocks of 32 along K, activation
 # scales at run time, exact accumulation rounded once to float32 (the MX array's semantics).
+# Resumable: a cell whose log already holds its result line is not run again.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 out="${1:?usage: scripts/mx_table.sh OUT_DIR [RESNET_ITEMS] [MINILM_PAIRS] [BERT_ITEMS]}"
@@ -14,11 +15,12 @@ mkdir -p "$out"
 formats=(int8 e4m3 e5m2 mxfp8 mxint8 mxfp8-e5m2 mxfp6-e3m2 mxfp6-e2m3 mxfp4)
 for w in "resnet20-cifar10:$resnet" "minilm-l6:$minilm"; do
   name="${w%%:*}" n="${w##*:}"
-  cmd=("$ptq" eval --workload "$name" --fp32 --eval-count "$n")
-  echo "${cmd[*]#$root/}" > "$out/$name.fp32.log"; "${cmd[@]}" >> "$out/$name.fp32.log" 2>&1
-  for f in "${formats[@]}"; do
-    cmd=("$ptq" eval --workload "$name" --format "$f" --weight-granularity per-channel --bit-exact --eval-count "$n")
-    echo "${cmd[*]#$root/}" > "$out/$name.$f.log"; "${cmd[@]}" >> "$out/$name.$f.log" 2>&1
+  for f in fp32 "${formats[@]}"; do
+    log="$out/$name.$f.log"
+    grep -qE "^(top1|spearman) " "$log" 2>/dev/null && continue
+    if [ "$f" = fp32 ]; then cmd=("$ptq" eval --workload "$name" --fp32 --eval-count "$n")
+    else cmd=("$ptq" eval --workload "$name" --format "$f" --weight-granularity per-channel --bit-exact --eval-count "$n"); fi
+    echo "${cmd[*]#$root/}" > "$log"; "${cmd[@]}" >> "$log" 2>&1
   done
 done
 cmd=("$ptq" error --workload bert-base --weight-granularity per-channel --bit-exact --eval-count "$bert")

@@ -617,9 +617,11 @@ std::vector<AccWord> golden_gemm_mx(const MxGemmNumerics& num, const Accumulatio
   g.promote_n = num.promote_n;
   g.narrow_precision = num.narrow_precision;
   const bool per_block = num.acc == AccumulatorKind::BlockFp32 || num.acc == AccumulatorKind::FixedPoint;
-  // Speed only (the same terms as mx_block_dot): where a block's exact sum fits in int64, finite blocks are
-  // summed from per-code LSB tables; a block with a NaN scale or a NaN/Inf element goes through mx_block_dot.
-  const bool fast = per_block && mx_block_sum_bits(fa, fb, static_cast<size_t>(bs)) <= 62;
+  // Speed only (the same terms as mx_block_dot): finite blocks are summed from per-code LSB tables (in int64
+  // where the block's exact sum fits, else int128: E5M2 products are 65 bits); a block with a NaN scale or a
+  // NaN/Inf element goes through mx_block_dot.
+  const bool fast = per_block;
+  const bool narrow = mx_block_sum_bits(fa, fb, static_cast<size_t>(bs)) <= 62;
   int64_t la[256] = {}, lb[256] = {};
   bool sp_a[256] = {}, sp_b[256] = {};
   if (fast)
@@ -641,14 +643,23 @@ std::vector<AccWord> golden_gemm_mx(const MxGemmNumerics& num, const Accumulatio
         if (fast && !e8m0_is_nan(sa) && !e8m0_is_nan(sb)) {
           const uint8_t* ar = a + i * k + k0;
           const uint8_t* br = bcol.data() + k0;
-          int64_t sum = 0;
+          int128 sum = 0;
           bool special = false;
-          for (int64_t x = 0; x < len; ++x) {
-            special |= sp_a[ar[x]] | sp_b[br[x]];
-            sum += la[ar[x]] * lb[br[x]];
+          if (narrow) {
+            int64_t s64 = 0;
+            for (int64_t x = 0; x < len; ++x) {
+              special |= sp_a[ar[x]] | sp_b[br[x]];
+              s64 += la[ar[x]] * lb[br[x]];
+            }
+            sum = s64;
+          } else {
+            for (int64_t x = 0; x < len; ++x) {
+              special |= sp_a[ar[x]] | sp_b[br[x]];
+              sum += int128(la[ar[x]]) * lb[br[x]];
+            }
           }
           if (!special) {
-            terms.push_back(ExactTerm{ValueClass::Finite, int128(sum), lsb_ab + e8m0_exponent(sa) + e8m0_exponent(sb)});
+            terms.push_back(ExactTerm{ValueClass::Finite, sum, lsb_ab + e8m0_exponent(sa) + e8m0_exponent(sb)});
             continue;
           }
         }
