@@ -63,7 +63,11 @@ void parallel_for(size_t n, unsigned jobs, const std::function<void(size_t)>& fn
     if (e) std::rethrow_exception(e);
 }
 
-bool simulated_format(const std::string& f) { return f == "e4m3" || f == "e5m2" || f == "int8"; }
+bool simulated_format(const std::string& f) {
+  return f == "e4m3" || f == "e5m2" || f == "int8" || model::mx_kind_from_name(f).has_value();
+}
+
+std::string simulated_format_names() { return "e4m3, e5m2, int8, " + model::mx_format_names(); }
 
 sim::AcceleratorConfig derive_config(const sim::AcceleratorConfig& base, const ConfigOverrides& o,
                                      const std::string& format, std::vector<std::string>* notes) {
@@ -71,11 +75,25 @@ sim::AcceleratorConfig derive_config(const sim::AcceleratorConfig& base, const C
   if (o.rows) c.array.rows = o.rows;
   if (o.cols) c.array.cols = o.cols;
   if (o.dataflow) c.array.dataflow = *o.dataflow;
-  if (const auto mk = model::mx_kind_from_name(format)) {
-    // An MX format: the MX array (sim/mx_array.h) of this size, block size kept from an MX file (else 32).
-    sim::set_mx_array(c.array, *mk, base.array.mx ? base.array.mx_block : model::kMxDefaultBlockSize);
-  } else if (format == "int8") {
+  const auto mxk = model::mx_kind_from_name(format);
+  if (!mxk && c.array.mx) {  // an MX base configuration running INT8/FP8: the same OS array with those PEs
     c.array.mx = false;
+    c.array.pe = sim::PeKind::Fp8Fixed;
+  }
+  if (mxk) {
+    // An MX array (sim/mx_array.h): output-stationary, exact (Kulisch) accumulation, float32 output words.
+    if (!o.accumulator.empty() && o.accumulator != "exact")
+      throw std::invalid_argument("--accumulator " + o.accumulator + ": the MX array (" + format +
+                                  ") accumulates exactly (OCP MX v1.0 dot products, rtl/mx_pe.v)");
+    if (o.dataflow && *o.dataflow != firmware::Dataflow::OutputStationary)
+      throw std::invalid_argument("--dataflow ws: the MX array (" + format + ") is output-stationary (rtl/mx_array.v)");
+    if (c.array.dataflow != firmware::Dataflow::OutputStationary && notes)
+      notes->push_back(format + ": the MX array is output-stationary (rtl/mx_array.v): dataflow os instead of " +
+                       (base.source.empty() ? base.name : base.source) + "'s ws");
+    c.array.dataflow = firmware::Dataflow::OutputStationary;
+    c.array.shadow_weights = c.array.shadow_outputs = false;
+    sim::set_mx_array(c.array, *mxk, base.array.mx ? base.array.mx_block : model::kMxDefaultBlockSize);
+  } else if (format == "int8") {
     c.array.pe = sim::PeKind::Int8;
     c.array.acc_width = 0;
   } else if (format == "e4m3" || format == "e5m2") {
@@ -86,8 +104,7 @@ sim::AcceleratorConfig derive_config(const sim::AcceleratorConfig& base, const C
     else if (base.array.pe == sim::PeKind::Int8) c.array.pe = sim::PeKind::Fp8Fixed;  // an INT8 file: exact FP8
     if (c.array.pe != sim::PeKind::Fp8Fixed) c.array.acc_width = 0;
   } else {
-    throw std::invalid_argument("format '" + format + "' cannot be simulated (e4m3, e5m2, int8 or " +
-                                model::mx_format_names() + ")");
+    throw std::invalid_argument("format '" + format + "' cannot be simulated (" + simulated_format_names() + ")");
   }
   if (o.input_buffer_bytes) c.input_buffer.size_bytes = o.input_buffer_bytes;
   if (o.weight_buffer_bytes) c.weight_buffer.size_bytes = o.weight_buffer_bytes;
@@ -253,6 +270,8 @@ struct SimTask {
   std::unique_ptr<sim::ConvInput> conv;
   size_t net_index = 0, sim_index = 0;
   sim::GemmJob job;
+  sim::MxScales mx;                                     // MX: the scales (--check-engine's re-run)
+  bool is_mx = false;
   std::vector<int64_t> part_m;                          // rows of each call stacked in the GEMM
   std::vector<std::vector<float>> host_out;             // per call: the golden outputs the network continued with
   std::vector<std::vector<model::AccWord>> host_words;  // per call (--store accumulators)
@@ -370,10 +389,15 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
                          Progress* progress, size_t slot, const BackendWrap& wrap) {
   const double t0 = now_s();
   FormatOutcome out;
-  const auto fmt = quant::format_from_string(format);
+  const auto mxk = model::mx_kind_from_name(format);
+  const auto fmt = mxk ? std::optional<quant::Format>(quant::Format::E4M3) : quant::format_from_string(format);
   if (!fmt || !simulated_format(format))
-    throw std::invalid_argument("format '" + format + "' cannot be simulated (e4m3, e5m2 or int8)");
-  const model::GemmNumerics array_num = cfg.array.numerics();
+    throw std::invalid_argument("format '" + format + "' cannot be simulated (" + simulated_format_names() + ")");
+  if (bool(mxk) != cfg.array.mx || (mxk && cfg.array.mx_kind != *mxk))
+    throw std::logic_error("format " + format + " on a configuration whose array is " + pe_name(cfg.array));
+  const model::GemmNumerics array_num = cfg.array.numerics();  // MX: how the float32 output words are read
+  std::optional<model::MxGemmNumerics> array_mx;  // MX: the array's MAC semantics (golden_gemm_mx)
+  if (mxk) array_mx = sim::mx_gemm_numerics(cfg.array);
   std::vector<LayerAgg> layers;
   std::map<std::string, size_t> index;
   std::set<std::string> notes;
@@ -392,7 +416,13 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
   workloads::RunOptions opt;
   opt.quantize = true;
   opt.recipe = setup.recipe;
-  opt.recipe.format = *fmt;
+  opt.recipe.format = *fmt;  // MX: any quantized format (the executor's MX mode replaces it)
+  if (array_mx) {
+    // MX: weights and activations in blocks along K (activation scales from the data at run time), BitExact
+    // GEMMs with the array's semantics; the executor hands codes and scales to the verifying backend.
+    opt.mx = model::MxConfig{array_mx->a_kind, array_mx->block_size};
+    opt.mx_acc = array_mx->acc;
+  }
   opt.mode = quant::ExecMode::BitExact;
   opt.bitexact.fp8_acc = array_num.acc == model::AccumulatorKind::Float32 ? model::AccumulatorKind::Float32
                                                                             : model::AccumulatorKind::FixedPoint;
@@ -417,6 +447,7 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
     bool act_act = false;
     int64_t m = 0, k = 0, n = 0, k_chunk = 0;
     std::vector<uint8_t> a, b;
+    sim::MxScales mx;                        // MX: A's M x nb and B's N x nb block scales (make_gemm_job's layout)
     bool on_chip = false;
     sim::GemmPostJob pj;
     bool is_conv = false;                    // A is the im2col matrix of a convolution's input (implicit im2col)
@@ -436,6 +467,7 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
       spec = firmware::conv_as_gemm(cs, 0, 0, 0, 0, true, 0);
     }
     spec.m = m, spec.k = k, spec.n = n;
+    if (cfg.array.mx) spec.mx.enabled = true, spec.mx.block = cfg.array.mx_block;
     if (on_chip) {
       spec.post.enabled = true;
       spec.post.out_fmt = pj.out_fmt;
@@ -463,7 +495,8 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
         engine_check_selected(setup.check_engine_pct, setup.check_engine_seed, t.sim_index)) {
       const sim::Engine other = setup.engine == sim::Engine::Fast ? sim::Engine::Model : sim::Engine::Fast;
       sim::GemmJob ref = sim::make_gemm_job(cfg, t.m, t.k, t.n, job.a, job.b, other, t.on_chip ? &t.pj : nullptr,
-                                            setup.mapping_auto ? &t.mapping : nullptr, t.placement, t.conv.get());
+                                            setup.mapping_auto && !t.is_mx ? &t.mapping : nullptr, t.placement,
+                                            t.conv.get(), t.is_mx ? &t.mx : nullptr);
       ref.acc->run();
       std::string diff = sim::stats_difference(job.acc->stats(), ref.acc->stats());
       if (diff.empty() && job.acc->dram() != ref.acc->dram()) diff = "DRAM contents (output words) differ";
@@ -550,6 +583,11 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
     std::vector<uint8_t> a;
     a.reserve(size_t(m * k));
     for (const Pending* p : parts) a.insert(a.end(), p->a.begin(), p->a.end());
+    sim::MxScales mx;  // MX: A's scales stacked as its rows, B's as they are
+    if (cfg.array.mx) {
+      for (const Pending* p : parts) mx.a.insert(mx.a.end(), p->mx.a.begin(), p->mx.a.end());
+      mx.b = p0.mx.b;
+    }
     sim::GemmPostJob pj = p0.pj;
     if (!pj.row_scales.empty()) {
       pj.row_scales.clear();
@@ -589,10 +627,13 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
     sim::GemmJob job;
     firmware::Mapping mapping;
     try {
-      mapping = setup.mapping_auto ? firmware::choose_mapping(cfg.target(), spec, setup.mapping_objective, mapping_costs)
-                                   : firmware::fixed_mapping(cfg.target(), spec, mapping_costs);
+      // (MX: the MX lowering's one fixed order; the mapping is only described.)
+      mapping = setup.mapping_auto && !cfg.array.mx
+                    ? firmware::choose_mapping(cfg.target(), spec, setup.mapping_objective, mapping_costs)
+                    : firmware::fixed_mapping(cfg.target(), spec, mapping_costs);
       job = sim::make_gemm_job(cfg, m, k, n, std::move(a), p0.b, setup.engine, on_chip ? &pj : nullptr,
-                               setup.mapping_auto ? &mapping : nullptr, where.placement, conv.get());
+                               setup.mapping_auto && !cfg.array.mx ? &mapping : nullptr, where.placement, conv.get(),
+                               cfg.array.mx ? &mx : nullptr);
     } catch (const std::invalid_argument& e) {
       throw std::invalid_argument("layer " + name + " (M=" + std::to_string(m) + " K=" + std::to_string(k) +
                                   " N=" + std::to_string(n) + ") does not fit " + cfg.name + ": " + e.what());
@@ -614,6 +655,8 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
     t->conv = std::move(conv);  // (implicit im2col: the input the job gathers A from; --check-engine's re-run too)
     t->sim_index = simulated_count++;
     t->job = std::move(job);
+    t->is_mx = cfg.array.mx;
+    if (t->is_mx && setup.check_engine_pct > 0) t->mx = std::move(mx);
     for (Pending* p : parts) {
       t->part_m.push_back(p->m);
       t->host_out.push_back(std::move(p->host_out));
@@ -648,7 +691,7 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
       // Merged only when the weights and the post-processing's column parameters are the same bytes.
       if (g != group_of.end()) {
         const Pending& q = *groups[g->second].front();
-        if (q.b != p.b || q.k != p.k || q.n != p.n || q.on_chip != p.on_chip || q.pj.col_scales != p.pj.col_scales ||
+        if (q.b != p.b || q.mx.b != p.mx.b || q.k != p.k || q.n != p.n || q.on_chip != p.on_chip || q.pj.col_scales != p.pj.col_scales ||
             q.pj.bias != p.pj.bias || q.pj.out_fmt != p.pj.out_fmt || q.pj.row_scales.empty() != p.pj.row_scales.empty() ||
             q.k_chunk != p.k_chunk || q.is_conv != p.is_conv || q.conv.in_h != p.conv.in_h ||
             q.conv.in_w != p.conv.in_w || q.conv.in_c != p.conv.in_c || q.conv.kh != p.conv.kh ||
@@ -672,10 +715,20 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
     pending.clear();
   };
   const quant::GemmBackend verifying = [&](const quant::GemmCall& c) -> std::vector<model::AccWord> {
-    if (c.num.int8 != array_num.int8 ||
-        (!c.num.int8 && (c.num.a_kind != array_num.a_kind || c.num.b_kind != array_num.b_kind)))
+    if (bool(c.mx) != bool(array_mx))
+      throw std::logic_error("GEMM '" + c.name + "' is " + (c.mx ? c.mx->num.describe() : c.num.describe()) +
+                             " but the array computes " + (array_mx ? array_mx->describe() : array_num.describe()));
+    if (c.mx) {
+      const model::MxGemmNumerics& g = c.mx->num;
+      if (g.a_kind != array_mx->a_kind || g.b_kind != array_mx->b_kind || g.block_size != array_mx->block_size ||
+          g.acc != array_mx->acc)
+        throw std::logic_error("GEMM '" + c.name + "' is " + g.describe() + " but the MX array computes " +
+                               array_mx->describe());
+    } else if (c.num.int8 != array_num.int8 ||
+               (!c.num.int8 && (c.num.a_kind != array_num.a_kind || c.num.b_kind != array_num.b_kind))) {
       throw std::logic_error("GEMM '" + c.name + "' is " + c.num.describe() + " but the array computes " +
                              array_num.describe());
+    }
     accum.largest_k = std::max<uint64_t>(accum.largest_k, static_cast<uint64_t>(c.k));
     if (can_wrap && c.k > accum.wrap_free_k && !setup.allow_accumulator_wrap)
       throw std::invalid_argument(format + ", layer " + c.name + " (K=" + std::to_string(c.k) +
@@ -689,6 +742,13 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
     p.m = c.m, p.k = c.k, p.n = c.n;
     p.a.assign(c.a, c.a + c.m * c.k);
     p.b.assign(c.b_kn, c.b_kn + c.k * c.n);
+    if (c.mx) {  // the scales in make_gemm_job's layouts: A M x nb as given, B N x nb (from nb x N)
+      const int64_t nb = (c.k + c.mx->num.block_size - 1) / c.mx->num.block_size;
+      p.mx.a.assign(c.mx->a_scales, c.mx->a_scales + c.m * nb);
+      p.mx.b.resize(size_t(c.n * nb));
+      for (int64_t j = 0; j < c.n; ++j)
+        for (int64_t kb = 0; kb < nb; ++kb) p.mx.b[size_t(j * nb + kb)] = c.mx->b_scales[kb * c.n + j];
+    }
     // On-chip post-processing: the scale of output (i, j) is float32(row_scale[i] * col_scale[j]); with one
     // row scale (per-tensor activations) the unit's column table holds that product already.
     p.on_chip = !setup.store_accumulators && c.post_out;
@@ -707,7 +767,7 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
     // again when the batched GEMM is lowered).
     const firmware::GemmSpec spec = gemm_spec(c.m, c.k, c.n, p.on_chip, pj, &p, 1);
     try {
-      p.k_chunk = (setup.mapping_auto
+      p.k_chunk = (setup.mapping_auto && !c.mx
                        ? firmware::lower_gemm(cfg.target(), spec,
                                               firmware::choose_mapping(cfg.target(), spec, setup.mapping_objective, mapping_costs))
                        : firmware::lower_gemm(cfg.target(), spec))
@@ -716,8 +776,12 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
       throw std::invalid_argument("layer " + c.name + " (M=" + std::to_string(c.m) + " K=" + std::to_string(c.k) +
                                   " N=" + std::to_string(c.n) + ") does not fit " + cfg.name + ": " + e.what());
     }
+    // The golden words: model::golden_gemm_mx for MX (the array's semantics, from the executor's codes and
+    // scales, in golden_gemm_mx's own layouts), else model::check_gemm.
     std::vector<model::AccWord> gold =
-        model::check_gemm(array_num, model::AccumulationOrder{p.k_chunk}, c.m, c.k, c.n, p.a.data(), p.b.data());
+        c.mx ? model::golden_gemm_mx(c.mx->num, model::AccumulationOrder{p.k_chunk}, c.m, c.k, c.n, p.a.data(),
+                                     c.mx->a_scales, p.b.data(), c.mx->b_scales)
+             : model::check_gemm(array_num, model::AccumulationOrder{p.k_chunk}, c.m, c.k, c.n, p.a.data(), p.b.data());
     if (can_wrap && c.k > accum.wrap_free_k) {
       const model::WrapCount wc = model::count_accumulator_wraps(array_num, model::AccumulationOrder{p.k_chunk}, c.m,
                                                                  c.k, c.n, p.a.data(), p.b.data());

@@ -35,8 +35,8 @@ struct ConfigOverrides {
   int dram_bytes_per_cycle = 0;                                                      // sweep
 };
 
-// The configuration that runs `format` ("e4m3", "e5m2", "int8", or an MX format "mxfp8", ...: the MX array of
-// sim/mx_array.h, output-stationary, block size from an MX base file else 32) on `base` with the overrides. Buffers whose
+// The configuration that runs `format` ("e4m3", "e5m2", "int8", or an MX format: base's array made an MX array
+// of that format, output-stationary, block size from an MX base or 32) on `base` with the overrides. Buffers whose
 // access width no longer carries one array row get more banks (said in *notes). Throws
 // std::invalid_argument ("<config>: <key>: <reason>") when the result is not a valid accelerator.
 sim::AcceleratorConfig derive_config(const sim::AcceleratorConfig& base, const ConfigOverrides& o,
@@ -145,7 +145,9 @@ std::string verification_failure(const std::vector<report::FormatRun>& runs);
 // (by index) after every call has returned.
 void parallel_for(size_t n, unsigned jobs, const std::function<void(size_t)>& fn);
 
-// Format names simrun accepts for simulation.
+// Format names simrun accepts for simulation: e4m3, e5m2, int8 and the OCP MX formats (model/mx.h: mxfp8,
+// mxfp8-e5m2, mxfp6-e3m2, mxfp6-e2m3, mxfp4, mxint8; run on an MX array, sim/mx_array.h).
 bool simulated_format(const std::string& f);
+std::string simulated_format_names();  // "e4m3, e5m2, int8, mxfp8|mxfp8-e5m2|..." for messages
 
 }  // namespace fp8sim::simrun

@@ -265,7 +265,7 @@ MxCounts cast_tensor_mx(const TensorView& t, const Recipe& r, SafetensorsWriter&
 
 Recipe parse_recipe(const po::variables_map& vm) {
   Recipe r;
-  if (!vm.count("format")) throw UsageError("quantize: missing --format (e4m3, e5m2 or int8)");
+  if (!vm.count("format")) throw UsageError("quantize: missing --format (e4m3, e5m2, int8 or " + mx_format_names() + ")");
   r.format_name = vm["format"].as<std::string>();
   const bool bs_given = vm.count("block-size") && !vm["block-size"].defaulted();
   if (const auto mx = mx_kind_from_name(r.format_name)) {

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "cli.h"
+#include "fp8sim/model/mx.h"
 #include "fp8sim/model/parse_number.h"
 #include "fp8sim/workloads/metrics.h"
 #include "pipeline.h"
@@ -56,12 +57,12 @@ void add_run_options(po::options_description& d) {
     ("data", po::value<std::string>(), "inputs instead of the workload's own (CIFAR-10 .bin for ResNet, STS-B .tsv for BERT); for an .onnx model its inputs: a CIFAR-10 .bin (metric top-1) or an STS-B .tsv (Spearman of mean-pooled embeddings, with --vocab)")
     ("vocab", po::value<std::string>(), ".onnx with STS-B --data: the model's WordPiece vocab.txt [vocab.txt beside the model]")
     ("input-shape", po::value<std::string>(), ".onnx without --data: seeded random inputs (labelled SYNTHETIC; metric: output error) of this shape, e.g. 1x3x32x32, or NAME=SHAPE;NAME=SHAPE per input [the model's static shapes]")
-    ("format", po::value<std::string>()->default_value("e4m3"), "number format of the chosen run: e4m3, e5m2 or int8 (fp32 is the reference every run reports against)")
-    ("compare", po::value<std::string>()->default_value("int8"), "formats to run the same workload in for the side-by-side, comma-separated (e4m3, e5m2, int8), or none")
+    ("format", po::value<std::string>()->default_value("e4m3"), "number format of the chosen run: e4m3, e5m2, int8, or an OCP MX format: mxfp8, mxfp8-e5m2, mxfp6-e3m2, mxfp6-e2m3, mxfp4, mxint8 (weights and activations in blocks of 32 along K with E8M0 scales, activation scales from the data at run time, no calibration; run on an output-stationary MX array with exact accumulation, sim/mx_array.h); fp32 is the reference every run reports against")
+    ("compare", po::value<std::string>()->default_value("int8"), "formats to run the same workload in for the side-by-side, comma-separated (any --format name), or none")
     ("config", po::value<std::string>(), "accelerator configuration (TOML) [sim/configs/default32.toml]; its PE type is replaced by each run's format")
     ("array", po::value<std::string>(), "array size RxC instead of the configuration's (buffer banks are widened to carry one row per access, and the report says so)")
     ("dataflow", po::value<std::string>(), "ws or os instead of the configuration's")
-    ("accumulator", po::value<std::string>(), "FP8 accumulator: exact (fixed point, exact for K <= 4096) or fp32 (IEEE float32 adds) [the configuration's; default32: exact]; INT8 always accumulates in int32")
+    ("accumulator", po::value<std::string>(), "FP8 accumulator: exact (fixed point, exact for K <= 4096) or fp32 (IEEE float32 adds) [the configuration's; default32: exact]; INT8 always accumulates in int32, MX formats always exactly")
     ("seq", po::value<std::string>(), "BERT: tokens per sequence; the workload's sentences are concatenated and cut into sequences of exactly N tokens (spearman workloads: each sentence truncated to N); 0: sentences as tokenized [128 for output-error workloads such as bert-base, 0 for minilm-l6]")
     ("samples", po::value<std::string>(), "inferences (images, sequences, sentence pairs) to simulate on the accelerator, every output verified [1; 2 for spearman workloads such as minilm-l6]")
     ("eval-items", po::value<std::string>(), "items the task metric is evaluated on, N or all: the --samples simulated ones (chosen with --seed among them) and the rest on the bit-exact golden model of the same numerics (model/'s GEMM on the host) [--workload: 1000 for top1 workloads (the first evaluation items), all for spearman workloads, --samples for the others; sweep: --samples]")
@@ -102,7 +103,7 @@ RunRequest parse_run_request(const po::variables_map& vm, const std::string& cmd
     throw UsageError(pre + "--format fp32: fp8sim has no FP32 array to simulate; every report gives the FP32 "
                      "reference's accuracy beside the simulated format's (fp32_value)");
   if (!simulated_format(q.format))
-    throw UsageError(pre + "--format '" + q.format + "' is not one of e4m3, e5m2, int8");
+    throw UsageError(pre + "--format '" + q.format + "' is not one of " + simulated_format_names());
   const std::string cmp = vm["compare"].as<std::string>();
   if (cmp != "none" && !cmp.empty()) {
     std::stringstream ss(cmp);
@@ -110,8 +111,9 @@ RunRequest parse_run_request(const po::variables_map& vm, const std::string& cmd
     while (std::getline(ss, f, ',')) {
       if (f == "fp32")
         throw UsageError(pre + "--compare fp32: the FP32 reference is in every report already (fp32_value); "
-                         "compare with e4m3, e5m2 or int8");
-      if (!simulated_format(f)) throw UsageError(pre + "--compare '" + f + "' is not one of e4m3, e5m2, int8, none");
+                         "compare with " + simulated_format_names());
+      if (!simulated_format(f))
+        throw UsageError(pre + "--compare '" + f + "' is not one of " + simulated_format_names() + ", none");
       if (f == q.format || std::find(q.compare.begin(), q.compare.end(), f) != q.compare.end())
         throw UsageError(pre + "--compare lists '" + f + "' twice (or the chosen --format)");
       q.compare.push_back(f);
@@ -550,6 +552,18 @@ report::RunReport build_report(const RunRequest& q, const PreparedRun& p, const 
   note("layer rows: GEMMs with the same name (attention heads, samples) are summed; M sums their rows, K and N are "
        "the largest; cycles of a layer are the cycles of its command streams (each GEMM one stream, from its first "
        "command fetch to End), and the total is their sum");
+  for (const FormatOutcome& o : outs)
+    if (model::mx_kind_from_name(o.run.format)) {
+      note("MX runs (OCP MX v1.0, model/mx.h): weights blocked per output row and activations per row at run time "
+           "(E8M0 scale of each block of " + std::to_string(p.base.array.mx ? p.base.array.mx_block : model::kMxDefaultBlockSize) +
+           " along K from its largest magnitude, elements rounded to nearest even and saturated), every quantized GEMM "
+           "including the attention matmuls; no calibration (the recipe's granularities and calibration apply to the "
+           "other formats); the MX array's MAC semantics: exact element products and block sums, the two scales "
+           "added as exponents, exact (Kulisch) accumulation over K, each output rounded once to float32, then bias "
+           "and BF16 in the post-processing unit; convolutions read their im2col matrix (explicit im2col: each im2col "
+           "row is blocked along its own K)");
+      break;
+    }
   add_accuracy_statistics(q.seed, outs, &r);
   if (!p.golden_items.empty())
     note(std::to_string(p.items.size()) + " item(s) simulated on the accelerator (every output verified), " +

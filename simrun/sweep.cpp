@@ -77,7 +77,7 @@ std::vector<Point> expand(const std::map<std::string, std::vector<std::string>>&
                     if (!v->empty()) p.params += (p.params.empty() ? "" : ";") + std::string(k) + "=" + *v;
                   p.format = fmt.empty() ? q.format : fmt;
                   if (!simulated_format(p.format))
-                    throw UsageError("sweep: format '" + p.format + "' is not one of e4m3, e5m2, int8");
+                    throw UsageError("sweep: format '" + p.format + "' is not one of " + simulated_format_names());
                   p.o = q.overrides;
                   if (!acc.empty()) {
                     if (acc != "exact" && acc != "fp32")

@@ -617,6 +617,22 @@ std::vector<AccWord> golden_gemm_mx(const MxGemmNumerics& num, const Accumulatio
   g.promote_n = num.promote_n;
   g.narrow_precision = num.narrow_precision;
   const bool per_block = num.acc == AccumulatorKind::BlockFp32 || num.acc == AccumulatorKind::FixedPoint;
+  // Speed only (the same terms as mx_block_dot): finite blocks are summed from per-code LSB tables (in int64
+  // where the block's exact sum fits, else int128: E5M2 products are 65 bits); a block with a NaN scale or a
+  // NaN/Inf element goes through mx_block_dot.
+  const bool fast = per_block;
+  const bool narrow = mx_block_sum_bits(fa, fb, static_cast<size_t>(bs)) <= 62;
+  int64_t la[256] = {}, lb[256] = {};
+  bool sp_a[256] = {}, sp_b[256] = {};
+  if (fast)
+    for (int c = 0; c < 256; ++c) {
+      const auto u = static_cast<uint8_t>(c);
+      sp_a[c] = fp8_is_nan(fa, u) || fp8_is_inf(fa, u);
+      sp_b[c] = fp8_is_nan(fb, u) || fp8_is_inf(fb, u);
+      la[c] = sp_a[c] ? 0 : mx_element_lsbs(fa, u);
+      lb[c] = sp_b[c] ? 0 : mx_element_lsbs(fb, u);
+    }
+  const int lsb_ab = fa.lsb_exp() + fb.lsb_exp();
   for (int64_t j = 0; j < n; ++j) {
     for (int64_t kk = 0; kk < k; ++kk) bcol[kk] = b[kk * n + j];
     for (int64_t i = 0; i < m; ++i) {
@@ -624,6 +640,29 @@ std::vector<AccWord> golden_gemm_mx(const MxGemmNumerics& num, const Accumulatio
       for (int64_t kb = 0; kb < nb; ++kb) {
         const int64_t k0 = kb * bs, len = std::min(bs, k - k0);
         const uint8_t sa = a_scales[i * nb + kb], sb = b_scales[kb * n + j];
+        if (fast && !e8m0_is_nan(sa) && !e8m0_is_nan(sb)) {
+          const uint8_t* ar = a + i * k + k0;
+          const uint8_t* br = bcol.data() + k0;
+          int128 sum = 0;
+          bool special = false;
+          if (narrow) {
+            int64_t s64 = 0;
+            for (int64_t x = 0; x < len; ++x) {
+              special |= sp_a[ar[x]] | sp_b[br[x]];
+              s64 += la[ar[x]] * lb[br[x]];
+            }
+            sum = s64;
+          } else {
+            for (int64_t x = 0; x < len; ++x) {
+              special |= sp_a[ar[x]] | sp_b[br[x]];
+              sum += int128(la[ar[x]]) * lb[br[x]];
+            }
+          }
+          if (!special) {
+            terms.push_back(ExactTerm{ValueClass::Finite, sum, lsb_ab + e8m0_exponent(sa) + e8m0_exponent(sb)});
+            continue;
+          }
+        }
         if (per_block) {
           const MxBlockSum s = mx_block_dot(fa, a + i * k + k0, sa, fb, bcol.data() + k0, sb, static_cast<size_t>(len));
           terms.push_back(ExactTerm{s.cls, s.lsbs, s.exp});

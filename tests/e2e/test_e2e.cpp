@@ -31,6 +31,7 @@ namespace sim = fp8sim::sim;
 namespace {
 
 const std::string kSmall8 = (fp8sim::test::source_dir() / "sim/configs/small8.toml").string();
+const std::string kSmall8Mx = (fp8sim::test::source_dir() / "sim/configs/small8_mx.toml").string();
 // Without the RTL: the fast engine (the default), every GEMM also run on the reference cycle engine and compared
 // field by field (--check-engine 100: a difference fails the run).
 const std::string kEngine = FP8SIM_HAVE_RTL_ARRAYS ? "rtl" : "fast";
@@ -553,4 +554,54 @@ TEST_CASE("e2e: an accumulator that can wrap is refused with its bound, --allow-
   CHECK(a.at("array_wrap_events").get<uint64_t>() > 0);
   CHECK(a.at("wrapped_outputs").get<uint64_t>() > 0);
   CHECK_THAT(run.r.out, Catch::Matchers::Contains("  <-- WRAPPED"));
+}
+
+// Issue #13 item 5: MX formats end to end. The executor blocks weights (per output row) and activations (per
+// row, at run time) along K; every GEMM runs on the MX array of small8_mx (8x8 OS, exact accumulation) and
+// every output is compared with model::golden_gemm_mx computed from the executor's codes and scales. INT8 runs
+// on the same 8x8 OS array with INT8 PEs (the MX base's array, derive_config).
+TEST_CASE("e2e: resnet20 on two CIFAR-10 images on small8_mx, MXFP8 against MXINT8 and INT8, every GEMM verified") {
+  if (!fp8sim::test::have_shared("data/resnet-cifar10/resnet20.safetensors") ||
+      !fp8sim::test::have_shared("data/cifar10/test_jpeg_q88_dev.bin")) {
+    WARN("skipped: ../shared (ResNet-20 weights, CIFAR-10 images) not present");
+    return;
+  }
+  // Two images simulated, two more on the golden model (--eval-items 4). (The MX array has one cycle model,
+  // which both engines use, so --check-engine would compare it with itself; not used here.)
+  const Run run = run_with_json({"--workload", "resnet20-cifar10", "--config", kSmall8Mx, "--format", "mxfp8",
+                                 "--compare", "mxint8,int8", "--samples", "2", "--calib", "16", "--eval-items", "4"});
+  const json& j = run.j;
+  REQUIRE(j.at("comparison").size() == 2);
+  check_format_run(j, run.r.out, false);
+  for (const json& c : j.at("comparison")) check_format_run(c, run.r.out, false);
+  CHECK(j.at("format") == "mxfp8");
+  CHECK(j.at("comparison")[0].at("format") == "mxint8");
+  CHECK(j.at("comparison")[1].at("format") == "int8");
+  CHECK(j.at("config").at("pe") == "mxfp8");
+  CHECK(j.at("comparison")[0].at("config").at("pe") == "mxint8");
+  CHECK(j.at("comparison")[1].at("config").at("pe") == "int8");
+  // Two images of 40,551,040 MACs each (derived in the resnet20 test above), in every format.
+  CHECK(j.at("totals").at("macs") == 81102080);
+  for (const json& c : j.at("comparison")) CHECK(c.at("totals").at("macs") == 81102080);
+  // Every GEMM output checked: per image, conv1 32*32 x 16, stage 1: 6 x 32*32 x 16, stage 2: 6 x 16*16 x 32,
+  // stage 3: 6 x 8*8 x 64, fc 1 x 10 = 16,384 + 98,304 + 49,152 + 24,576 + 10 = 188,426; two images 376,852.
+  CHECK(j.at("verification").at("total_outputs") == 376852);
+  const json& acc = j.at("accuracy");
+  CHECK(acc.at("items") == 4);
+  CHECK(acc.at("items_simulated") == 2);
+  CHECK(acc.at("items_golden") == 2);
+  // MX needs no calibration: the notes say how MX ran.
+  CHECK_THAT(run.r.out, Catch::Matchers::Contains("MX runs (OCP MX v1.0"));
+  // MXFP8's logits are close to FP32's (8-bit elements with a scale per 32): SQNR well above 10 dB.
+  CHECK(acc.at("sqnr_db").get<double>() > 10);
+}
+
+TEST_CASE("e2e: MX formats refuse what the MX array cannot do, in one line") {
+  if (!fp8sim::test::have_shared("data/resnet-cifar10/resnet20.safetensors")) {
+    WARN("skipped: ../shared (ResNet-20 weights) not present");
+    return;
+  }
+  check_error(simrun({"--workload", "resnet20-cifar10", "--format", "mxfp8", "--accumulator", "fp32", "--quiet"}), 2,
+              "accumulates exactly");
+  check_error(simrun({"--workload", "resnet20-cifar10", "--format", "mxfp7", "--quiet"}), 2, "mxfp8");
 }

@@ -379,6 +379,7 @@ TEST_CASE("MX exact element products and block dot vs exact double sums", "[mx]"
 }
 
 #include "fp8sim/model/gemm.h"
+#include "fp8sim/model/bf16.h"
 #include "fp8sim/model/quant/executor.h"
 
 TEST_CASE("Executor with MX: fake quantization and the bit-exact MX GEMM per row along K", "[mx]") {
@@ -427,4 +428,122 @@ TEST_CASE("Executor with MX: fake quantization and the bit-exact MX GEMM per row
       }
       CHECK(y[i * n + j] == acc + p.bias[j]);
     }
+}
+
+TEST_CASE("Executor with MX: BitExact GEMMs hand codes and block scales to the GEMM backend", "[mx]") {
+  // The hook simrun's pipeline uses (GemmCall::mx): the backend must receive the element codes and E8M0
+  // scales of both operands in golden_gemm_mx's layouts, and whatever float32 words it returns become the
+  // layer's outputs through the host post-processing (scale 1, + bias, BF16 when nongemm_bf16).
+  using namespace fp8sim::quant;
+  std::mt19937 rng(33);
+  const int64_t m = 2, k = 72, n = 3;  // K = 32 + 32 + 8: three blocks, the last short
+  LinearParams p;
+  p.name = "fc";
+  p.n = n;
+  p.k = k;
+  p.weight = random_block(rng, size_t(n * k), -5, 3);
+  p.bias = {0.5f, -0.25f, 3.0f};
+  const std::vector<float> x = random_block(rng, size_t(m * k), -3, 5);
+  Recipe r;
+  r.format = Format::E4M3;
+  r.nongemm_bf16 = true;  // outputs delivered in BF16
+  Executor ex(r);
+  const MxConfig cfg{MxKind::MXINT8, 32};
+  ex.set_mx(cfg, AccumulatorKind::FixedPoint);
+  ex.set_mode(ExecMode::BitExact);  // MX needs no calibration
+  // Expected operands, blocked here with model/mx.h directly: A row i = x row i, B column j = W row j.
+  const int64_t nb = 3;
+  std::vector<uint8_t> ac(size_t(m * k)), as(size_t(m * nb)), wc(size_t(n * k)), ws(size_t(n * nb));
+  for (int64_t i = 0; i < m; ++i) mx_quantize(cfg, x.data() + i * k, size_t(k), ac.data() + i * k, as.data() + i * nb);
+  for (int64_t j = 0; j < n; ++j)
+    mx_quantize(cfg, p.weight.data() + j * k, size_t(k), wc.data() + j * k, ws.data() + j * nb);
+  int calls = 0;
+  // Words the backend returns: 1.25 * (i + 1) - j (exactly representable), distinct from the true products.
+  ex.set_gemm_backend([&](const GemmCall& c) {
+    ++calls;
+    REQUIRE(c.mx != nullptr);
+    CHECK(c.name == "fc");
+    CHECK(c.m == m);
+    CHECK(c.k == k);
+    CHECK(c.n == n);
+    CHECK(c.mx->num.a_kind == MxKind::MXINT8);
+    CHECK(c.mx->num.block_size == 32);
+    CHECK(c.mx->num.acc == AccumulatorKind::FixedPoint);
+    CHECK(c.conv == nullptr);
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t kk = 0; kk < k; ++kk) CHECK(c.a[i * k + kk] == ac[size_t(i * k + kk)]);
+    for (int64_t kk = 0; kk < k; ++kk)
+      for (int64_t j = 0; j < n; ++j) CHECK(c.b_kn[kk * n + j] == wc[size_t(j * k + kk)]);
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t kb = 0; kb < nb; ++kb) CHECK(c.mx->a_scales[i * nb + kb] == as[size_t(i * nb + kb)]);
+    for (int64_t kb = 0; kb < nb; ++kb)
+      for (int64_t j = 0; j < n; ++j) CHECK(c.mx->b_scales[kb * n + j] == ws[size_t(j * nb + kb)]);
+    std::vector<AccWord> w(size_t(m * n));
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) w[size_t(i * n + j)].raw = f32_bits(1.25f * float(i + 1) - float(j));
+    return w;
+  });
+  std::vector<float> y(size_t(m * n));
+  ex.linear(p, x.data(), m, y.data());
+  CHECK(calls == 1);
+  CHECK(ex.backend_gemm_calls() == 1);
+  CHECK(ex.backend_gemm_outputs() == uint64_t(m * n));
+  // y = BF16(word + bias): every word + bias here is a multiple of 0.25 below 8, exact in BF16.
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) CHECK(y[size_t(i * n + j)] == 1.25f * float(i + 1) - float(j) + p.bias[size_t(j)]);
+  // Without a backend: golden_gemm_mx, exact accumulation rounded once. Reference: the dequantized elements'
+  // products summed in double (MXINT8 elements are k/64 * 2^e with |k| <= 127: 72 products of 14-bit
+  // significands over a few exponents sum exactly in 53 bits), rounded to float32, + bias, to BF16.
+  ex.set_gemm_backend({});
+  ex.linear(p, x.data(), m, y.data());
+  std::vector<float> xd(size_t(m * k)), wd(size_t(n * k));
+  for (int64_t i = 0; i < m; ++i) mx_dequantize(cfg, ac.data() + i * k, as.data() + i * nb, size_t(k), xd.data() + i * k);
+  for (int64_t j = 0; j < n; ++j) mx_dequantize(cfg, wc.data() + j * k, ws.data() + j * nb, size_t(k), wd.data() + j * k);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double s = 0;
+      for (int64_t kk = 0; kk < k; ++kk) s += double(xd[size_t(i * k + kk)]) * double(wd[size_t(j * k + kk)]);
+      CHECK(y[size_t(i * n + j)] == round_to_bf16(float(s) + p.bias[size_t(j)]));
+    }
+}
+
+TEST_CASE("MX golden GEMM: blocks with NaN scales and NaN/Inf elements among finite ones", "[mx]") {
+  // golden_gemm_mx sums finite blocks from per-code tables (a speed path) and sends blocks with a NaN scale or
+  // a NaN/Inf element through mx_block_dot; both must give the words of the reference: the block dots of
+  // mx_block_dot, their exact sum rounded once (FixedPoint), NaN as the canonical 0x7FC00000.
+  std::mt19937 rng(17);
+  const int64_t m = 4, k = 100, n = 5, bs = 32, nb = 4;
+  for (MxKind kind : {MxKind::MXFP8_E4M3, MxKind::MXFP8_E5M2, MxKind::MXINT8, MxKind::MXFP4}) {
+    const MxFormat& f = mx_format(kind);
+    std::uniform_int_distribution<int> d(0, (1 << f.element_bits()) - 1), s(115, 140);
+    std::vector<uint8_t> a(m * k), b(k * n), as(m * nb), bsc(nb * n);
+    for (auto& x : a) x = uint8_t(d(rng));  // any code: E4M3 NaN (0x7F/0xFF), E5M2 Inf/NaN occur
+    for (auto& x : b) x = uint8_t(d(rng));
+    for (auto& x : as) x = uint8_t(s(rng));
+    for (auto& x : bsc) x = uint8_t(s(rng));
+    as[1] = kE8M0NaN;            // row 0, block 1: NaN
+    bsc[2 * n + 3] = kE8M0NaN;   // column 3, block 2: NaN
+    MxGemmNumerics num;
+    num.a_kind = num.b_kind = kind;
+    num.acc = AccumulatorKind::FixedPoint;
+    const auto w = golden_gemm_mx(num, {}, m, k, n, a.data(), as.data(), b.data(), bsc.data());
+    size_t nans = 0;
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        std::vector<ExactTerm> terms;
+        for (int64_t kb = 0; kb < nb; ++kb) {
+          const int64_t len = std::min(bs, k - kb * bs);
+          std::vector<uint8_t> col(len);
+          for (int64_t x = 0; x < len; ++x) col[x] = b[(kb * bs + x) * n + j];
+          const MxBlockSum sum = mx_block_dot(f.elem(), a.data() + i * k + kb * bs, as[i * nb + kb], f.elem(), col.data(),
+                                              bsc[kb * n + j], size_t(len));
+          terms.push_back(ExactTerm{sum.cls, sum.lsbs, sum.exp});
+        }
+        const float v = float(exact_sum_rounded(terms.data(), terms.size()));
+        nans += std::isnan(v);
+        INFO(f.name << " output " << i << "," << j);
+        CHECK(uint32_t(w[i * n + j].raw) == (std::isnan(v) ? kCanonicalNaN32 : f32_bits(v)));
+      }
+    CHECK(nans >= 2);  // at least the NaN-scale outputs (row 0; column 3)
+  }
 }

@@ -5,7 +5,10 @@
 //   fp8sim-ptq table [--workloads a,b] [--eval-count N] [--markdown FILE]
 //   fp8sim-ptq tokenize [--workload minilm-l6]            token ids of every sentence (tokenizer checks)
 //   fp8sim-ptq embed-check | stsb-table [--help]          STS-B studies (workloads/src/stsb_study.cpp)
-// Recipe options: --format fp32|e4m3|e5m2|int8  --weight-granularity per-tensor|per-channel
+// Recipe options: --format fp32|e4m3|e5m2|int8|mxfp8|mxfp8-e5m2|mxfp6-e3m2|mxfp6-e2m3|mxfp4|mxint8
+//   (MX: OCP MX v1.0 blocks of --block-size B (32) along K for weights and activations, activation scales from
+//   the data at run time, no calibration; --acc fixed|float32|block-fp32 for the bit-exact MX accumulation,
+//   default fixed: exact, as rtl/mx_pe.v)  --weight-granularity per-tensor|per-channel
 //   --act-granularity per-tensor|per-token  --calibration minmax|percentile|mse  --percentile P
 //   --weight-calibration minmax|mse  --keep LAYER_GLOB (repeatable: keep that layer in FP32)
 //   --no-attention-matmuls  --no-bf16   --acc fixed|float32 [--k-chunk N] (bit-exact FP8 accumulator)
@@ -23,6 +26,7 @@
 
 #include <boost/program_options.hpp>
 
+#include "fp8sim/model/mx.h"
 #include "fp8sim/model/parse_number.h"
 #include "fp8sim/workloads/metrics.h"
 #include "fp8sim/workloads/runner.h"
@@ -74,6 +78,7 @@ Args parse(int argc, char** argv) {
     ("bit-exact", po::bool_switch(), "")
     ("verbose", po::bool_switch(), "")
     ("format", po::value<std::string>(), "")
+    ("block-size", po::value<std::string>(), "")
     ("weight-granularity", po::value<std::string>(), "")
     ("act-granularity", po::value<std::string>(), "")
     ("calibration", po::value<std::string>(), "")
@@ -108,9 +113,19 @@ Args parse(int argc, char** argv) {
   if (vm["verbose"].as<bool>()) a.opt.quiet_warnings = false;
   if (vm.count("format")) {
     const std::string v = vm["format"].as<std::string>();
-    auto x = quant::format_from_string(v);
-    if (!x) usage("unknown format '" + v + "' (fp32, e4m3, e5m2, int8)");
-    a.opt.recipe.format = *x;
+    if (const auto mk = model::mx_kind_from_name(v)) {
+      a.opt.mx = model::MxConfig{*mk, model::kMxDefaultBlockSize};
+    } else {
+      auto x = quant::format_from_string(v);
+      if (!x) usage("unknown format '" + v + "' (fp32, e4m3, e5m2, int8, " + model::mx_format_names() + ")");
+      a.opt.recipe.format = *x;
+    }
+  }
+  if (vm.count("block-size")) {
+    if (!a.opt.mx) usage("--block-size applies to the MX formats (" + model::mx_format_names() + ")");
+    const size_t b = parse_count("--block-size", vm["block-size"].as<std::string>());
+    if (b < 1 || b > 4096) usage("--block-size must be in [1, 4096]");
+    a.opt.mx->block_size = static_cast<int>(b);
   }
   for (const char* f : {"weight-granularity", "act-granularity"})
     if (vm.count(f)) {
@@ -140,7 +155,12 @@ Args parse(int argc, char** argv) {
   if (vm["no-bf16"].as<bool>()) a.opt.recipe.nongemm_bf16 = false;
   if (vm.count("acc")) {
     const std::string v = vm["acc"].as<std::string>();
-    if (v == "fixed") a.opt.bitexact.fp8_acc = model::AccumulatorKind::FixedPoint;
+    if (a.opt.mx) {
+      if (v == "fixed") a.opt.mx_acc = model::AccumulatorKind::FixedPoint;
+      else if (v == "float32") a.opt.mx_acc = model::AccumulatorKind::Float32;
+      else if (v == "block-fp32") a.opt.mx_acc = model::AccumulatorKind::BlockFp32;
+      else usage("--acc fixed|float32|block-fp32 (MX formats)");
+    } else if (v == "fixed") a.opt.bitexact.fp8_acc = model::AccumulatorKind::FixedPoint;
     else if (v == "float32") a.opt.bitexact.fp8_acc = model::AccumulatorKind::Float32;
     else usage("--acc fixed|float32");
   }
@@ -165,10 +185,23 @@ std::string fmt_value(const RunResult& r) {
   return b;
 }
 
+// The recipe in one line; MX: the format, block size and (bit-exact) accumulation instead of scales.
+std::string recipe_text(const RunOptions& o) {
+  if (!o.mx) return o.recipe.describe();
+  model::MxGemmNumerics n;
+  n.a_kind = n.b_kind = o.mx->kind;
+  n.block_size = o.mx->block_size;
+  n.acc = o.mx_acc;
+  std::string s = std::string(o.mx->format().name) + " (OCP MX, block " + std::to_string(o.mx->block_size) +
+                  " along K, weights and activations; activation scales at run time)";
+  if (o.mode == quant::ExecMode::BitExact) s += ", GEMM " + n.describe();
+  return s;
+}
+
 void print_result(const workloads::Workload& w, const RunOptions& o, const RunResult& r) {
   std::printf("workload   %s%s\nweights    %s\nexecution  %s\n", w.name().c_str(), w.synthetic() ? " (SYNTHETIC)" : "",
               w.weights_label().c_str(),
-              o.quantize ? (quant::to_string(o.mode) + ", " + o.recipe.describe()).c_str() : "fp32 reference");
+              o.quantize ? (quant::to_string(o.mode) + ", " + recipe_text(o)).c_str() : "fp32 reference");
   std::printf("items      %zu evaluated, %zu calibration (disjoint)\n", r.items, r.calib_items);
   if (r.metric == "sqnr_db")
     std::printf("sqnr       %.2f dB   cosine %.6f\n", r.value, r.cosine);
@@ -276,10 +309,21 @@ int cmd_error(const Args& a, const workloads::Paths& paths) {
   for (quant::Format f : {quant::Format::INT8, quant::Format::E4M3, quant::Format::E5M2}) {
     RunOptions o = a.opt;
     o.quantize = true;
+    o.mx.reset();
     o.recipe.format = f;
     const RunResult r = w.output_error(o);
     std::printf("| %s | %s | %zu | %.2f | %.6f |\n", quant::to_string(f).c_str(), o.recipe.describe().c_str(), r.items,
                 r.value, r.cosine);
+    std::fflush(stdout);
+  }
+  // The OCP MX formats (block 32, or --block-size), in the same execution mode.
+  for (int k = 0; k < model::kMxKindCount; ++k) {
+    RunOptions o = a.opt;
+    o.quantize = true;
+    o.mx = model::MxConfig{static_cast<model::MxKind>(k), a.opt.mx ? a.opt.mx->block_size : model::kMxDefaultBlockSize};
+    const RunResult r = w.output_error(o);
+    std::printf("| %s | %s | %zu | %.2f | %.6f |\n", std::string(o.mx->format().name).c_str(), recipe_text(o).c_str(),
+                r.items, r.value, r.cosine);
     std::fflush(stdout);
   }
   return 0;

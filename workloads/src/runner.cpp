@@ -178,6 +178,16 @@ struct Workload::Impl {
     if (!opt.quantize) return;
     ex.warnings().quiet = opt.quiet_warnings;
     ex.set_bit_exact_options(opt.bitexact);
+    if (opt.mx) {  // MX: scales from the data at run time, no calibration pass
+      if (!opt.export_path.empty())
+        throw std::invalid_argument("exporting an MX model from a workload is not supported; write MX tensors with "
+                                    "simrun quantize IN.safetensors OUT.safetensors --format " +
+                                    std::string(opt.mx->format().name));
+      ex.set_mx(opt.mx, opt.mx_acc);
+      res.calib_items = 0;
+      ex.set_mode(opt.mode);
+      return;
+    }
     if (opt.recipe.act_granularity == quant::Granularity::PerTensor) {
       ex.load_calibration(calibration(calib, opt.recipe));
       ex.finish_calibration();

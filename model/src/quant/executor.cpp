@@ -230,7 +230,7 @@ void Executor::linear(const LinearParams& p, const float* x, int64_t m, float* y
   if (mx_) {
     if (static_cast<int64_t>(p.weight.size()) != p.n * p.k)
       throw std::invalid_argument("Executor: weight '" + p.name + "' has the wrong size");
-    mx_gemm(x, p.weight.data(), m, p.k, p.n, bias, y);
+    mx_gemm(p.name, false, x, p.weight.data(), m, p.k, p.n, bias, y);
     return;
   }
   WeightCache& wc = weight_cache(p, f);
@@ -278,7 +278,7 @@ void Executor::matmul(const std::string& name, const float* a, const float* b, i
     return;
   }
   if (mx_) {
-    mx_gemm(a, b, m, k, n, nullptr, y);
+    mx_gemm(name, true, a, b, m, k, n, nullptr, y);
     return;
   }
   std::vector<float> sa, sb;
@@ -300,7 +300,8 @@ void Executor::matmul(const std::string& name, const float* a, const float* b, i
   run_golden(name, true, f, m, k, n, ac.data(), sa, b_kn.data(), sb, nullptr, y);
 }
 
-void Executor::mx_gemm(const float* a, const float* w, int64_t m, int64_t k, int64_t n, const float* bias, float* y) {
+void Executor::mx_gemm(const std::string& name, bool act_act, const float* a, const float* w, int64_t m, int64_t k,
+                       int64_t n, const float* bias, float* y) {
   const model::MxConfig& cfg = *mx_;
   if (mode_ == ExecMode::FakeQuant) {
     std::vector<float> aq(static_cast<size_t>(m * k)), wq(static_cast<size_t>(n * k));
@@ -313,34 +314,70 @@ void Executor::mx_gemm(const float* a, const float* w, int64_t m, int64_t k, int
     round_nongemm(y, static_cast<size_t>(m * n));
     return;
   }
-  // BitExact: element codes and scales per row along K, B = W^T (column j of B is row j of W).
+  // BitExact: element codes and scales per row along K (activations at run time, from the data), B = W^T
+  // (column j of B is row j of W), in golden_gemm_mx's layouts.
   const int64_t nb = (k + cfg.block_size - 1) / cfg.block_size;
-  std::vector<uint8_t> ac(static_cast<size_t>(m * k)), as(static_cast<size_t>(m * nb)), wc(static_cast<size_t>(n * k)),
-      ws(static_cast<size_t>(n * nb));
+  const auto block_w = [&](MxWeight& mw) {
+    std::vector<uint8_t> wc(static_cast<size_t>(n * k)), ws(static_cast<size_t>(n * nb));
+    for (int64_t j = 0; j < n; ++j)
+      model::mx_quantize(cfg, w + j * k, static_cast<size_t>(k), wc.data() + j * k, ws.data() + j * nb);
+    mw.src = w, mw.n = n, mw.k = k;
+    mw.codes_kn.assign(static_cast<size_t>(k * n), 0);
+    mw.scales_kn.assign(static_cast<size_t>(nb * n), 0);
+    for (int64_t j = 0; j < n; ++j) {
+      for (int64_t kk = 0; kk < k; ++kk) mw.codes_kn[static_cast<size_t>(kk * n + j)] = wc[static_cast<size_t>(j * k + kk)];
+      for (int64_t kb = 0; kb < nb; ++kb) mw.scales_kn[static_cast<size_t>(kb * n + j)] = ws[static_cast<size_t>(j * nb + kb)];
+    }
+  };
+  MxWeight act_b;
+  MxWeight* bw = &act_b;
+  if (act_act) {
+    block_w(act_b);
+  } else {
+    bw = &mx_weights_[name];  // a layer's weight: blocked once (re-blocked if its storage changes)
+    if (bw->src != w || bw->n != n || bw->k != k) block_w(*bw);
+  }
+  std::vector<uint8_t> ac(static_cast<size_t>(m * k)), as(static_cast<size_t>(m * nb));
   for (int64_t i = 0; i < m; ++i)
     model::mx_quantize(cfg, a + i * k, static_cast<size_t>(k), ac.data() + i * k, as.data() + i * nb);
-  for (int64_t j = 0; j < n; ++j)
-    model::mx_quantize(cfg, w + j * k, static_cast<size_t>(k), wc.data() + j * k, ws.data() + j * nb);
-  std::vector<uint8_t> b_kn(static_cast<size_t>(k * n)), bs_kn(static_cast<size_t>(nb * n));
-  for (int64_t j = 0; j < n; ++j) {
-    for (int64_t kk = 0; kk < k; ++kk) b_kn[kk * n + j] = wc[j * k + kk];
-    for (int64_t kb = 0; kb < nb; ++kb) bs_kn[kb * n + j] = ws[j * nb + kb];
-  }
-  model::MxGemmNumerics num;
-  num.a_kind = num.b_kind = cfg.kind;
-  num.block_size = cfg.block_size;
-  num.acc = mx_acc_;
+  GemmMx gm;
+  gm.num.a_kind = gm.num.b_kind = cfg.kind;
+  gm.num.block_size = cfg.block_size;
+  gm.num.acc = mx_acc_;
+  gm.a_scales = as.data();
+  gm.b_scales = bw->scales_kn.data();
+  // The words are float32 bit patterns: read as float32 words (model/requant.h), scaled by 1 (the block
+  // scales are inside them), + bias, then BF16 / F32 as every quantized GEMM's outputs.
+  model::GemmNumerics word_num;
+  word_num.a_kind = word_num.b_kind = cfg.format().element;
+  word_num.acc = model::AccumulatorKind::Float32;
+  static const float kOne = 1.0f;
+  GemmPost post;
+  post.row_scales = post.col_scales = &kOne;
+  post.bias = bias;
+  post.out_code = gemm_output_code();
   ++golden_calls_;
   golden_macs_ += static_cast<uint64_t>(m * k * n);
-  const auto words = model::golden_gemm_mx(num, {}, m, k, n, ac.data(), as.data(), b_kn.data(), bs_kn.data());
-  for (int64_t i = 0; i < m; ++i)
-    for (int64_t j = 0; j < n; ++j) {
-      // The word is float32; the bias is added with one float32 addition.
-      float v = model::f32_from_bits(static_cast<uint32_t>(words[static_cast<size_t>(i * n + j)].raw));
-      if (bias) v = v + bias[j];
-      y[i * n + j] = v;
+  std::vector<model::AccWord> words;
+  std::vector<float> out;
+  if (backend_) {
+    ++backend_calls_, backend_outputs_ += static_cast<uint64_t>(m) * static_cast<uint64_t>(n);
+    GemmCall call{name, act_act, word_num, m, k, n, ac.data(), bw->codes_kn.data(), post, &out};
+    call.mx = &gm;
+    words = backend_(call);
+    if (words.empty() && static_cast<int64_t>(out.size()) == m * n) {
+      std::copy(out.begin(), out.end(), y);
+      return;
     }
-  round_nongemm(y, static_cast<size_t>(m * n));
+    if (static_cast<int64_t>(words.size()) != m * n)
+      throw std::logic_error("Executor: the GEMM backend returned " + std::to_string(words.size()) + " words and " +
+                             std::to_string(out.size()) + " outputs for MX GEMM '" + name + "', expected " +
+                             std::to_string(m * n));
+  } else {
+    words = model::golden_gemm_mx(gm.num, {}, m, k, n, ac.data(), as.data(), bw->codes_kn.data(), bw->scales_kn.data());
+  }
+  out = postprocess_words(word_num, post, m, n, words);
+  std::copy(out.begin(), out.end(), y);
 }
 
 CalibrationData Executor::calibration_data() const {

@@ -6,6 +6,7 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,6 +35,12 @@ struct RunOptions {
   quant::Recipe recipe;
   quant::ExecMode mode = quant::ExecMode::FakeQuant;  // FakeQuant or BitExact when quantize
   quant::BitExactOptions bitexact;
+  // OCP MX (issue #13): set, every GEMM the recipe quantizes runs in this MX format instead of recipe.format
+  // (quant::Executor::set_mx: block scales from the data at run time, no calibration pass), BitExact GEMMs
+  // accumulated per mx_acc (FixedPoint: exact block sums, exact (Kulisch) accumulation, one float32 rounding,
+  // as rtl/mx_pe.v).
+  std::optional<model::MxConfig> mx;
+  model::AccumulatorKind mx_acc = model::AccumulatorKind::FixedPoint;
   size_t calib_count = 0;                  // 0: the workload's default ("calibration_items")
   size_t eval_offset = SIZE_MAX;           // SIZE_MAX: right after the calibration items (disjoint)
   size_t eval_count = 0;                   // 0: all remaining items

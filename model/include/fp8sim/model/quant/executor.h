@@ -89,6 +89,15 @@ struct GemmConv {
   int64_t in_h = 0, in_w = 0, in_c = 0, kh = 1, kw = 1, stride = 1, pad = 0;
 };
 
+// An MX GEMM's block scales (issue #13, model/mx.h), handed to the backend beside the element codes in
+// GemmCall::a / b_kn: the layouts of model::golden_gemm_mx. The backend returns the m x n float32 words
+// golden_gemm_mx computes with `num` (GemmCall::num then reads them: acc Float32, scales 1), or fills post_out.
+struct GemmMx {
+  model::MxGemmNumerics num;
+  const uint8_t* a_scales = nullptr;  // m x ceil(k / block) E8M0 codes, row-major (the blocks of row i along K)
+  const uint8_t* b_scales = nullptr;  // ceil(k / block) x n E8M0 codes, row-major (block kb of column j at kb*n + j)
+};
+
 struct GemmCall {
   const std::string& name;  // the layer (linear) or matmul name
   bool act_act = false;
@@ -99,6 +108,11 @@ struct GemmCall {
   GemmPost post = {};
   std::vector<float>* post_out = nullptr;
   const GemmConv* conv = nullptr;  // set when A is the im2col matrix of a convolution's input
+  // Set for an MX GEMM (Executor::set_mx): a and b_kn hold element codes, these the block scales; num then
+  // describes the words (float32, acc Float32) and the elements (a_kind / b_kind: the element rows), and
+  // post has unit scales (the block scales are inside the words) and the bias. conv is never set for MX
+  // (each im2col row is blocked along its own K: not a gather of one blocked input).
+  const GemmMx* mx = nullptr;
 };
 // Where BitExact GEMMs run: unset, model::golden_gemm on the host; set (simrun), e.g. the simulated
 // accelerator. It must return exactly m * n words, or none with *post_out filled.
@@ -140,15 +154,20 @@ class Executor {
   // MX (issue #13, model/mx.h): when set, every GEMM the recipe quantizes uses OCP MX blocks along K instead
   // of the recipe's format and scales: weights blocked per output row, activations per row at run time (the
   // scales are computed from the data, as hardware does; no calibration needed). FakeQuant: both operands go
-  // through mx_fake_quantize, the GEMM in float32. BitExact: model::golden_gemm_mx with `mx_acc` (default
-  // block-fp32: exact block sums, scales as exponent adds, float32 accumulation), then + bias; on the host
-  // (a GemmBackend is not used for MX GEMMs). nullopt: back to the recipe's format.
+  // through mx_fake_quantize, the GEMM in float32. BitExact: the element codes and block scales go to the
+  // GemmBackend when one is set (GemmCall::mx), else model::golden_gemm_mx with `mx_acc` (default
+  // block-fp32: exact block sums, scales as exponent adds, float32 accumulation; FixedPoint is the exact
+  // (Kulisch) accumulation of rtl/mx_pe.v, rounded once to float32); then the host post-processing of the
+  // float32 words (model/requant.h with unit scales): + bias, BF16 (recipe.nongemm_bf16). nullopt: back to
+  // the recipe's format.
   void set_mx(std::optional<model::MxConfig> cfg, model::AccumulatorKind mx_acc = model::AccumulatorKind::BlockFp32) {
     mx_ = cfg;
     mx_acc_ = mx_acc;
     if (mx_) mx_->validate();
     weights_.clear();
+    mx_weights_.clear();
   }
+  model::AccumulatorKind mx_acc() const { return mx_acc_; }
   const std::optional<model::MxConfig>& mx() const { return mx_; }
   // BitExact GEMMs go to `b` instead of the host golden GEMM (empty function: back to the golden GEMM).
   void set_gemm_backend(GemmBackend b) { backend_ = std::move(b); }
@@ -229,8 +248,16 @@ class Executor {
   GemmBackend backend_;
   std::optional<model::MxConfig> mx_;
   model::AccumulatorKind mx_acc_ = model::AccumulatorKind::BlockFp32;
-  // MX GEMM y[m][n] = A[m][k] . W[n][k]^T (+ bias) per mx_ (FakeQuant or BitExact).
-  void mx_gemm(const float* a, const float* w, int64_t m, int64_t k, int64_t n, const float* bias, float* y);
+  // MX GEMM y[m][n] = A[m][k] . W[n][k]^T (+ bias) per mx_ (FakeQuant or BitExact). act_act: W is an
+  // activation (attention); else a layer's weight, whose blocks are cached per name.
+  void mx_gemm(const std::string& name, bool act_act, const float* a, const float* w, int64_t m, int64_t k, int64_t n,
+               const float* bias, float* y);
+  struct MxWeight {
+    const float* src = nullptr;
+    int64_t n = 0, k = 0;
+    std::vector<uint8_t> codes_kn, scales_kn;  // B = W^T: K x N codes, ceil(K/B) x N scales
+  };
+  std::map<std::string, MxWeight> mx_weights_;
   VectorHook vector_hook_;
   Warnings warnings_;
   bool calibrated_ = false;
