@@ -172,10 +172,7 @@ void ComputeUnit::write_row(Ctx& x) {
   const int C = x.C;
   const bool acc = c.flags & firmware::kFlagAccumulate;
   uint128* dst = &x.obuf[c.o_addr / x.wb + size_t(t.row) * C];
-  for (int j = 0; j < C; ++j) {
-    if (acc && arr_->add_wraps(dst[j], outrow_[j])) ++buffer_wraps_;
-    dst[j] = arr_->add_words(acc ? dst[j] : 0, outrow_[j]);
-  }
+  buffer_wraps_ += arr_->add_row(dst, outrow_.data(), C, acc);
   x.st.output.bytes_written += uint64_t(C) * x.wb;
   if (acc) {
     x.st.output.bytes_read += uint64_t(C) * x.wb;
