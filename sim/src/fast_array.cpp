@@ -366,6 +366,24 @@ struct History {
     dec[i] = d;
   }
   size_t at(int r, int lag) const { return size_t(r) * hb + pos + lag; }
+  // put(r, in[r] (0 when in is null), da[code], sa ? sa[code] : 0) for every row, through local pointers (the
+  // byte stores would otherwise make the compiler reload every member per row).
+  void put_all(const uint8_t* in, const D* da, const uint8_t* sa) {
+    uint8_t* cp = code.data() + pos;
+    uint8_t* bp = dbits.data() + pos;
+    uint8_t* sp = spec.data() + pos;
+    D* dp = dec.data() + pos;
+    const size_t step = size_t(hb);
+    for (int r = 0; r < rows; ++r) {
+      const size_t o = size_t(r) * step;
+      const uint8_t c = in ? in[r] : 0;
+      const uint8_t prev = cp[o + 1];
+      cp[o] = c;
+      bp[o] = static_cast<uint8_t>(popcnt8(unsigned(c ^ prev)));
+      sp[o] = sa ? sa[c] : 0;
+      dp[o] = da[c];
+    }
+  }
 };
 
 // ---------------------------------------------------------------- weight stationary
@@ -445,19 +463,23 @@ class FastWs final : public FastBase<W, K> {
     ++ecnt_;
     // A inputs: one history entry per row (the reference's ahist_/ask_/a_: cell (r, c) holds lag r + c).
     hist_.advance();
-    for (int r = 0; r < R_; ++r) {
-      const uint8_t code = in.a ? in.a[r] : 0;
-      hist_.put(r, code, d_->da[code], kFixed ? d_->sa[code] : 0);
-    }
+    hist_.put_all(in.a, d_->da, kFixed ? d_->sa : nullptr);
     uint64_t ta = 0;
-    for (int r = 0; r < R_; ++r) {
-      const size_t in_i = hist_.at(r, r), out_i = hist_.at(r, r + C_);
-      if constexpr (Tog) {
-        asum_[r] += int64_t{hist_.dbits[in_i]} - int64_t{hist_.dbits[out_i]};
-        ta += static_cast<uint64_t>(asum_[r]);
+    {
+      const uint8_t* db = hist_.dbits.data();
+      const uint8_t* sp = hist_.spec.data();
+      int64_t* as = asum_.data();
+      int* sc = spc_.data();
+      for (int r = 0; r < R_; ++r) {
+        const size_t in_i = hist_.at(r, r), out_i = in_i + size_t(C_);
+        if constexpr (Tog) {
+          as[r] += int64_t{db[in_i]} - int64_t{db[out_i]};
+          ta += static_cast<uint64_t>(as[r]);
+        }
+        if constexpr (kFixed) sc[r] += int{sp[in_i]} - int{sp[out_i]};
       }
-      if constexpr (kFixed) spc_[r] += int{hist_.spec[in_i]} - int{hist_.spec[out_i]};
     }
+    (void)ta;
     // psum inputs (the reference's phist_/psk_): row 0 of column c adds the input of c edges ago.
     if (in.psum) psum_used_ = true;
     uint8_t psk_cls = 0;
@@ -663,10 +685,7 @@ class FastOs final : public FastBase<W, K> {
     // A and flags.
     hist_.advance();
     flags_.advance();
-    for (int r = 0; r < R_; ++r) {
-      const uint8_t code = in.a ? in.a[r] : 0;
-      hist_.put(r, code, d_->da[code], kFixed ? d_->sa[code] : 0);
-    }
+    hist_.put_all(in.a, d_->da, kFixed ? d_->sa : nullptr);
     const uint8_t fl = static_cast<uint8_t>((fire ? 2 : 0) | (first_pend_ ? 1 : 0) | (Sh && fire && in.last ? 4 : 0));
     flags_.put(0, fl, 0, 0);
     uint64_t ta = 0, tb = 0, tp = 0;
