@@ -351,6 +351,23 @@ void rethrow_first_error(const std::deque<std::unique_ptr<SimTask>>& tasks) {
     if (t->error) std::rethrow_exception(t->error);
 }
 
+// The bytes of every field of a GemmSpec (the mapper's and the lowering's only input besides the target and
+// the costs, which are fixed per format): a memo key for choose_mapping / fixed_mapping / k_chunk, which are
+// pure functions of it (bert-base asks for the same dozen shapes thousands of times).
+std::string spec_key(const firmware::GemmSpec& g) {
+  std::string k;
+  const auto put = [&](const auto& v) { k.append(reinterpret_cast<const char*>(&v), sizeof v); };
+  put(g.m), put(g.k), put(g.n), put(g.a_addr), put(g.b_addr), put(g.c_addr), put(g.a_stride), put(g.b_stride);
+  put(g.layer);
+  put(g.post.enabled), put(g.post.scale_addr), put(g.post.bias_addr), put(g.post.out_addr), put(g.post.out_fmt);
+  put(g.post.out_scale), put(g.post.has_bias), put(g.post.row_scales), put(g.post.row_scale_addr);
+  const firmware::ConvSpec& c = g.gather.conv;
+  put(g.gather.enabled), put(g.gather.pad_code), put(c.batch), put(c.in_h), put(c.in_w), put(c.in_c), put(c.out_c);
+  put(c.kh), put(c.kw), put(c.stride), put(c.pad);
+  put(g.mx.enabled), put(g.mx.block), put(g.mx.a_scale_addr), put(g.mx.b_scale_addr);
+  return k;
+}
+
 // --check-engine: whether simulated GEMM `index` is re-run (splitmix64 of the seed and the index, below P percent).
 bool engine_check_selected(double pct, uint64_t seed, size_t index) {
   if (pct <= 0) return false;
@@ -475,6 +492,31 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
       spec.post.row_scales = !pj.row_scales.empty();
     }
     return spec;
+  };
+  // Memos of the mapper and of the lowering's accumulation order, by spec_key (pure functions of the spec here).
+  std::map<std::string, firmware::Mapping> mapping_memo;
+  std::map<std::string, int64_t> k_chunk_memo;
+  const auto mapping_for = [&](const firmware::GemmSpec& spec, bool auto_map) -> const firmware::Mapping& {
+    const std::string key = std::string(auto_map ? "a" : "f") + spec_key(spec);
+    auto it = mapping_memo.find(key);
+    if (it == mapping_memo.end())
+      it = mapping_memo
+               .emplace(key, auto_map
+                                 ? firmware::choose_mapping(cfg.target(), spec, setup.mapping_objective, mapping_costs)
+                                 : firmware::fixed_mapping(cfg.target(), spec, mapping_costs))
+               .first;
+    return it->second;
+  };
+  const auto k_chunk_for = [&](const firmware::GemmSpec& spec, bool auto_map) -> int64_t {
+    const std::string key = std::string(auto_map ? "a" : "f") + spec_key(spec);
+    auto it = k_chunk_memo.find(key);
+    if (it == k_chunk_memo.end())
+      it = k_chunk_memo
+               .emplace(key, (auto_map ? firmware::lower_gemm(cfg.target(), spec, mapping_for(spec, true))
+                                                 : firmware::lower_gemm(cfg.target(), spec))
+                                 .k_chunk)
+               .first;
+    return it->second;
   };
   std::vector<Pending> pending;
   uint64_t calls_seen = 0;
@@ -628,9 +670,7 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
     firmware::Mapping mapping;
     try {
       // (MX: the MX lowering's one fixed order; the mapping is only described.)
-      mapping = setup.mapping_auto && !cfg.array.mx
-                    ? firmware::choose_mapping(cfg.target(), spec, setup.mapping_objective, mapping_costs)
-                    : firmware::fixed_mapping(cfg.target(), spec, mapping_costs);
+      mapping = mapping_for(spec, setup.mapping_auto && !cfg.array.mx);
       job = sim::make_gemm_job(cfg, m, k, n, std::move(a), p0.b, setup.engine, on_chip ? &pj : nullptr,
                                setup.mapping_auto && !cfg.array.mx ? &mapping : nullptr, where.placement, conv.get(),
                                cfg.array.mx ? &mx : nullptr);
@@ -767,11 +807,7 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
     // again when the batched GEMM is lowered).
     const firmware::GemmSpec spec = gemm_spec(c.m, c.k, c.n, p.on_chip, pj, &p, 1);
     try {
-      p.k_chunk = (setup.mapping_auto && !c.mx
-                       ? firmware::lower_gemm(cfg.target(), spec,
-                                              firmware::choose_mapping(cfg.target(), spec, setup.mapping_objective, mapping_costs))
-                       : firmware::lower_gemm(cfg.target(), spec))
-                      .k_chunk;
+      p.k_chunk = k_chunk_for(spec, setup.mapping_auto && !c.mx);
     } catch (const std::invalid_argument& e) {
       throw std::invalid_argument("layer " + c.name + " (M=" + std::to_string(c.m) + " K=" + std::to_string(c.k) +
                                   " N=" + std::to_string(c.n) + ") does not fit " + cfg.name + ": " + e.what());

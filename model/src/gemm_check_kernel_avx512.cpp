@@ -1,4 +1,6 @@
 // gemm_check's block kernel (gemm_check_kernels.inc) for the avx512 instruction set (flags: model/CMakeLists.txt).
+#include <immintrin.h>
+
 #include "gemm_check_kernels.h"
 
 namespace fp8sim::model {

@@ -115,6 +115,7 @@ void ComputeUnit::tick(Ctx& x) {
       std::copy(bt.b.begin(), bt.b.end(), is.tile_b.begin() + size_t(x.R - 1 - is.wrows_fired) * x.C);
     }
     ++is.wrows_fired;
+    recycle(wfifo_.front());
     wfifo_.pop_front();
   }
   if (fired) {
@@ -139,6 +140,7 @@ void ComputeUnit::tick(Ctx& x) {
     // MX: a Compute followed by more K tiles of its product (kFlagMxMore) writes no rows; it completes when its
     // last beat has entered the array (the PEs hold its sums).
     const bool mx_more_done = x.cfg.array.mx && bt.last && (is.c.flags & firmware::kFlagMxMore);
+    recycle(fifo_.front());
     fifo_.pop_front();
     if (mx_more_done) {
       while (feed_ < q_.size() && q_[feed_].beats_issued == beats_of(x, q_[feed_].c)) ++feed_;
@@ -172,10 +174,7 @@ void ComputeUnit::write_row(Ctx& x) {
   const int C = x.C;
   const bool acc = c.flags & firmware::kFlagAccumulate;
   uint128* dst = &x.obuf[c.o_addr / x.wb + size_t(t.row) * C];
-  for (int j = 0; j < C; ++j) {
-    if (acc && arr_->add_wraps(dst[j], outrow_[j])) ++buffer_wraps_;
-    dst[j] = arr_->add_words(acc ? dst[j] : 0, outrow_[j]);
-  }
+  buffer_wraps_ += arr_->add_row(dst, outrow_.data(), C, acc);
   x.st.output.bytes_written += uint64_t(C) * x.wb;
   if (acc) {
     x.st.output.bytes_read += uint64_t(C) * x.wb;
@@ -225,12 +224,14 @@ bool ComputeUnit::feeder(Ctx& x) {
       if (!w.take()) return true;
       bt.wload = true;
       const size_t row = size_t(R - 1 - j);  // last weight row first: it ends in array row R-1
+      bt.b = take_row();
       bt.b.assign(x.wbuf.begin() + c.w_addr + row * C, x.wbuf.begin() + c.w_addr + (row + 1) * C);
       bt.ready_at = x.now + x.cfg.weight_buffer.latency;
       x.st.weight.bytes_read += C;
     } else {
       if (!in.take()) return true;
       const size_t m = j - R;
+      bt.a = take_row();
       bt.a.assign(x.inbuf.begin() + c.a_addr + m * R, x.inbuf.begin() + c.a_addr + (m + 1) * R);
       bt.ready_at = x.now + x.cfg.input_buffer.latency;
       x.st.input.bytes_read += R;
@@ -239,7 +240,9 @@ bool ComputeUnit::feeder(Ctx& x) {
     if (!in.free() || !w.free()) return true;
     in.take();
     w.take();
+    bt.a = take_row();
     bt.a.assign(x.inbuf.begin() + c.a_addr + size_t(j) * R, x.inbuf.begin() + c.a_addr + size_t(j + 1) * R);
+    bt.b = take_row();
     bt.b.assign(x.wbuf.begin() + c.w_addr + size_t(j) * C, x.wbuf.begin() + c.w_addr + size_t(j + 1) * C);
     bt.last = j + 1 == c.k;
     bt.ready_at = x.now + std::max(x.cfg.input_buffer.latency, x.cfg.weight_buffer.latency);
@@ -297,7 +300,8 @@ bool ComputeUnit::feeder_shadow(Ctx& x) {
         bt.cmd = wfeed_ + seq_base_;
         bt.wload = true;
         const size_t row = size_t(R - 1 - is.wrows_issued);  // last weight row first: it ends in array row R-1
-        bt.b.assign(x.wbuf.begin() + c.w_addr + row * C, x.wbuf.begin() + c.w_addr + (row + 1) * C);
+        bt.b = take_row();
+      bt.b.assign(x.wbuf.begin() + c.w_addr + row * C, x.wbuf.begin() + c.w_addr + (row + 1) * C);
         bt.ready_at = x.now + x.cfg.weight_buffer.latency;
         x.st.weight.bytes_read += C;
         if (is.wrows_issued == 0 && is.beats_issued == 0) x.cstats(is).start = x.now;
@@ -318,7 +322,8 @@ bool ComputeUnit::feeder_shadow(Ctx& x) {
         Beat bt;
         bt.cmd = feed_ + seq_base_;
         bt.swap = m == 0;
-        bt.a.assign(x.inbuf.begin() + c.a_addr + m * R, x.inbuf.begin() + c.a_addr + (m + 1) * R);
+        bt.a = take_row();
+      bt.a.assign(x.inbuf.begin() + c.a_addr + m * R, x.inbuf.begin() + c.a_addr + (m + 1) * R);
         bt.ready_at = x.now + x.cfg.input_buffer.latency;
         x.st.input.bytes_read += R;
         if (is.wrows_issued == 0 && is.beats_issued == 0) x.cstats(is).start = x.now;

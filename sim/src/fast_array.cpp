@@ -73,9 +73,11 @@ inline int popcntw(W x) {
 
 // ---------------------------------------------------------------- decoded operands
 
-// D: the decoded operand type of a PE kind (float32 value or signed integer).
-template <PeKind K>
-using Dec = std::conditional_t<K == PeKind::Fp8Float32, float, int32_t>;
+// D: the decoded operand type of a PE kind (float32 value or signed integer; int64 for the 128-bit fixed-point
+// words, whose operands (E5M2: up to 57344 x 2^16 LSBs) do not fit 32 bits).
+template <typename W, PeKind K>
+using Dec = std::conditional_t<K == PeKind::Fp8Float32, float,
+                               std::conditional_t<(sizeof(W) > 8), int64_t, int32_t>>;
 
 // The reference engine's tables (make_pe_tables, from model/) and the decodes of both operand formats, built
 // once per numerics and process; `fast` says whether the decoded MAC equals the table's for every code pair
@@ -83,7 +85,7 @@ using Dec = std::conditional_t<K == PeKind::Fp8Float32, float, int32_t>;
 template <typename W, PeKind K>
 struct Decoded {
   std::shared_ptr<const PeTables<W>> t;
-  Dec<K> da[256] = {}, db[256] = {};
+  Dec<W, K> da[256] = {}, db[256] = {};
   uint8_t sa[256] = {}, sb[256] = {};  // fixed point: the code is NaN/Inf
   bool fast = false;
 };
@@ -95,7 +97,7 @@ std::shared_ptr<const Decoded<W, K>> build_decoded(const model::GemmNumerics& nu
   const PeTables<W>& t = *d->t;
   const model::Fp8Format& fa = model::fp8_format(num.a_kind);
   const model::Fp8Format& fb = model::fp8_format(num.b_kind);
-  bool ok = sizeof(W) <= 8;
+  bool ok = true;
   for (int c = 0; c < 256; ++c) {
     const uint8_t u = static_cast<uint8_t>(c);
     if constexpr (K == PeKind::Int8) {
@@ -107,9 +109,10 @@ std::shared_ptr<const Decoded<W, K>> build_decoded(const model::GemmNumerics& nu
       d->sa[c] = model::fp8_is_nan(fa, u) || model::fp8_is_inf(fa, u);
       d->sb[c] = model::fp8_is_nan(fb, u) || model::fp8_is_inf(fb, u);
       const int64_t la = d->sa[c] ? 0 : model::fp8_to_lsbs(fa, u), lb = d->sb[c] ? 0 : model::fp8_to_lsbs(fb, u);
-      if (la != static_cast<int32_t>(la) || lb != static_cast<int32_t>(lb)) ok = false;
-      d->da[c] = static_cast<int32_t>(la);
-      d->db[c] = static_cast<int32_t>(lb);
+      using DI = Dec<W, K>;
+      if (la != static_cast<DI>(la) || lb != static_cast<DI>(lb)) ok = false;
+      d->da[c] = static_cast<DI>(la);
+      d->db[c] = static_cast<DI>(lb);
     }
   }
   if constexpr (K == PeKind::Fp8Fixed) ok = ok && t.cls_add[0][0] == 0;
@@ -129,7 +132,8 @@ std::shared_ptr<const Decoded<W, K>> build_decoded(const model::GemmNumerics& nu
         ok = ok && ((p != p && tf != tf) || pb == tb);
       } else {
         const bool special = (t.pcls[i] != 0);
-        const W v = static_cast<W>(static_cast<uint64_t>(int64_t{d->da[a]} * int64_t{d->db[b]})) & t.vmask;
+        // The exact product (E5M2: up to 65 bits signed), modulo 2^width.
+        const W v = static_cast<W>(static_cast<uint128>(int128{d->da[a]} * int128{d->db[b]})) & t.vmask;
         ok = ok && special == (d->sa[a] || d->sb[b]) && (special ? t.prod[i] == 0 : v == t.prod[i]);
       }
     }
@@ -148,6 +152,82 @@ std::shared_ptr<const Decoded<W, K>> decoded(const model::GemmNumerics& num) {
   auto d = build_decoded<W, K>(num);
   cache.emplace(key, d);
   return d;
+}
+
+// Fixed point on 128-bit words (width + 2 > 64 bits: E5M2's exact accumulator): the kernels' loops for int64
+// operands, scalar (the compiler's 128-bit adds and one 64 x 64 -> 128 multiply per MAC).
+inline uint64_t popcnt128(uint128 x) {
+  return uint64_t(__builtin_popcountll(static_cast<uint64_t>(x))) + uint64_t(__builtin_popcountll(static_cast<uint64_t>(x >> 64)));
+}
+void fixed128_row(const uint128* __restrict pa, const int64_t* __restrict a, const int64_t* __restrict w,
+                  const uint128* __restrict po, uint128* __restrict pn, int n, uint128 vmask, int width, bool tog,
+                  fastk::RowCounts* cnt) {
+  uint64_t t = 0, wr = 0;
+  if (width >= 65 && width <= 126) {
+    // Two 64-bit halves. |a|, |w| < 2^32 (checked below per operand pair by the magnitudes' high halves being
+    // zero; build_decoded's decodes satisfy it for E5M2, the widest format): |a * w| < 2^64, so the product is
+    // a 64-bit magnitude and a sign, negated into 128 bits without a multiply of 128 bits. Value bits: all of
+    // lo, width - 64 of hi; the sign bit is bit width - 65 of hi.
+    const uint64_t mh = static_cast<uint64_t>(vmask >> 64);
+    const int sh = width - 65;
+    for (int c = 0; c < n; ++c) {
+      const int64_t av = a[c], wv = w[c];
+      const uint64_t ma = static_cast<uint64_t>(av < 0 ? -av : av), mw = static_cast<uint64_t>(wv < 0 ? -wv : wv);
+      if ((ma | mw) >> 32) {  // (never for FP8 operands; kept exact anyway)
+        const uint128 x = pa[c] & vmask;
+        const uint128 p = static_cast<uint128>(int128{av} * int128{wv}) & vmask;
+        const uint128 s = (x + p) & vmask;
+        pn[c] = s;
+        if (tog) t += popcnt128(s ^ po[c]);
+        wr += static_cast<uint64_t>((~(x ^ p) & (x ^ s)) >> (width - 1)) & 1u;
+        continue;
+      }
+      const uint64_t mag = ma * mw;
+      const uint64_t sg = static_cast<uint64_t>(0) - static_cast<uint64_t>((av ^ wv) < 0 && mag != 0);
+      const uint64_t pl = (mag ^ sg) - sg, ph = sg & mh;
+      const uint128 xw = pa[c];
+      const uint64_t xl = static_cast<uint64_t>(xw), xh = static_cast<uint64_t>(xw >> 64) & mh;
+      const uint64_t sl = xl + pl;
+      const uint64_t shv = (xh + ph + (sl < xl ? 1u : 0u)) & mh;
+      pn[c] = (static_cast<uint128>(shv) << 64) | sl;
+      if (tog) {
+        const uint128 o = po[c];
+        t += uint64_t(__builtin_popcountll(sl ^ static_cast<uint64_t>(o))) +
+             uint64_t(__builtin_popcountll(shv ^ static_cast<uint64_t>(o >> 64)));
+      }
+      wr += ((~(xh ^ ph) & (xh ^ shv)) >> sh) & 1u;
+    }
+  } else {
+    const int sh = width - 1;
+    for (int c = 0; c < n; ++c) {
+      const uint128 x = pa[c] & vmask;
+      const uint128 p = static_cast<uint128>(int128{a[c]} * int128{w[c]}) & vmask;
+      const uint128 s = (x + p) & vmask;
+      pn[c] = s;
+      if (tog) t += popcnt128(s ^ po[c]);
+      wr += static_cast<uint64_t>((~(x ^ p) & (x ^ s)) >> sh) & 1u;
+    }
+  }
+  cnt->tog += t;
+  cnt->wraps += wr;
+}
+void fixed128_os(const uint8_t* __restrict f, const int64_t* __restrict a, const int64_t* __restrict w,
+                 const uint128* __restrict po, uint128* __restrict pn, int n, uint128 vmask, int width,
+                 fastk::RowCounts* cnt) {
+  uint64_t wr = 0;
+  const int sh = width - 1;
+  for (int c = 0; c < n; ++c) {
+    if (!(f[c] & 2)) {
+      pn[c] = po[c];
+      continue;
+    }
+    const uint128 x = (f[c] & 1) ? uint128{0} : (po[c] & vmask);
+    const uint128 p = static_cast<uint128>(int128{a[c]} * int128{w[c]}) & vmask;
+    const uint128 s = (x + p) & vmask;
+    pn[c] = s;
+    wr += static_cast<uint64_t>((~(x ^ p) & (x ^ s)) >> sh) & 1u;
+  }
+  cnt->wraps += wr;
 }
 
 template <typename W, PeKind K>
@@ -177,7 +257,7 @@ class FastBase : public ArrayCore {
 
   // Rows from decoded operands (row i: pa + i * C, a[i], w[i], po + i * C -> pn + i * C). False when the kernels
   // do not cover this word type.
-  bool rows_kernel(int rows, const W* pa, const Dec<K>* const* a, const Dec<K>* const* w, const W* po, W* pn, bool tog,
+  bool rows_kernel(int rows, const W* pa, const Dec<W, K>* const* a, const Dec<W, K>* const* w, const W* po, W* pn, bool tog,
                    fastk::RowCounts& cnt) const {
     const size_t n = size_t(this->p_.cols);
     if constexpr (K == PeKind::Fp8Fixed && std::is_same_v<W, uint64_t>) {
@@ -189,13 +269,18 @@ class FastBase : public ArrayCore {
     } else if constexpr (K == PeKind::Fp8Float32) {
       kern_.f32_rows(rows, pa, a, w, po, pn, n, int(n), tog, &cnt);
       return true;
+    } else if constexpr (K == PeKind::Fp8Fixed && std::is_same_v<W, uint128>) {
+      for (int r = 0; r < rows; ++r)
+        fixed128_row(pa + size_t(r) * n, a[r], w[r], po + size_t(r) * n, pn + size_t(r) * n, int(n), t_->vmask,
+                     t_->width, tog, &cnt);
+      return true;
     } else {
       (void)rows, (void)pa, (void)a, (void)w, (void)po, (void)pn, (void)tog, (void)cnt;
       return false;
     }
   }
   // One row from decoded operands. Returns false when the kernels do not cover this word type.
-  bool row_kernel(const W* pa, const Dec<K>* a, const Dec<K>* w, const W* po, W* pn, int n, bool tog,
+  bool row_kernel(const W* pa, const Dec<W, K>* a, const Dec<W, K>* w, const W* po, W* pn, int n, bool tog,
                   fastk::RowCounts& cnt) const {
     if constexpr (K == PeKind::Fp8Fixed && std::is_same_v<W, uint64_t>) {
       kern_.fixed64(pa, a, w, po, pn, n, t_->vmask, t_->width, tog, &cnt);
@@ -205,6 +290,9 @@ class FastBase : public ArrayCore {
       return true;
     } else if constexpr (K == PeKind::Fp8Float32) {
       kern_.f32(pa, a, w, po, pn, n, tog, &cnt);
+      return true;
+    } else if constexpr (K == PeKind::Fp8Fixed && std::is_same_v<W, uint128>) {
+      fixed128_row(pa, a, w, po, pn, n, t_->vmask, t_->width, tog, &cnt);
       return true;
     } else {
       (void)pa, (void)a, (void)w, (void)po, (void)pn, (void)n, (void)tog, (void)cnt;
@@ -219,6 +307,20 @@ class FastBase : public ArrayCore {
   model::AccWord to_acc_word(uint128 w) const override { return word_to_acc<W>(*t_, static_cast<W>(w)); }
   bool add_wraps(uint128 acc, uint128 x) const override {
     return pe_add_wraps<W>(*t_, static_cast<W>(acc), static_cast<W>(x));
+  }
+  uint64_t add_row(uint128* dst, const uint128* src, int n, bool acc) const override {
+    const PeTables<W>& t = *t_;
+    uint64_t w = 0;
+    if (acc) {
+      for (int j = 0; j < n; ++j) {
+        const W d = static_cast<W>(dst[j]), s = static_cast<W>(src[j]);
+        w += pe_add_wraps<W>(t, d, s);
+        dst[j] = static_cast<uint128>(pe_add<W>(t, d, s));
+      }
+    } else {
+      for (int j = 0; j < n; ++j) dst[j] = static_cast<uint128>(pe_add<W>(t, W{0}, static_cast<W>(src[j])));
+    }
+    return w;
   }
 };
 
@@ -264,6 +366,24 @@ struct History {
     dec[i] = d;
   }
   size_t at(int r, int lag) const { return size_t(r) * hb + pos + lag; }
+  // put(r, in[r] (0 when in is null), da[code], sa ? sa[code] : 0) for every row, through local pointers (the
+  // byte stores would otherwise make the compiler reload every member per row).
+  void put_all(const uint8_t* in, const D* da, const uint8_t* sa) {
+    uint8_t* cp = code.data() + pos;
+    uint8_t* bp = dbits.data() + pos;
+    uint8_t* sp = spec.data() + pos;
+    D* dp = dec.data() + pos;
+    const size_t step = size_t(hb);
+    for (int r = 0; r < rows; ++r) {
+      const size_t o = size_t(r) * step;
+      const uint8_t c = in ? in[r] : 0;
+      const uint8_t prev = cp[o + 1];
+      cp[o] = c;
+      bp[o] = static_cast<uint8_t>(popcnt8(unsigned(c ^ prev)));
+      sp[o] = sa ? sa[c] : 0;
+      dp[o] = da[c];
+    }
+  }
 };
 
 // ---------------------------------------------------------------- weight stationary
@@ -273,7 +393,7 @@ class FastWs final : public FastBase<W, K> {
   using ArrayCore::tog_;
   using FastBase<W, K>::d_;
   using FastBase<W, K>::t_;
-  using D = Dec<K>;
+  using D = Dec<W, K>;
   static constexpr bool kFixed = K == PeKind::Fp8Fixed;
 
  public:
@@ -306,7 +426,13 @@ class FastWs final : public FastBase<W, K> {
   bool out_valid() const override { return vp_[stage(L_ - 1)] != 0; }
   bool active() const override { return vcount_ > 0; }
   void out_words(uint128* dst) const override {
-    for (int c = 0; c < C_; ++c) dst[c] = static_cast<uint128>(bhist_[size_t((bpos_ + C_ - 1 - c) % C_) * C_ + c]);
+    // Column c's word of c edges ago: ring slot (bpos_ + C - 1 - c) mod C, counted down without divisions.
+    int slot = bpos_ + C_ - 1;
+    if (slot >= C_) slot -= C_;
+    for (int c = 0; c < C_; ++c) {
+      dst[c] = static_cast<uint128>(bhist_[size_t(slot) * C_ + c]);
+      if (--slot < 0) slot += C_;
+    }
   }
 
   void edge(const ArrayInputs& in) override {
@@ -337,19 +463,23 @@ class FastWs final : public FastBase<W, K> {
     ++ecnt_;
     // A inputs: one history entry per row (the reference's ahist_/ask_/a_: cell (r, c) holds lag r + c).
     hist_.advance();
-    for (int r = 0; r < R_; ++r) {
-      const uint8_t code = in.a ? in.a[r] : 0;
-      hist_.put(r, code, d_->da[code], kFixed ? d_->sa[code] : 0);
-    }
+    hist_.put_all(in.a, d_->da, kFixed ? d_->sa : nullptr);
     uint64_t ta = 0;
-    for (int r = 0; r < R_; ++r) {
-      const size_t in_i = hist_.at(r, r), out_i = hist_.at(r, r + C_);
-      if constexpr (Tog) {
-        asum_[r] += int64_t{hist_.dbits[in_i]} - int64_t{hist_.dbits[out_i]};
-        ta += static_cast<uint64_t>(asum_[r]);
+    {
+      const uint8_t* db = hist_.dbits.data();
+      const uint8_t* sp = hist_.spec.data();
+      int64_t* as = asum_.data();
+      int* sc = spc_.data();
+      for (int r = 0; r < R_; ++r) {
+        const size_t in_i = hist_.at(r, r), out_i = in_i + size_t(C_);
+        if constexpr (Tog) {
+          as[r] += int64_t{db[in_i]} - int64_t{db[out_i]};
+          ta += static_cast<uint64_t>(as[r]);
+        }
+        if constexpr (kFixed) sc[r] += int{sp[in_i]} - int{sp[out_i]};
       }
-      if constexpr (kFixed) spc_[r] += int{hist_.spec[in_i]} - int{hist_.spec[out_i]};
     }
+    (void)ta;
     // psum inputs (the reference's phist_/psk_): row 0 of column c adds the input of c edges ago.
     if (in.psum) psum_used_ = true;
     uint8_t psk_cls = 0;
@@ -472,7 +602,7 @@ class FastWs final : public FastBase<W, K> {
   std::vector<uint8_t> vp_;
   int vhead_ = 0, vcount_ = 0, quiet_ = 0;
   int wcnt_ = 0, scnt_ = 0;
-  std::vector<const Dec<K>*> arows_, wrows_;
+  std::vector<const Dec<W, K>*> arows_, wrows_;
   uint64_t ecnt_ = 0;
   History<D> hist_;
   std::vector<int64_t> asum_;  // per row: bits toggled in the row's A registers at the latest edge
@@ -510,7 +640,7 @@ class FastOs final : public FastBase<W, K> {
   using ArrayCore::tog_;
   using FastBase<W, K>::d_;
   using FastBase<W, K>::t_;
-  using D = Dec<K>;
+  using D = Dec<W, K>;
   static constexpr bool kFixed = K == PeKind::Fp8Fixed;
   enum State : uint8_t { kRun = 0, kWait = 1, kDrain = 2 };
 
@@ -555,10 +685,7 @@ class FastOs final : public FastBase<W, K> {
     // A and flags.
     hist_.advance();
     flags_.advance();
-    for (int r = 0; r < R_; ++r) {
-      const uint8_t code = in.a ? in.a[r] : 0;
-      hist_.put(r, code, d_->da[code], kFixed ? d_->sa[code] : 0);
-    }
+    hist_.put_all(in.a, d_->da, kFixed ? d_->sa : nullptr);
     const uint8_t fl = static_cast<uint8_t>((fire ? 2 : 0) | (first_pend_ ? 1 : 0) | (Sh && fire && in.last ? 4 : 0));
     flags_.put(0, fl, 0, 0);
     uint64_t ta = 0, tb = 0, tp = 0;
@@ -695,6 +822,9 @@ class FastOs final : public FastBase<W, K> {
       return true;
     } else if constexpr (K == PeKind::Fp8Float32) {
       this->kern_.f32_os(f, a, b, po, pn, C_);
+      return true;
+    } else if constexpr (K == PeKind::Fp8Fixed && std::is_same_v<W, uint128>) {
+      fixed128_os(f, a, b, po, pn, C_, t_->vmask, t_->width, &cnt);
       return true;
     } else {
       (void)f, (void)a, (void)b, (void)po, (void)pn, (void)cnt;

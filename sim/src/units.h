@@ -192,6 +192,17 @@ class ComputeUnit {
   size_t wfeed_ = 0;     // shadow weights: q_ index whose weight rows are being read
   std::deque<Beat> fifo_;
   std::deque<Beat> wfifo_;  // shadow weights: weight rows on their way to the array's weight channel
+  std::vector<std::vector<uint8_t>> spare_;  // the row buffers of beats gone (reused: no allocation per beat)
+  std::vector<uint8_t> take_row() {
+    if (spare_.empty()) return {};
+    std::vector<uint8_t> v = std::move(spare_.back());
+    spare_.pop_back();
+    return v;
+  }
+  void recycle(Beat& bt) {
+    if (bt.a.capacity()) spare_.push_back(std::move(bt.a));
+    if (bt.b.capacity()) spare_.push_back(std::move(bt.b));
+  }
   bool shadow_w_ = false;   // WS with shadow weights: weight rows on the array's weight channel
   std::deque<OutTag> tags_;
   bool rmw_read_ = false;  // accumulate write with one port: the read half is done

@@ -2,6 +2,8 @@
 #include "fp8sim/model/nn/bert.h"
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 #include <cmath>
 #include <fstream>
 #include <stdexcept>
@@ -309,11 +311,17 @@ TensorMap synthetic_bert_weights(const BertConfig& cfg, uint64_t seed, std::vect
     }
   }
   if (outlier_dims) *outlier_dims = outl;
+  // Each normal tensor draws from its own generator (seeded by its name), so they are filled in parallel
+  // below (the same values whatever the thread count) and stored once all are done.
+  struct NormalJob {
+    std::string name;
+    std::vector<int64_t> shape;
+    double std;
+    std::vector<float> v;
+  };
+  std::vector<NormalJob> jobs;
   auto normal = [&](const std::string& name, std::vector<int64_t> shape, double std) {
-    Rng r(Rng::mix(seed, name.c_str()));
-    std::vector<float> v(Tensor::numel_of(shape));
-    for (float& x : v) x = static_cast<float>(std * r.normal());
-    w.set(name, Tensor(std::move(shape), std::move(v)));
+    jobs.push_back(NormalJob{name, std::move(shape), std, {}});
   };
   auto ln = [&](const std::string& name) {
     Rng r(Rng::mix(seed, name.c_str()));
@@ -354,6 +362,23 @@ TensorMap synthetic_bert_weights(const BertConfig& cfg, uint64_t seed, std::vect
     lin("pooler.dense", h, h);
     lin("classifier", cfg.num_labels, h);
   }
+  {
+    std::atomic<size_t> next{0};
+    const auto fill = [&] {
+      for (size_t i; (i = next++) < jobs.size();) {
+        NormalJob& j = jobs[i];
+        Rng r(Rng::mix(seed, j.name.c_str()));
+        j.v.resize(Tensor::numel_of(j.shape));
+        for (float& x : j.v) x = static_cast<float>(j.std * r.normal());
+      }
+    };
+    const unsigned threads = std::max(1u, std::min(std::thread::hardware_concurrency(), 8u));
+    std::vector<std::thread> pool;
+    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(fill);
+    fill();
+    for (auto& t : pool) t.join();
+  }
+  for (NormalJob& j : jobs) w.set(j.name, Tensor(std::move(j.shape), std::move(j.v)));
   return w;
 }
 

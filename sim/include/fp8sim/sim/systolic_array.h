@@ -101,6 +101,17 @@ class ArrayCore {
   // Word arithmetic of this PE kind, for the accumulating output buffer and comparisons.
   virtual uint128 add_words(uint128 acc, uint128 x) const = 0;
   virtual model::AccWord to_acc_word(uint128 w) const = 0;
+  // The accumulating writer's row: dst[j] = add_words(acc ? dst[j] : 0, src[j]) for j < n; returns how many
+  // add_wraps(dst[j], src[j]) (old dst) hold when acc, else 0. (An array may override it with the same results
+  // in one non-virtual loop: the fast engine does.)
+  virtual uint64_t add_row(uint128* dst, const uint128* src, int n, bool acc) const {
+    uint64_t w = 0;
+    for (int j = 0; j < n; ++j) {
+      if (acc && add_wraps(dst[j], src[j])) ++w;
+      dst[j] = add_words(acc ? dst[j] : 0, src[j]);
+    }
+    return w;
+  }
   const model::GemmNumerics& numerics() const { return num_; }
 
  protected:
