@@ -56,6 +56,24 @@ void set_a_source(Command& a, const GemmSpec& g, int64_t m0, int64_t mv, int64_t
   a.pad_code = g.gather.pad_code;
 }
 
+void set_post_process(Command& s, const GemmSpec& g, int64_t m0, int64_t n0) {
+  const int64_t ob = model::out_format_bytes(g.post.out_fmt);
+  s.op = Opcode::PostProcess;
+  s.dram_addr = g.post.out_addr + static_cast<uint64_t>((m0 * g.n + n0) * ob);
+  s.dram_stride = u32(g.n * ob, "N");
+  s.scale_addr = g.post.scale_addr + static_cast<uint64_t>(4 * n0);
+  s.bias_addr = g.post.has_bias ? g.post.bias_addr + static_cast<uint64_t>(4 * n0) : 0;
+  if (g.post.has_bias) s.flags |= kFlagBias;
+  if (g.post.row_scales) {
+    s.flags |= kFlagRowScales;
+    s.row_scale_addr = g.post.row_scale_addr + static_cast<uint64_t>(4 * m0);
+  }
+  s.out_fmt = g.post.out_fmt;
+  uint32_t bits;
+  std::memcpy(&bits, &g.post.out_scale, 4);
+  s.out_scale = bits;
+}
+
 }  // namespace detail
 
 LoweredGemm lower_gemm(const ArrayTarget& t, const GemmSpec& g) {
@@ -172,23 +190,8 @@ LoweredGemm lower_gemm(const ArrayTarget& t, const GemmSpec& g) {
       s.buf_cols = u32(C, "cols");
       s.slot = static_cast<uint8_t>(out_slot);
       s.buf_addr = u32(out_slot * o_tile_bytes, "output address");
-      if (g.post.enabled) {  // the post-processing unit writes converted outputs instead of accumulator words
-        const int64_t ob = model::out_format_bytes(g.post.out_fmt);
-        s.op = Opcode::PostProcess;
-        s.dram_addr = g.post.out_addr + static_cast<uint64_t>((m0 * g.n + n0) * ob);
-        s.dram_stride = u32(g.n * ob, "N");
-        s.scale_addr = g.post.scale_addr + static_cast<uint64_t>(4 * n0);
-        s.bias_addr = g.post.has_bias ? g.post.bias_addr + static_cast<uint64_t>(4 * n0) : 0;
-        if (g.post.has_bias) s.flags |= kFlagBias;
-        if (g.post.row_scales) {
-          s.flags |= kFlagRowScales;
-          s.row_scale_addr = g.post.row_scale_addr + static_cast<uint64_t>(4 * m0);
-        }
-        s.out_fmt = g.post.out_fmt;
-        uint32_t bits;
-        std::memcpy(&bits, &g.post.out_scale, 4);
-        s.out_scale = bits;
-      }
+      // the post-processing unit writes converted outputs instead of accumulator words
+      if (g.post.enabled) detail::set_post_process(s, g, m0, n0);
       pending_store = s;
       out_slot ^= 1;
     }

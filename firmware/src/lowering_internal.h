@@ -26,4 +26,8 @@ void validate_gemm(const GemmSpec& g);
 // gather fields (implicit im2col). Sets rows = mv, cols = kv.
 void set_a_source(Command& a, const GemmSpec& g, int64_t m0, int64_t mv, int64_t k0, int64_t kv);
 
+// Turns the store of output tile (m0, n0) into the post-processing unit's PostProcess (g.post.enabled): converted
+// outputs in g.post.out_fmt at out_addr, the column scales and biases from n0, the row scales from m0.
+void set_post_process(Command& s, const GemmSpec& g, int64_t m0, int64_t n0);
+
 }  // namespace fp8sim::firmware::detail

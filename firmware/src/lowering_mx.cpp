@@ -146,29 +146,14 @@ LoweredGemm lower_gemm_mx(const ArrayTarget& t, const GemmSpec& g) {
       s.slot = static_cast<uint8_t>(out_slot);
       s.buf_addr = u32(out_slot * o_tile_bytes, "output address");
       if (g.post.enabled) {
-        const int64_t ob = model::out_format_bytes(g.post.out_fmt);
-        s.op = Opcode::PostProcess;
-        s.dram_addr = g.post.out_addr + static_cast<uint64_t>((m0 * g.n + n0) * ob);
-        s.dram_stride = u32(g.n * ob, "N");
-        s.scale_addr = g.post.scale_addr + static_cast<uint64_t>(4 * n0);
-        s.bias_addr = g.post.has_bias ? g.post.bias_addr + static_cast<uint64_t>(4 * n0) : 0;
-        if (g.post.has_bias) s.flags |= kFlagBias;
-        if (g.post.row_scales) {
-          s.flags |= kFlagRowScales;
-          s.row_scale_addr = g.post.row_scale_addr + static_cast<uint64_t>(4 * m0);
-        }
+        detail::set_post_process(s, g, m0, n0);
         if (g.post.mx_out) {  // 1-byte codes; scales M x ceil(N / B), this tile's at (m0, n0 / B)
           const int64_t nbo = (g.n + B - 1) / B;
           s.flags |= kFlagMxOut;
           s.dram_addr = g.post.out_addr + static_cast<uint64_t>(m0 * g.n + n0);
           s.dram_stride = u32(g.n, "N");
           s.row_scale_addr = g.post.mx_out_scale_addr + static_cast<uint64_t>(m0 * nbo + n0 / B);
-          s.out_fmt = 0;  // one byte per element code (model::out_format_bytes of code 0)
         }
-        s.out_fmt = g.post.out_fmt;
-        uint32_t bits;
-        std::memcpy(&bits, &g.post.out_scale, 4);
-        s.out_scale = bits;
       }
       pending_store = s;
       out_slot ^= 1;

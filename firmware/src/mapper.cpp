@@ -441,23 +441,8 @@ LoweredGemm lower_gemm(const ArrayTarget& t, const GemmSpec& g, const Mapping& m
             st.buf_cols = u32(C, "cols");
             st.slot = slot_of(o_half, opos);
             st.buf_addr = u32(o_half * G.o_half + opos * G.o_tile, "output address");
-            if (g.post.enabled) {  // as in lower_gemm(t, g): converted outputs instead of accumulator words
-              const int64_t ob = model::out_format_bytes(g.post.out_fmt);
-              st.op = Opcode::PostProcess;
-              st.dram_addr = g.post.out_addr + static_cast<uint64_t>((r0 * g.n + n0) * ob);
-              st.dram_stride = u32(g.n * ob, "N");
-              st.scale_addr = g.post.scale_addr + static_cast<uint64_t>(4 * n0);
-              st.bias_addr = g.post.has_bias ? g.post.bias_addr + static_cast<uint64_t>(4 * n0) : 0;
-              if (g.post.has_bias) st.flags |= kFlagBias;
-              if (g.post.row_scales) {
-                st.flags |= kFlagRowScales;
-                st.row_scale_addr = g.post.row_scale_addr + static_cast<uint64_t>(4 * r0);
-              }
-              st.out_fmt = g.post.out_fmt;
-              uint32_t bits;
-              std::memcpy(&bits, &g.post.out_scale, 4);
-              st.out_scale = bits;
-            }
+            // as in lower_gemm(t, g): converted outputs instead of accumulator words
+            if (g.post.enabled) detail::set_post_process(st, g, r0, n0);
             s.stores.push_back(st);
           }
         steps.push_back(std::move(s));

@@ -55,6 +55,25 @@ float GemmPost::scale(int64_t i, int64_t j) const {
   return model::combined_scale(row_scales[row_scale_count == 1 ? 0 : i], col_scales[col_scale_count == 1 ? 0 : j]);
 }
 
+namespace {
+// Runs one GEMM on the backend: true when it ran the post-processing itself (its m * n outputs copied to y);
+// false when it returned the m * n accumulator words in *words. Anything else is the backend's bug.
+bool run_on_backend(const GemmBackend& backend, const GemmCall& call, float* y, std::vector<model::AccWord>* words,
+                    const char* what) {
+  const int64_t mn = call.m * call.n;
+  *words = backend(call);
+  if (words->empty() && static_cast<int64_t>(call.post_out->size()) == mn) {
+    std::copy(call.post_out->begin(), call.post_out->end(), y);
+    return true;
+  }
+  if (static_cast<int64_t>(words->size()) != mn)
+    throw std::logic_error("Executor: the GEMM backend returned " + std::to_string(words->size()) + " words and " +
+                           std::to_string(call.post_out->size()) + " outputs for " + what + "'" + call.name +
+                           "', expected " + std::to_string(mn));
+  return false;
+}
+}  // namespace
+
 std::vector<float> postprocess_words(const model::GemmNumerics& num, const GemmPost& post, int64_t m, int64_t n,
                                      const std::vector<model::AccWord>& words) {
   std::vector<float> y(static_cast<size_t>(m * n));
@@ -169,15 +188,7 @@ void Executor::run_golden(const std::string& name, bool act_act, Format f, int64
   if (backend_) {
     GemmCall call{name, act_act, num, m, k, n, a_codes, b_kn, post, &out};
     if (has_next_conv_ && !act_act) call.conv = &next_conv_;
-    words = backend_(call);
-    if (words.empty() && static_cast<int64_t>(out.size()) == m * n) {
-      std::copy(out.begin(), out.end(), y);
-      return;
-    }
-    if (static_cast<int64_t>(words.size()) != m * n)
-      throw std::logic_error("Executor: the GEMM backend returned " + std::to_string(words.size()) + " words and " +
-                             std::to_string(out.size()) + " outputs for '" + name + "', expected " +
-                             std::to_string(m * n));
+    if (run_on_backend(backend_, call, y, &words, "")) return;
   } else {
     words = model::golden_gemm(num, order, m, k, n, a_codes, b_kn);
   }
@@ -364,15 +375,7 @@ void Executor::mx_gemm(const std::string& name, bool act_act, const float* a, co
     ++backend_calls_, backend_outputs_ += static_cast<uint64_t>(m) * static_cast<uint64_t>(n);
     GemmCall call{name, act_act, word_num, m, k, n, ac.data(), bw->codes_kn.data(), post, &out};
     call.mx = &gm;
-    words = backend_(call);
-    if (words.empty() && static_cast<int64_t>(out.size()) == m * n) {
-      std::copy(out.begin(), out.end(), y);
-      return;
-    }
-    if (static_cast<int64_t>(words.size()) != m * n)
-      throw std::logic_error("Executor: the GEMM backend returned " + std::to_string(words.size()) + " words and " +
-                             std::to_string(out.size()) + " outputs for MX GEMM '" + name + "', expected " +
-                             std::to_string(m * n));
+    if (run_on_backend(backend_, call, y, &words, "MX GEMM ")) return;
   } else {
     words = model::golden_gemm_mx(gm.num, {}, m, k, n, ac.data(), as.data(), bw->codes_kn.data(), bw->scales_kn.data());
   }
