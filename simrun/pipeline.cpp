@@ -274,6 +274,7 @@ struct SimTask {
   bool is_mx = false;
   std::vector<int64_t> part_m;                          // rows of each call stacked in the GEMM
   std::vector<std::vector<float>> host_out;             // per call: the golden outputs the network continued with
+  std::vector<std::vector<uint8_t>> host_codes;         // per call (outputs requantized to the consumer's code)
   std::vector<std::vector<model::AccWord>> host_words;  // per call (--store accumulators)
   // results
   std::exception_ptr error;
@@ -361,6 +362,7 @@ std::string spec_key(const firmware::GemmSpec& g) {
   put(g.layer);
   put(g.post.enabled), put(g.post.scale_addr), put(g.post.bias_addr), put(g.post.out_addr), put(g.post.out_fmt);
   put(g.post.out_scale), put(g.post.has_bias), put(g.post.row_scales), put(g.post.row_scale_addr);
+  put(g.post.via_bf16);
   const firmware::ConvSpec& c = g.gather.conv;
   put(g.gather.enabled), put(g.gather.pad_code), put(c.batch), put(c.in_h), put(c.in_w), put(c.in_c), put(c.out_c);
   put(c.kh), put(c.kw), put(c.stride), put(c.pad);
@@ -429,6 +431,7 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
   accum.wrap_allowed = setup.allow_accumulator_wrap;
   double sim_s = 0, golden_s = 0;
   NetworkSchedule net(cfg);  // where tensors live between operations (network.h)
+  net.set_timeline(setup.batch <= 1);  // (with --batch the calls do not reach it in program order)
 
   workloads::RunOptions opt;
   opt.quantize = true;
@@ -471,6 +474,10 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
     quant::GemmConv conv;
     std::vector<float> host_out;             // on chip: the golden outputs the network continued with
     std::vector<model::AccWord> host_words;  // raw words (--store accumulators)
+    // Requantized to the consuming GEMM's code (GemmPost::to_consumer): the codes the consumer gives host_out.
+    bool requant = false;
+    std::vector<uint8_t> host_codes;
+    std::optional<quant::OpIo> io;           // the tensors it writes and reads (the network's timeline)
   };
   // The GEMM as lowered: shape, post-processing fields (they count in the mapper's DRAM estimate) and, for a
   // convolution with implicit im2col, the gather of A from the NHWC input of `images` images.
@@ -490,6 +497,8 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
       spec.post.out_fmt = pj.out_fmt;
       spec.post.has_bias = !pj.bias.empty();
       spec.post.row_scales = !pj.row_scales.empty();
+      spec.post.out_scale = pj.out_scale;
+      spec.post.via_bf16 = pj.via_bf16;
     }
     return spec;
   };
@@ -551,7 +560,26 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
     t.sim_s += tg - ts;
     // Verification: the simulated outputs against the golden results the network used, bit for bit.
     size_t row0 = 0;
-    if (t.on_chip) {
+    if (t.on_chip && t.pj.via_bf16) {
+      // Requantized to the consuming GEMM's code: byte for byte against the codes the consumer computes from
+      // the BF16 outputs the network continued with (quant::quantize_code, the consumer's own quantization).
+      const std::vector<uint8_t> bytes = job.outputs();
+      for (size_t q = 0; q < t.part_m.size(); ++q) {
+        const std::vector<uint8_t>& host = t.host_codes[q];
+        for (size_t i = 0; i < host.size(); ++i) {
+          ++t.checked;
+          const uint8_t got = bytes[row0 * size_t(n) + i];
+          if (got != host[i] && ++t.mismatches == 1) {
+            char buf[160];
+            std::snprintf(buf, sizeof buf, "]: simulated %s code 0x%02x, golden 0x%02x (from %.9g)",
+                          model::out_format_name(t.pj.out_fmt), unsigned(got), unsigned(host[i]), double(t.host_out[q][i]));
+            t.first_mismatch = format + ", layer " + t.name + ", output [" + std::to_string(i / size_t(n)) + "][" +
+                               std::to_string(i % size_t(n)) + buf;
+          }
+        }
+        row0 += size_t(t.part_m[q]);
+      }
+    } else if (t.on_chip) {
       const std::vector<uint8_t> bytes = job.outputs();
       const int ob = model::out_format_bytes(t.pj.out_fmt);
       for (size_t q = 0; q < t.part_m.size(); ++q) {
@@ -587,11 +615,7 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
     }
     t.compare_s = now_s() - tg;
     const sim::Stats& st = job.acc->stats();
-    for (const sim::CommandStats& cs : st.commands)
-      if (cs.op == firmware::Opcode::LoadWeights) {
-        net.simulated(t.net_index, cs.end - cs.start);  // (thread-safe: network.h)
-        break;
-      }
+    net.simulated(t.net_index, NetworkSchedule::phases(st));  // (thread-safe: network.h)
     if (setup.engine == sim::Engine::Rtl) {
       t.rtl_checked = rtl_checked_outputs(st, t.m, t.n);
       t.rtl_mismatches = st.rtl_mismatches;
@@ -609,6 +633,7 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
     t.conv.reset();
     t.host_out = {};
     t.host_words = {};
+    t.host_codes = {};
   };
   GemmPool pool(setup.gemm_threads);
   const auto simulate = [&](std::vector<Pending*> parts) {
@@ -665,7 +690,7 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
     // Where A (and attention's B) come from and the outputs go: the activation SRAM when they fit.
     const NetworkSchedule::Decision where =
         net.gemm(name, p0.act_act, m, k, n, on_chip ? model::out_format_bytes(pj.out_fmt) : 0,
-                 conv ? int64_t(conv->nhwc.size()) : -1);
+                 conv ? int64_t(conv->nhwc.size()) : -1, p0.io ? &*p0.io : nullptr, p0.requant);
     sim::GemmJob job;
     firmware::Mapping mapping;
     try {
@@ -701,6 +726,7 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
       t->part_m.push_back(p->m);
       t->host_out.push_back(std::move(p->host_out));
       t->host_words.push_back(std::move(p->host_words));
+      t->host_codes.push_back(std::move(p->host_codes));
     }
     t->sim_s = now_s() - ts;
     SimTask* tp = t.get();
@@ -732,7 +758,8 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
       if (g != group_of.end()) {
         const Pending& q = *groups[g->second].front();
         if (q.b != p.b || q.mx.b != p.mx.b || q.k != p.k || q.n != p.n || q.on_chip != p.on_chip || q.pj.col_scales != p.pj.col_scales ||
-            q.pj.bias != p.pj.bias || q.pj.out_fmt != p.pj.out_fmt || q.pj.row_scales.empty() != p.pj.row_scales.empty() ||
+            q.pj.bias != p.pj.bias || q.pj.out_fmt != p.pj.out_fmt || q.pj.out_scale != p.pj.out_scale ||
+            q.pj.via_bf16 != p.pj.via_bf16 || q.pj.row_scales.empty() != p.pj.row_scales.empty() ||
             q.k_chunk != p.k_chunk || q.is_conv != p.is_conv || q.conv.in_h != p.conv.in_h ||
             q.conv.in_w != p.conv.in_w || q.conv.in_c != p.conv.in_c || q.conv.kh != p.conv.kh ||
             q.conv.kw != p.conv.kw || q.conv.stride != p.conv.stride || q.conv.pad != p.conv.pad)
@@ -801,7 +828,14 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
                                                                : c.post.col_scales[c.post.col_scale_count == 1 ? 0 : j];
       if (c.post.row_scale_count != 1) pj.row_scales.assign(c.post.row_scales, c.post.row_scales + c.m);
       if (c.post.bias) pj.bias.assign(c.post.bias, c.post.bias + c.n);
+      if (c.post.to_consumer) {  // straight to the consuming GEMM's 8-bit code (model::requantize_via_bf16)
+        p.requant = true;
+        pj.out_fmt = c.post.consumer_code;
+        pj.out_scale = c.post.consumer_scale;
+        pj.via_bf16 = true;
+      }
     }
+    if (c.io) p.io = *c.io;
     if (c.conv) p.is_conv = true, p.conv = *c.conv;
     // The accumulation order of this call's lowering (a property of the array and buffers, not of M: checked
     // again when the batched GEMM is lowered).
@@ -828,6 +862,14 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
     if (p.on_chip) {
       p.host_out = quant::postprocess_words(array_num, c.post, c.m, c.n, gold);
       *c.post_out = p.host_out;
+      if (p.requant) {
+        const quant::Format cf = c.post.consumer_code == 0 ? quant::Format::INT8
+                                 : c.post.consumer_code == model::out_format_code_fp8(model::Fp8Kind::E4M3)
+                                     ? quant::Format::E4M3
+                                     : quant::Format::E5M2;
+        p.host_codes.resize(p.host_out.size());
+        quant::quantize_codes(cf, p.host_out.data(), p.host_codes.data(), p.host_out.size(), c.post.consumer_scale);
+      }
     } else {
       p.host_words = gold;
       words = std::move(gold);
@@ -864,7 +906,7 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
     a.adds += c.adds;
     a.muls += c.muls;
     a.funcs += c.funcs;
-    net.vector_op(c.cycles);
+    net.vector_op(c.cycles, v.io);
   };
 
   opt.gemm_backend = wrap ? wrap(verifying) : verifying;

@@ -69,6 +69,7 @@ void set_post_process(Command& s, const GemmSpec& g, int64_t m0, int64_t n0) {
     s.row_scale_addr = g.post.row_scale_addr + static_cast<uint64_t>(4 * m0);
   }
   s.out_fmt = g.post.out_fmt;
+  if (g.post.via_bf16) s.flags |= kFlagViaBf16;
   uint32_t bits;
   std::memcpy(&bits, &g.post.out_scale, 4);
   s.out_scale = bits;

@@ -129,6 +129,13 @@ void requantize_value(float y, uint8_t out_code, float out_scale, uint8_t* dst) 
   }
 }
 
+void requantize_via_bf16(float y, uint8_t out_code, float out_scale, uint8_t* dst) {
+  if (out_code >= 1 + kFp8KindCount)
+    throw std::invalid_argument("requantize_via_bf16: output format " + std::string(out_format_name(out_code)) +
+                                " is not an 8-bit code");
+  requantize_value(round_to_bf16(y), out_code, out_scale, dst);
+}
+
 float stored_float(uint8_t out_code, const uint8_t* src) {
   if (out_code == static_cast<uint8_t>(OutFormat::Bf16)) return bf16_to_f32(uint16_t(src[0] | (src[1] << 8)));
   if (out_code == static_cast<uint8_t>(OutFormat::F32)) {

@@ -309,7 +309,11 @@ oj run_json(const FormatRun& r) {
     x["dram_minimum_bytes"] = n.dram_minimum_bytes;
     const uint64_t dram = r.totals.traffic.dram_read + r.totals.traffic.dram_written;
     x["dram_over_minimum"] = num(n.dram_minimum_bytes ? double(dram) / double(n.dram_minimum_bytes) : 0.0);
-    x["prefetch_overlap_cycles_estimate"] = n.prefetch_overlap_cycles;
+    x["requantized_outputs"] = n.requantized_outputs;
+    x["timeline"] = n.timeline;
+    x["serial_cycles"] = n.serial_cycles;
+    x["overlapped_cycles"] = n.overlapped_cycles;
+    x["hidden_prefetch_cycles"] = n.hidden_prefetch_cycles;
     x["spills"] = oj::array();
     for (const auto& s : n.spills) {
       oj y;
@@ -527,6 +531,14 @@ std::string to_text(const RunReport& r) {
       os << "Network on one accelerator, " << f->format << ": activation SRAM " << fmt_count(n.activation_sram_bytes)
          << " B; tensors kept on chip " << fmt_count(n.resident_tensors) << " (" << fmt_count(n.resident_bytes)
          << " B), spilled to DRAM " << fmt_count(n.spilled_tensors) << " (" << fmt_count(n.spilled_bytes) << " B)\n";
+      os << "  outputs requantized to the consuming GEMM's 8-bit code: " << fmt_count(n.requantized_outputs)
+         << " (1 byte each instead of 2)\n";
+      if (n.timeline)
+        os << "  timeline: " << fmt_count(n.serial_cycles) << " cycles one operation after another, "
+           << fmt_count(n.overlapped_cycles) << " with operations overlapped (matrix engine beside vector unit, "
+           << "weight heads prefetched: " << fmt_count(n.hidden_prefetch_cycles) << " cycles)\n";
+      else
+        os << "  timeline: not computed with --batch > 1; " << fmt_count(n.serial_cycles) << " cycles one operation after another\n";
       const size_t shown = std::min<size_t>(n.spills.size(), 10);
       for (size_t i = 0; i < shown; ++i)
         os << "  spilled: " << n.spills[i].tensor << ", " << fmt_count(n.spills[i].calls) << " calls, "
@@ -565,6 +577,9 @@ std::string to_text(const RunReport& r) {
   row("cosine vs FP32", [](const FormatRun& f) { return opt_text(f.accuracy.cosine); });
   row("cycles", [](const FormatRun& f) { return fmt_count(f.totals.cycles); });
   row("latency (us)", [](const FormatRun& f) { return fmt_sig(latency_s(f) * 1e6, 6); });
+  row("cycles overlapped (network timeline)", [](const FormatRun& f) {
+    return f.network.present && f.network.timeline ? fmt_count(f.network.overlapped_cycles) : std::string("-");
+  });
   row("MACs", [](const FormatRun& f) { return fmt_count(f.totals.macs); });
   row("PE utilization", [](const FormatRun& f) { return fmt_sig(utilization(f) * 100, 4) + "%"; });
   row("stall cycles", [](const FormatRun& f) { return fmt_count(f.totals.stalls.total()); });

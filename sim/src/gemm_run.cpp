@@ -111,6 +111,7 @@ GemmJob make_gemm_job(const AcceleratorConfig& cfg, int64_t m, int64_t k, int64_
     g.post.out_addr = j.out_addr = align(g.post.row_scale_addr + 4 * uint64_t(m));
     g.post.out_fmt = post->out_fmt;
     g.post.out_scale = post->out_scale;
+    g.post.via_bf16 = post->via_bf16;
     g.post.has_bias = !post->bias.empty();
     g.post.row_scales = !post->row_scales.empty();
     dram = std::max(dram, j.out_addr + uint64_t(m * n * model::out_format_bytes(post->out_fmt)));

@@ -1,6 +1,7 @@
 // Post-processing unit, on the store path of a PostProcess command: each accumulator word of the tile is
 // dequantized with its scale (the column's, times the row's with kFlagRowScales), gets the column's bias
-// (kFlagBias) and is converted to the consumer's format: an INT8/FP8 code, BF16 or F32. The arithmetic is
+// (kFlagBias) and is converted to the consumer's format: an INT8/FP8 code (kFlagViaBf16: the code of the
+// BF16-rounded value, as the consuming GEMM quantizes the network's BF16 tensor), BF16 or F32. The arithmetic is
 // model/requant.h, the same functions the host reference path (quant::Executor) calls. The scales and
 // biases come from DRAM; the outputs go to DRAM.
 #include <algorithm>
@@ -62,7 +63,10 @@ void PostProcessingUnit::process_tile(Ctx& x, const ArrayCore& arith, const Comm
       const uint128 w = x.obuf[c.buf_addr / x.wb + size_t(r) * c.buf_cols + q];
       const float s = row_scales ? model::combined_scale(rscale[r], scale[q]) : scale[q];
       const float y = model::dequantize_word_bias(num, arith.to_acc_word(w), s, bias[q], has_bias);
-      model::requantize_value(y, c.out_fmt, out_scale, row.data() + size_t(q) * ob);
+      if (c.flags & firmware::kFlagViaBf16)
+        model::requantize_via_bf16(y, c.out_fmt, out_scale, row.data() + size_t(q) * ob);
+      else
+        model::requantize_value(y, c.out_fmt, out_scale, row.data() + size_t(q) * ob);
     }
     x.dram->write(c.dram_addr + uint64_t(r) * c.dram_stride, row.data(), row.size());
   }

@@ -223,15 +223,24 @@ std::vector<float> Bert::forward(quant::Executor& ex, const std::vector<int32_t>
   if (!rel_bias_.empty())
     for (int64_t rel = -(L - 1); rel <= L - 1; ++rel)
       bucket.push_back(mpnet_relative_bucket(rel, cfg_.relative_buckets, cfg_.relative_max_distance));
+  // The data dependences for an accelerator's timeline (quant::OpIo: tensors by name; "x" the hidden state), and
+  // the GEMM outputs read only by another GEMM (set_next_consumer: Q, K, V by the attention matmuls, each head's
+  // P.V by the attention output projection), which an accelerator may requantize straight to that GEMM's code.
+  ex.set_next_io("x", {"x"});
   layer_norm(ex, x, L, emb_ln_g_, emb_ln_b_);
+  std::vector<std::string> heads_out;
+  for (int64_t hd = 0; hd < nh; ++hd) heads_out.push_back("o" + std::to_string(hd));
   const float inv_sqrt_d = static_cast<float>(1.0 / std::sqrt(static_cast<double>(d)));
   std::vector<float> q(x.size()), k(x.size()), v(x.size()), ctx(x.size()), tmp(x.size());
   std::vector<float> qh(static_cast<size_t>(L * d)), kh(qh.size()), vt(qh.size()), scores(static_cast<size_t>(L * L)),
       oh(qh.size());
   std::vector<float> inter(static_cast<size_t>(L * cfg_.intermediate));
   for (const Layer& ly : layers_) {
+    ex.set_next_io("q", {"x"}), ex.set_next_consumer(ly.matmul_qk, false);
     ex.linear(ly.q, x.data(), L, q.data());
+    ex.set_next_io("k", {"x"}), ex.set_next_consumer(ly.matmul_qk, true);
     ex.linear(ly.k, x.data(), L, k.data());
+    ex.set_next_io("v", {"x"}), ex.set_next_consumer(ly.matmul_pv, true);
     ex.linear(ly.v, x.data(), L, v.data());
     for (int64_t hd = 0; hd < nh; ++hd) {
       for (int64_t t = 0; t < L; ++t)
@@ -240,6 +249,8 @@ std::vector<float> Bert::forward(quant::Executor& ex, const std::vector<int32_t>
           kh[t * d + i] = k[t * h + hd * d + i];
           vt[i * L + t] = v[t * h + hd * d + i];  // V^T: [d][L], the [n][k] layout matmul wants
         }
+      const std::string hs = std::to_string(hd);
+      ex.set_next_io("s" + hs, {"q", "k"});
       ex.matmul(ly.matmul_qk, qh.data(), kh.data(), L, d, L, scores.data());
       for (int64_t r = 0; r < L; ++r) {  // softmax(scores / sqrt(d) [+ relative bias]) per row, max-subtracted
         float* s = scores.data() + r * L;
@@ -254,21 +265,31 @@ std::vector<float> Bert::forward(quant::Executor& ex, const std::vector<int32_t>
         const float inv = static_cast<float>(1.0 / sum);
         for (int64_t c = 0; c < L; ++c) s[c] *= inv;
       }
+      ex.set_next_io("p" + hs, {"s" + hs});
       ex.vector_op(quant::VectorOp::Softmax, L, L, scores.data());
+      ex.set_next_io(heads_out[size_t(hd)], {"p" + hs, "v"}), ex.set_next_consumer(ly.attn_out.name, false);
       ex.matmul(ly.matmul_pv, scores.data(), vt.data(), L, L, d, oh.data());
       for (int64_t t = 0; t < L; ++t)
         for (int64_t i = 0; i < d; ++i) ctx[t * h + hd * d + i] = oh[t * d + i];
     }
+    ex.set_next_io("a", heads_out);
     ex.linear(ly.attn_out, ctx.data(), L, tmp.data());
     for (size_t i = 0; i < x.size(); ++i) x[i] += tmp[i];
+    ex.set_next_io("x", {"x", "a"});
     ex.vector_op(quant::VectorOp::Add, L, h, x.data());  // residual
+    ex.set_next_io("x", {"x"});
     layer_norm(ex, x, L, ly.ln1_g, ly.ln1_b);
+    ex.set_next_io("i", {"x"});
     ex.linear(ly.inter, x.data(), L, inter.data());
     for (float& u : inter) u = static_cast<float>(0.5 * u * (1.0 + std::erf(u / std::sqrt(2.0))));  // GELU, erf form
+    ex.set_next_io("g", {"i"});
     ex.vector_op(quant::VectorOp::Gelu, L, static_cast<int64_t>(inter.size()) / L, inter.data());
+    ex.set_next_io("f", {"g"});
     ex.linear(ly.out, inter.data(), L, tmp.data());
     for (size_t i = 0; i < x.size(); ++i) x[i] += tmp[i];
+    ex.set_next_io("x", {"x", "f"});
     ex.vector_op(quant::VectorOp::Add, L, h, x.data());  // residual
+    ex.set_next_io("x", {"x"});
     layer_norm(ex, x, L, ly.ln2_g, ly.ln2_b);
   }
   return x;

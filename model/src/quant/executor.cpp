@@ -43,8 +43,23 @@ const char* vector_op_name(VectorOp op) {
 }
 
 void Executor::vector_op(VectorOp op, int64_t rows, int64_t cols, float* x) const {
+  const bool io = has_next_io_;
+  has_next_io_ = false;  // for this call only
   round_nongemm(x, static_cast<size_t>(op == VectorOp::Pool ? cols : rows * cols));
-  if (mode_ == ExecMode::BitExact && vector_hook_) vector_hook_(VectorCall{op, rows, cols});
+  if (mode_ == ExecMode::BitExact && vector_hook_) vector_hook_(VectorCall{op, rows, cols, io ? &next_io_ : nullptr});
+}
+
+void Executor::set_consumer(GemmPost& post) const {
+  if (!has_next_consumer_ || mode_ != ExecMode::BitExact || !backend_ || mx_ ||
+      recipe_.act_granularity != Granularity::PerTensor || post.out_code != static_cast<uint8_t>(model::OutFormat::Bf16))
+    return;
+  const auto it = info_.find(next_consumer_);
+  if (it == info_.end() || it->second.format == Format::FP32 || (next_consumer_b_ && !it->second.act_act)) return;
+  const GemmQuantInfo& c = it->second;
+  post.to_consumer = true;
+  post.consumer_code = c.format == Format::INT8 ? uint8_t{0}
+                       : model::out_format_code_fp8(c.format == Format::E4M3 ? model::Fp8Kind::E4M3 : model::Fp8Kind::E5M2);
+  post.consumer_scale = next_consumer_b_ ? c.b_scale : c.a_scale;
 }
 
 uint8_t Executor::gemm_output_code() const {
@@ -184,10 +199,12 @@ void Executor::run_golden(const std::string& name, bool act_act, Format f, int64
   post.col_scale_count = static_cast<int64_t>(b_scales.size());
   post.bias = bias;
   post.out_code = gemm_output_code();
+  set_consumer(post);
   std::vector<float> out;
   if (backend_) {
     GemmCall call{name, act_act, num, m, k, n, a_codes, b_kn, post, &out};
     if (has_next_conv_ && !act_act) call.conv = &next_conv_;
+    if (has_next_io_) call.io = &next_io_;
     if (run_on_backend(backend_, call, y, &words, "")) return;
   } else {
     words = model::golden_gemm(num, order, m, k, n, a_codes, b_kn);
@@ -212,10 +229,10 @@ bool Executor::prepare_input(const LinearParams& p, const float* x, size_t n, st
 }
 
 void Executor::linear(const LinearParams& p, const float* x, int64_t m, float* y, bool input_prepared) {
-  struct ForgetConv {  // the convolution geometry set by set_next_conv() holds for this call only
-    bool& f;
-    ~ForgetConv() { f = false; }
-  } forget{has_next_conv_};
+  struct ForgetConv {  // set_next_conv(), set_next_consumer() and set_next_io() hold for this call only
+    bool &f, &g, &h;
+    ~ForgetConv() { f = g = h = false; }
+  } forget{has_next_conv_, has_next_consumer_, has_next_io_};
   GemmQuantInfo& gi = info_mut(p.name, false);
   const float* bias = p.bias.empty() ? nullptr : p.bias.data();
   if (!p.bias.empty() && static_cast<int64_t>(p.bias.size()) != p.n)
@@ -275,6 +292,10 @@ void Executor::linear(const LinearParams& p, const float* x, int64_t m, float* y
 
 void Executor::matmul(const std::string& name, const float* a, const float* b, int64_t m, int64_t k, int64_t n,
                       float* y) {
+  struct Forget {  // set_next_consumer() and set_next_io() hold for this call only
+    bool &g, &h;
+    ~Forget() { g = h = false; }
+  } forget{has_next_consumer_, has_next_io_};
   GemmQuantInfo& gi = info_mut(name, true);
   const Format f = gi.format;
   ++gemm_calls_;
@@ -375,6 +396,7 @@ void Executor::mx_gemm(const std::string& name, bool act_act, const float* a, co
     ++backend_calls_, backend_outputs_ += static_cast<uint64_t>(m) * static_cast<uint64_t>(n);
     GemmCall call{name, act_act, word_num, m, k, n, ac.data(), bw->codes_kn.data(), post, &out};
     call.mx = &gm;
+    if (has_next_io_) call.io = &next_io_;
     if (run_on_backend(backend_, call, y, &words, "MX GEMM ")) return;
   } else {
     words = model::golden_gemm_mx(gm.num, {}, m, k, n, ac.data(), as.data(), bw->codes_kn.data(), bw->scales_kn.data());

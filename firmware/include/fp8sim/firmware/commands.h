@@ -43,6 +43,9 @@ enum : uint8_t {
                               // as model::mx_quantize_block does; 1-byte element codes at dram_addr (stride
                               // dram_stride) and the scales at row_scale_addr (row stride ceil(dram_stride /
                               // block) bytes). (Same bit as kFlagMxMore, which only Compute uses.)
+  kFlagViaBf16 = 1u << 7,     // PostProcess with an INT8/FP8 out_fmt: the value is rounded to BF16 before it is
+                              // quantized with out_scale (model::requantize_via_bf16: the code the consuming
+                              // GEMM gives the BF16 tensor). (Same bit as kFlagMxCont, which only Compute uses.)
 };
 
 // Which on-chip buffer a field refers to.

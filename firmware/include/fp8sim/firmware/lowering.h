@@ -39,6 +39,7 @@ struct PostProcessSpec {
   bool has_bias = false;
   bool row_scales = false;
   uint64_t row_scale_addr = 0;  // M float32 row scales
+  bool via_bf16 = false;        // INT8/FP8 out_fmt: quantize the BF16-rounded value (kFlagViaBf16)
   // MX GEMMs only (lower_gemm_mx): requantize the outputs to MX on chip (kFlagMxOut): M x N element codes at
   // out_addr and M x ceil(N / block) E8M0 scales at mx_out_scale_addr. Needs the array's columns to hold whole
   // blocks (cols % block == 0) and no row scales.

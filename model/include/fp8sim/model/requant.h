@@ -12,7 +12,8 @@
 //                                                 NaN, +-Inf stay
 //   y   = v + bias                                 float32 addition (RNE), only when the column has a bias
 //   out = to the consumer's format                 BF16: round_to_bf16(y); F32: y; INT8: int8_quantize(y,
-//                                                 out_scale); FP8: fp8_encode(y / out_scale, saturate)
+//                                                 out_scale); FP8: fp8_encode(y / out_scale, saturate);
+//                                                 via BF16 (requantize_via_bf16): INT8/FP8 of round_to_bf16(y)
 #pragma once
 
 #include <cstdint>
@@ -39,6 +40,10 @@ float dequantize_word_bias(const GemmNumerics& num, const AccWord& w, float s, f
 // y requantized to `out_code` (OutFormat / out_format_code_fp8), little-endian bytes into dst
 // (out_format_bytes(out_code) of them). out_scale: INT8/FP8 only.
 void requantize_value(float y, uint8_t out_code, float out_scale, uint8_t* dst);
+// An output the network holds in BF16 and the next GEMM reads as its 8-bit code (INT8 / FP8 out_code, that
+// GEMM's static scale): requantize_value(round_to_bf16(y), out_code, out_scale, dst): the BF16 value's code,
+// exactly what the consuming GEMM's own quantization of the BF16 tensor gives (one byte).
+void requantize_via_bf16(float y, uint8_t out_code, float out_scale, uint8_t* dst);
 // The float a BF16 or F32 output holds (throws std::invalid_argument for the code formats INT8/FP8).
 float stored_float(uint8_t out_code, const uint8_t* src);
 

@@ -163,9 +163,15 @@ struct NetworkSchedule {
   double dram_energy_pj = 0;  // DRAM energy of the spill and I/O traffic (in Totals::energy_pj.dram)
   // DRAM floor of the run: every distinct weight once per batch, plus the network's inputs and outputs.
   uint64_t dram_minimum_bytes = 0;
-  // Estimate, not simulated: cycles the next GEMM's first weight load can hide under the vector-unit operations
-  // before it (an upper bound; Totals::cycles does not subtract it).
-  uint64_t prefetch_overlap_cycles = 0;
+  // Outputs the post-processing unit delivered as the consuming GEMM's 8-bit code instead of BF16 (one byte each
+  // instead of two: the bytes saved in the activation SRAM, or in DRAM where the tensor spilled).
+  uint64_t requantized_outputs = 0;
+  // The timeline (simrun/network.h): the operations' simulated cycles one after another (serial_cycles =
+  // Totals::cycles) and scheduled on the matrix engine and the vector unit with the network's data dependences
+  // (overlapped_cycles: the critical path); hidden_prefetch_cycles: of the overlap, GEMMs' weight heads started
+  // before the engine was free. timeline false: not computed (--batch > 1), overlapped_cycles 0.
+  bool timeline = false;
+  uint64_t serial_cycles = 0, overlapped_cycles = 0, hidden_prefetch_cycles = 0;
   std::vector<SpillRow> spills;
 };
 

@@ -27,6 +27,7 @@ struct GemmPostJob {
   std::vector<float> bias;        // n values, or empty
   uint8_t out_fmt = 0;            // model::OutFormat code
   float out_scale = 1.0f;         // INT8/FP8 outputs
+  bool via_bf16 = false;          // INT8/FP8 outputs: the code of the BF16-rounded value (model::requantize_via_bf16)
   // MX arrays only: requantize to MX on chip (the array's format and block) instead of out_fmt: outputs() are
   // M x N element codes, outputs_mx_scales() M x ceil(N / block) E8M0 scales (each output row's blocks along N,
   // scale computed as model::mx_quantize_block does). Needs array cols % block == 0 and no row scales.

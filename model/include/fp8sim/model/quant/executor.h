@@ -47,9 +47,18 @@ enum class ExecMode : uint8_t { Fp32, Calibrate, FakeQuant, BitExact };
 enum class VectorOp : uint8_t { LayerNorm = 0, Softmax = 1, Gelu = 2, Add = 3, Relu = 4, Pool = 5, Tanh = 6 };
 inline constexpr int kVectorOpCount = 7;
 const char* vector_op_name(VectorOp op);  // "layer_norm", "softmax", "gelu", "add", "relu", "pool", "tanh"
+// The tensors a network operation writes and reads, by name (simrun's timeline of the network on one
+// accelerator, simrun/network.h: an operation waits for the last writers of the tensors it reads). Declared by the
+// network with Executor::set_next_io() before a linear(), matmul() or vector_op(), for that call only; an
+// operation without it is taken to read the result of the operation before it (a conservative chain).
+struct OpIo {
+  std::string out;
+  std::vector<std::string> in;
+};
 struct VectorCall {
   VectorOp op;
   int64_t rows = 0, cols = 0;
+  const OpIo* io = nullptr;  // set_next_io(), or none
 };
 // Where BitExact non-GEMM operations are accounted (simrun: the vector unit's cycles and energy). Their values
 // are computed by the network's reference code (model/, BF16 in the quantized modes) either way.
@@ -72,6 +81,14 @@ struct GemmPost {
   int64_t col_scale_count = 1;
   const float* bias = nullptr;        // n values, or none
   uint8_t out_code = 0;               // model::OutFormat::Bf16 or F32
+  // Requantization straight to the consumer's 8-bit code (Executor::set_next_consumer): set when the outputs
+  // are read only by another quantized GEMM with a static per-tensor scale. The network still continues with
+  // the out_code values (BF16); the consumer quantizes each of them with its scale, and that code is what an
+  // accelerator's post-processing unit may deliver instead: model::requantize_via_bf16(y, consumer_code,
+  // consumer_scale) (= quant::quantize_code(consumer format, round_to_bf16(y), consumer_scale)).
+  bool to_consumer = false;
+  uint8_t consumer_code = 0;          // model::OutFormat code: 0 INT8, out_format_code_fp8(kind)
+  float consumer_scale = 1.0f;
   float scale(int64_t i, int64_t j) const;  // the combined scale of output (i, j)
 };
 // The host's post-processing of m x n words (what the accelerator's post-processing unit computes).
@@ -113,6 +130,7 @@ struct GemmCall {
   // post has unit scales (the block scales are inside the words) and the bias. conv is never set for MX
   // (each im2col row is blocked along its own K: not a gather of one blocked input).
   const GemmMx* mx = nullptr;
+  const OpIo* io = nullptr;  // set_next_io(), or none
 };
 // Where BitExact GEMMs run: unset, model::golden_gemm on the host; set (simrun), e.g. the simulated
 // accelerator. It must return exactly m * n words, or none with *post_out filled.
@@ -187,6 +205,17 @@ class Executor {
   // The next linear() is a convolution with this geometry (its x: the im2col matrix); passed on to the backend
   // in GemmCall::conv, then forgotten.
   void set_next_conv(const GemmConv& c) { next_conv_ = c, has_next_conv_ = true; }
+  // The next linear() or matmul()'s outputs are read only by GEMM `consumer` (its second operand when
+  // operand_b), elementwise (any rearrangement, e.g. a split into heads): in BitExact mode with a backend, when
+  // the consumer is quantized with a static per-tensor scale (not MX), GemmPost::to_consumer tells the backend
+  // the consumer's code and scale. For that call only.
+  void set_next_consumer(const std::string& consumer, bool operand_b) {
+    next_consumer_ = consumer, next_consumer_b_ = operand_b, has_next_consumer_ = true;
+  }
+  // The tensors the next linear(), matmul() or vector_op() writes and reads (OpIo), for that call only.
+  void set_next_io(std::string out, std::vector<std::string> in) const {
+    next_io_.out = std::move(out), next_io_.in = std::move(in), has_next_io_ = true;
+  }
   // y[m][n] = sum_k a[m][k] * b[n][k]  (both activations; b given [n][k], e.g. K for Q.K^T, V^T for P.V).
   void matmul(const std::string& name, const float* a, const float* b, int64_t m, int64_t k, int64_t n, float* y);
   // BF16 rounding of non-GEMM results in the quantized modes (no-op otherwise).
@@ -229,6 +258,12 @@ class Executor {
  private:
   GemmConv next_conv_;
   bool has_next_conv_ = false;
+  std::string next_consumer_;
+  bool next_consumer_b_ = false, has_next_consumer_ = false;
+  mutable OpIo next_io_;  // (vector_op() is const: it only reports)
+  mutable bool has_next_io_ = false;
+  // Fills post's to_consumer fields from the pending set_next_consumer() (BitExact with a backend only).
+  void set_consumer(GemmPost& post) const;
   struct WeightCache {
     QTensor q;
     nn::PackedB deq;                // FakeQuant: dequantized weight, packed for nn::sgemm_nt_packed
