@@ -148,16 +148,20 @@ const json& layer(const json& fr, const std::string& name) {
 // unit in BF16 with per-column scales and a bias, lowered with the mapper's choice for DRAM bytes (as simrun
 // runs a linear layer or convolution of the default recipe): the accelerator's timing does not depend on the
 // operand values (no zero skipping), so this must equal the layer's cycles in the report.
-uint64_t standalone_cycles(const sim::AcceleratorConfig& cfg, int64_t m, int64_t k, int64_t n) {
+// out_fmt: what the outputs leave the post-processing unit as (BF16, or a consuming GEMM's 8-bit code).
+uint64_t standalone_cycles(const sim::AcceleratorConfig& cfg, int64_t m, int64_t k, int64_t n,
+                           uint8_t out_fmt = uint8_t(fp8sim::model::OutFormat::Bf16)) {
   std::mt19937_64 rng(7);
   const auto num = cfg.array.numerics();
   sim::GemmPostJob post;
   post.col_scales.assign(size_t(n), 0.5f);
   post.bias.assign(size_t(n), 1.0f);
-  post.out_fmt = uint8_t(fp8sim::model::OutFormat::Bf16);
+  post.out_fmt = out_fmt;
+  post.via_bf16 = fp8sim::model::out_format_bytes(out_fmt) == 1;
   fp8sim::firmware::GemmSpec spec;
   spec.m = m, spec.k = k, spec.n = n;
   spec.post.enabled = true, spec.post.out_fmt = post.out_fmt, spec.post.has_bias = true;
+  spec.post.via_bf16 = post.via_bf16;
   const fp8sim::firmware::Mapping mapping = fp8sim::firmware::choose_mapping(cfg.target(), spec);
   sim::GemmJob job = sim::make_gemm_job(cfg, m, k, n, sim::random_codes(num, false, m * k, rng),
                                         sim::random_codes(num, true, k * n, rng), sim::Engine::Model, &post, &mapping);
@@ -236,16 +240,33 @@ TEST_CASE("e2e: 2-layer BERT (MiniLM layers 0-1) on small8, E4M3 against INT8, v
   CHECK(j.at("accuracy").at("value") == j.at("accuracy").at("sqnr_db"));
   CHECK(j.at("accuracy").at("cosine_similarity").get<double>() > 0.9);
 
-  // A layer's cycles are those of its GEMM simulated alone: query (M=16, K=384, N=384), one call.
+  // On-chip requantization straight to the consuming GEMM's code: per layer Q, K, V (16 x 384 each, read by the
+  // attention matmuls) and the 12 heads' P.V outputs (16 x 32 each, read by attention.output.dense):
+  // 2 layers x (3 x 6,144 + 12 x 512) = 49,152 outputs, in either format; every one verified (0 mismatches above).
+  // The network timeline: the serial sum is the total cycles, the overlapped latency no more than it.
+  for (const json* f : {&j, &i8}) {
+    const json& n = f->at("network");
+    CHECK(n.at("requantized_outputs") == 49152);
+    CHECK(n.at("timeline") == true);
+    CHECK(n.at("serial_cycles") == f->at("totals").at("cycles"));
+    CHECK(n.at("overlapped_cycles").get<uint64_t>() < n.at("serial_cycles").get<uint64_t>());
+    CHECK(n.at("overlapped_cycles").get<uint64_t>() > 0);
+  }
+
+  // A layer's cycles are those of its GEMM simulated alone: query (M=16, K=384, N=384), one call, its outputs
+  // leaving as matmul_qk's 8-bit codes (1 byte each); intermediate.dense (N=1536) as BF16 for GELU.
   sim::AcceleratorConfig e4 = sim::load_config(kSmall8);
   sim::AcceleratorConfig in8 = e4;
   in8.array.pe = sim::PeKind::Int8;
   in8.validate();
+  const uint8_t e4m3_code = fp8sim::model::out_format_code_fp8(fp8sim::model::Fp8Kind::E4M3), int8_code = 0;
   const json& q = layer(j, "encoder.layer.0.attention.self.query");
   REQUIRE(q.at("calls") == 1);
-  CHECK(q.at("cycles").get<uint64_t>() == standalone_cycles(e4, 16, 384, 384));
+  CHECK(q.at("cycles").get<uint64_t>() == standalone_cycles(e4, 16, 384, 384, e4m3_code));
   CHECK(layer(i8, "encoder.layer.0.attention.self.query").at("cycles").get<uint64_t>() ==
-        standalone_cycles(in8, 16, 384, 384));
+        standalone_cycles(in8, 16, 384, 384, int8_code));
+  CHECK(layer(j, "encoder.layer.0.intermediate.dense").at("cycles").get<uint64_t>() ==
+        standalone_cycles(e4, 16, 384, 1536));
 }
 
 TEST_CASE("e2e: resnet20 on two CIFAR-10 images on small8, E4M3 against INT8, verified against golden and RTL") {

@@ -7,9 +7,12 @@
 #include <catch2/catch.hpp>
 
 #include <memory>
+#include <tuple>
+#include <utility>
 
 #include "fp8sim/cost/cost.h"
 #include "fp8sim/model/gemm.h"
+#include "network.h"
 #include "pipeline.h"
 
 using namespace fp8sim;
@@ -106,4 +109,61 @@ TEST_CASE("verification: a gap or a mismatch in any check fails the run in one l
   CHECK(rtl_checked_outputs(st, 5, 7) == 35);
   st.rtl_rows_compared = 19;
   CHECK(rtl_checked_outputs(st, 5, 7) == 0);
+}
+
+// The network timeline (simrun/network.h) on a hand-made case: six operations with chosen simulated phases
+// (cycles C, weight head W, DMA-idle tail T) and data dependences, scheduled on the matrix engine (one GEMM at a
+// time, reorder window of two) and the vector unit (in program order). Derivation of the expected schedule:
+//   op0 GEMM A  (writes a)          C=100 W=10 T=6   engine free at 0 -> [0, 100); tail 6
+//   op1 GEMM B  (writes b)          C=100 W=20 T=0   candidates A and B tied at 0 before A ran; after A: B may
+//                                                    start its weight head min(W=20, T_A=6) = 6 cycles early:
+//                                                    [94, 194); hidden prefetch 6
+//   op2 vector V1 (a -> c)          150 cycles       a is ready at 100, vector unit free: [100, 250)
+//   op3 GEMM C  (c -> d)            C=50  W=8  T=0   c at 250: its activations start at 250, its weight head
+//                                                    at 242 -> would start at 242
+//   op4 GEMM D  (b -> e)            C=40  W=5  T=0   b at 194; engine free at 194 (B's tail T=0, nothing
+//                                                    hidden): 194 < 242, so D overtakes C: [194, 234)
+//       then C: engine free at 234 (D's tail 0), activations from 250 - W 8 = 242: [242, 292); 0 hidden
+//   op5 vector V2 (no OpIo: waits for every earlier operation, latest end 292): [292, 302)
+// Latency 302 cycles; serial sum 100 + 100 + 150 + 50 + 40 + 10 = 450; hidden prefetch 6.
+TEST_CASE("network timeline: a hand-derived schedule of GEMMs and vector operations", "[e2e][network]") {
+  sim::AcceleratorConfig cfg;
+  cfg.activation_sram.size_bytes = 1 << 20;
+  NetworkSchedule net(cfg);
+  const quant::OpIo a{"a", {}}, b{"b", {}}, c{"c", {"a"}}, d{"d", {"c"}}, e{"e", {"b"}};
+  const auto gemm = [&](const char* name, const quant::OpIo& io, uint64_t cycles, uint64_t w, uint64_t t) {
+    const NetworkSchedule::Decision dd = net.gemm(name, false, 8, 8, 8, 2, -1, &io);
+    NetworkSchedule::GemmPhases ph;
+    ph.cycles = cycles, ph.weight_head = w, ph.dma_idle_tail = t;
+    net.simulated(dd.index, ph);
+  };
+  gemm("A", a, 100, 10, 6);
+  gemm("B", b, 100, 20, 0);
+  net.vector_op(150, &c);
+  gemm("C", d, 50, 8, 0);
+  gemm("D", e, 40, 5, 0);
+  net.vector_op(10);
+  const report::NetworkSchedule r = net.finish(1, 1);
+  CHECK(r.timeline);
+  CHECK(r.serial_cycles == 450);
+  CHECK(r.overlapped_cycles == 302);
+  CHECK(r.hidden_prefetch_cycles == 6);
+  // The same operations without data dependences declared: each waits for all before it (a chain). A [0, 100);
+  // B's weight head hides in A's tail: [94, 194); V1 [194, 344); C's weight head (8, no activation read) runs
+  // under V1 while the engine is free: [336, 386); D: C's tail is 0: [386, 426); V2 [426, 436).
+  // 450 - 6 - 8 = 436.
+  NetworkSchedule chain(cfg);
+  for (auto [cy, w, t] : {std::tuple<uint64_t, uint64_t, uint64_t>{100, 10, 6}, {100, 20, 0}}) {
+    NetworkSchedule::GemmPhases ph;
+    ph.cycles = cy, ph.weight_head = w, ph.dma_idle_tail = t;
+    chain.simulated(chain.gemm("G", false, 8, 8, 8, 2).index, ph);
+  }
+  chain.vector_op(150);
+  for (auto [cy, w] : {std::pair<uint64_t, uint64_t>{50, 8}, {40, 5}}) {
+    NetworkSchedule::GemmPhases ph;
+    ph.cycles = cy, ph.weight_head = w;
+    chain.simulated(chain.gemm("G", false, 8, 8, 8, 2).index, ph);
+  }
+  chain.vector_op(10);
+  CHECK(chain.finish(1, 1).overlapped_cycles == 436);
 }

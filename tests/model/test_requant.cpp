@@ -143,3 +143,31 @@ TEST_CASE("requantize_value: every output format", "[model][requant]") {
   CHECK_THROWS_AS(out_format_bytes(uint8_t(kOutFormatCodeCount)), std::invalid_argument);
   CHECK_THROWS_AS(stored_float(0, b), std::invalid_argument);
 }
+
+// requantize_via_bf16: the code a consuming GEMM gives an output the network holds in BF16 (BF16 rounding first,
+// then the 8-bit code), which differs from quantizing the float32 value once. Hand-derived:
+//  - INT8, scale 1, y = 2.5 + 2^-21 (float32: 2.5 has exponent 1, ulp 2^-22): directly int8 RNE(2.5000005) = 3;
+//    via BF16 (7 fraction bits, ulp 2^-6 at 2.5) y rounds to 2.5, a tie that RNE sends to the even 2.
+//  - E4M3, scale 1, y = 1.0625 + 2^-20: E4M3 near 1 holds 1.0 (0x38) and 1.125 (0x39); directly the value is
+//    above the midpoint 1.0625 -> 0x39; via BF16 it rounds to 1.0625 exactly (1 + 2^-4), the midpoint, -> even
+//    mantissa 000: 1.0 = 0x38.
+//  - E5M2, scale 2, y = -6: -3 = -1.5 * 2^1: sign 1, exponent 1 + 15 = 16 (10000), mantissa 10 -> 0xC2 both ways.
+TEST_CASE("requantize_via_bf16: BF16 rounding, then the consumer's code (hand-derived double roundings)",
+          "[model][requant]") {
+  uint8_t b[1] = {};
+  const float y1 = 2.5f + std::ldexp(1.0f, -21);
+  requantize_value(y1, 0, 1.0f, b);
+  CHECK(int8_t(b[0]) == 3);
+  requantize_via_bf16(y1, 0, 1.0f, b);
+  CHECK(int8_t(b[0]) == 2);
+  const float y2 = 1.0625f + std::ldexp(1.0f, -20);
+  requantize_value(y2, out_format_code_fp8(Fp8Kind::E4M3), 1.0f, b);
+  CHECK(b[0] == 0x39);
+  requantize_via_bf16(y2, out_format_code_fp8(Fp8Kind::E4M3), 1.0f, b);
+  CHECK(b[0] == 0x38);
+  requantize_via_bf16(-6.0f, out_format_code_fp8(Fp8Kind::E5M2), 2.0f, b);
+  CHECK(b[0] == 0xC2);
+  // Only the 8-bit codes: BF16 and F32 outputs are not "via BF16".
+  CHECK_THROWS_AS(requantize_via_bf16(1.0f, uint8_t(OutFormat::Bf16), 1.0f, b), std::invalid_argument);
+  CHECK_THROWS_AS(requantize_via_bf16(1.0f, uint8_t(OutFormat::F32), 1.0f, b), std::invalid_argument);
+}
