@@ -175,7 +175,10 @@ uint64_t schedule(const std::vector<NetworkSchedule::GemmPhases>& ph, const std:
       const uint64_t hide = std::min(p.weight_head, last_tail);  // the weight head inside the previous tail
       uint64_t s = engine_free - std::min(hide, engine_free);
       if (t > p.weight_head) s = std::max(s, t - p.weight_head);  // its activations once the producers are done
-      if (best == SIZE_MAX || s < best_s) best = i, best_s = s, best_hidden = engine_free > s ? engine_free - s : 0;
+      // Hidden: the part of the weight head [s, s + W) before the previous GEMM ended or the producers finished
+      // (another operation was running then).
+      const uint64_t busy_until = std::min(s + p.weight_head, std::max(engine_free, t));
+      if (best == SIZE_MAX || s < best_s) best = i, best_s = s, best_hidden = busy_until > s ? busy_until - s : 0;
     }
     if (best != SIZE_MAX) {
       const NetworkSchedule::GemmPhases& p = ph[gemm_index[best]];

@@ -536,7 +536,7 @@ std::string to_text(const RunReport& r) {
       if (n.timeline)
         os << "  timeline: " << fmt_count(n.serial_cycles) << " cycles one operation after another, "
            << fmt_count(n.overlapped_cycles) << " with operations overlapped (matrix engine beside vector unit, "
-           << "weight heads prefetched: " << fmt_count(n.hidden_prefetch_cycles) << " cycles)\n";
+           << "weight loads under other operations: " << fmt_count(n.hidden_prefetch_cycles) << " cycles)\n";
       else
         os << "  timeline: not computed with --batch > 1; " << fmt_count(n.serial_cycles) << " cycles one operation after another\n";
       const size_t shown = std::min<size_t>(n.spills.size(), 10);

@@ -168,8 +168,8 @@ struct NetworkSchedule {
   uint64_t requantized_outputs = 0;
   // The timeline (simrun/network.h): the operations' simulated cycles one after another (serial_cycles =
   // Totals::cycles) and scheduled on the matrix engine and the vector unit with the network's data dependences
-  // (overlapped_cycles: the critical path); hidden_prefetch_cycles: of the overlap, GEMMs' weight heads started
-  // before the engine was free. timeline false: not computed (--batch > 1), overlapped_cycles 0.
+  // (overlapped_cycles: the critical path); hidden_prefetch_cycles: of the overlap, the cycles of GEMMs' weight
+  // heads that ran while another operation was still running (the GEMM before on the engine, or a producer). timeline false: not computed (--batch > 1), overlapped_cycles 0.
   bool timeline = false;
   uint64_t serial_cycles = 0, overlapped_cycles = 0, hidden_prefetch_cycles = 0;
   std::vector<SpillRow> spills;
