@@ -625,6 +625,20 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
       throw std::logic_error("layer " + t.name + ": the accelerator counted " + std::to_string(st.macs) +
                              " MACs, the GEMM has " + std::to_string(macs));
     t.energy = cost::energy(*setup.energy, *setup.area, event_counts(cfg, st), &t.notes);
+    if (t.on_chip && t.pj.via_bf16) {
+      // Requantization to the consumer's code: beyond the unit's per-output figure (cost/: scale multiply, bias
+      // add, format conversion), each output is divided by the consumer's scale and rounded a second time (BF16,
+      // then the code): one fp32 multiply and one 8-bit add (assumption; Horowitz ISSCC 2014 has no divider).
+      const auto prim = [&](const char* key) {
+        const auto it = setup.energy->primitives_pj.find(key);
+        if (it == setup.energy->primitives_pj.end())
+          throw std::runtime_error(std::string("energy table: primitives_pj.") + key + ": missing");
+        return it->second.value;
+      };
+      const double extra = double(t.m * t.n) * (prim("fp32_mul") + prim("int_add_8b"));
+      t.energy.postproc_pj += extra;
+      t.energy.total_pj += extra;
+    }
     t.st = st;
     t.st.commands.clear();
     t.st.commands.shrink_to_fit();
@@ -1015,22 +1029,10 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
   run.totals.traffic.dram_written += net_written;
   run.network.dram_energy_pj = double(net_read + net_written) * setup.energy->dram_pj_per_64b.value / 8.0;
   run.totals.energy_pj.dram += run.network.dram_energy_pj;
-  // Requantization to the consumer's code: beyond the unit's per-output figure (cost/: scale multiply, bias
-  // add, format conversion), each such output is divided by the consumer's scale and rounded a second time
-  // (BF16, then the code): costed as one fp32 multiply and one 8-bit add (assumption; Horowitz ISSCC 2014 has no
-  // divider figure).
-  if (run.network.requantized_outputs) {
-    const auto prim = [&](const char* k) {
-      const auto it = setup.energy->primitives_pj.find(k);
-      if (it == setup.energy->primitives_pj.end()) throw std::runtime_error(std::string("energy table: primitives_pj.") + k + ": missing");
-      return it->second.value;
-    };
-    run.totals.energy_pj.post_processing +=
-        double(run.network.requantized_outputs) * (prim("fp32_mul") + prim("int_add_8b"));
+  if (run.network.requantized_outputs)
     notes.insert("post-processing unit, outputs requantized to the consuming GEMM's 8-bit code: + one fp32 multiply "
                  "(the division by the consumer's scale) and one 8-bit add (the second rounding) per output "
-                 "(assumption)");
-  }
+                 "(assumption), in the producing layer's energy");
   if (cfg.activation_sram.size_bytes == 0)
     notes.insert("no activation SRAM in this configuration: every tensor goes through DRAM between operations "
                  "(GEMM inputs and outputs, and the vector unit's reads and writes of them: spill traffic)");
