@@ -130,13 +130,15 @@ uint64_t schedule(const std::vector<NetworkSchedule::GemmPhases>& ph, const std:
   std::vector<bool> done(n, false);
   std::vector<size_t> gemms, vecs;
   for (size_t i = 0; i < n; ++i) (is_gemm[i] ? gemms : vecs).push_back(i);
-  // prefix_done[i]: every op before i scheduled; prefix_end: the latest end among them (barriers wait for it).
+  // first_undone: every op before it is scheduled; prefix_end: the latest end among them (a barrier at i waits
+  // for every op before it: first_undone == i, as every later op depends on the barrier).
   size_t first_undone = 0;
+  uint64_t prefix_end = 0;
   const auto ready = [&](size_t i, uint64_t* t) {
     uint64_t r = 0;
     if (barrier[i]) {
       if (first_undone < i) return false;
-      for (size_t j = 0; j < i; ++j) r = std::max(r, end[j]);  // (first_undone == i: all before are done)
+      r = prefix_end;
     }
     for (size_t d : deps[i]) {
       if (!done[d]) return false;
@@ -148,7 +150,7 @@ uint64_t schedule(const std::vector<NetworkSchedule::GemmPhases>& ph, const std:
   const auto mark = [&](size_t i, uint64_t e) {
     done[i] = true;
     end[i] = e;
-    while (first_undone < n && done[first_undone]) ++first_undone;
+    while (first_undone < n && done[first_undone]) prefix_end = std::max(prefix_end, end[first_undone++]);
   };
   uint64_t engine_free = 0, vector_free = 0, last_tail = 0, latency = 0;
   size_t gi = 0, vi = 0;
