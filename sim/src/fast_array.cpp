@@ -336,7 +336,9 @@ struct History {
   void init(int r, int need_lags) {
     rows = r;
     lags = need_lags;
-    slack = std::max(256, 4 * need_lags);
+    // Small enough that the four arrays of a 32 x 32 array's rows stay in L1 (the copy-back every `slack` pushes
+    // costs lags bytes per row, amortized to about one byte per row and push).
+    slack = std::max(64, need_lags);
     hb = slack + lags;
     pos = slack;
     code.assign(size_t(rows) * hb, 0);
@@ -366,6 +368,44 @@ struct History {
     dec[i] = d;
   }
   size_t at(int r, int lag) const { return size_t(r) * hb + pos + lag; }
+  // put_all, and in the same pass over the rows the sliding sums of the window of lags [r, r + span) of row r
+  // (the cells of an array row): asum[r] (bits toggled; their sum is added to ta) and spc[r] (NaN/Inf codes;
+  // the change of their sum is added to spc_total), both updated by the lag entering (r) and the one leaving
+  // (r + span).
+  template <bool Tog, bool Spec>
+  void put_slide(const uint8_t* in, const D* da, const uint8_t* sa, int span, int64_t* asum, int* spc, uint64_t& ta,
+                 int& spc_total) {
+    uint8_t* cp = code.data() + pos;
+    uint8_t* bp = dbits.data() + pos;
+    uint8_t* sp = spec.data() + pos;
+    D* dp = dec.data() + pos;
+    const size_t step = size_t(hb);
+    uint64_t t = 0;
+    int sd = 0;
+    for (int r = 0; r < rows; ++r) {
+      const size_t o = size_t(r) * step;
+      const uint8_t c = in ? in[r] : 0;
+      const uint8_t prev = cp[o + 1];
+      const uint8_t nb = static_cast<uint8_t>(popcnt8(unsigned(c ^ prev)));
+      const uint8_t ns = Spec ? sa[c] : 0;
+      cp[o] = c;
+      bp[o] = nb;
+      sp[o] = ns;
+      dp[o] = da[c];
+      const size_t ii = o + size_t(r), oi = ii + size_t(span);
+      if constexpr (Tog) {
+        asum[r] += int64_t{r ? bp[ii] : nb} - int64_t{bp[oi]};
+        t += static_cast<uint64_t>(asum[r]);
+      }
+      if constexpr (Spec) {
+        const int d = int{r ? sp[ii] : ns} - int{sp[oi]};
+        spc[r] += d;
+        sd += d;
+      }
+    }
+    ta += t;
+    spc_total += sd;
+  }
   // put(r, in[r] (0 when in is null), da[code], sa ? sa[code] : 0) for every row, through local pointers (the
   // byte stores would otherwise make the compiler reload every member per row).
   void put_all(const uint8_t* in, const D* da, const uint8_t* sa) {
@@ -409,6 +449,8 @@ class FastWs final : public FastBase<W, K> {
     p_[1].assign(size_t(R_ + 1) * C_, 0);
     arows_.resize(size_t(R_));
     wrows_.resize(size_t(R_));
+    if (Sh)  // shadow weights: array row r's weights stay in wd_ row r (copied there by swaps)
+      for (int r = 0; r < R_; ++r) wrows_[size_t(r)] = &wd_[size_t(r) * C_];
     asum_.assign(R_, 0);
     spc_.assign(R_, 0);
   }
@@ -444,7 +486,7 @@ class FastWs final : public FastBase<W, K> {
     const bool swap_in = Sh && fire && in.swap;
     const bool zero_in = in.a == nullptr && in.psum == nullptr && !shift_w && !swap_in;
     vcount_ -= vp_[stage(L_ - 1)];
-    vhead_ = (vhead_ + L_ - 1) % L_;
+    vhead_ = vhead_ == 0 ? L_ - 1 : vhead_ - 1;
     vp_[vhead_] = compute;
     vcount_ += compute;
     if constexpr (Sh) {
@@ -463,33 +505,20 @@ class FastWs final : public FastBase<W, K> {
     ++ecnt_;
     // A inputs: one history entry per row (the reference's ahist_/ask_/a_: cell (r, c) holds lag r + c).
     hist_.advance();
-    hist_.put_all(in.a, d_->da, kFixed ? d_->sa : nullptr);
     uint64_t ta = 0;
-    {
-      const uint8_t* db = hist_.dbits.data();
-      const uint8_t* sp = hist_.spec.data();
-      int64_t* as = asum_.data();
-      int* sc = spc_.data();
-      for (int r = 0; r < R_; ++r) {
-        const size_t in_i = hist_.at(r, r), out_i = in_i + size_t(C_);
-        if constexpr (Tog) {
-          as[r] += int64_t{db[in_i]} - int64_t{db[out_i]};
-          ta += static_cast<uint64_t>(as[r]);
-        }
-        if constexpr (kFixed) sc[r] += int{sp[in_i]} - int{sp[out_i]};
-      }
-    }
+    hist_.template put_slide<Tog, kFixed>(in.a, d_->da, kFixed ? d_->sa : nullptr, C_, asum_.data(), spc_.data(), ta,
+                                          spc_total_);
     (void)ta;
     // psum inputs (the reference's phist_/psk_): row 0 of column c adds the input of c edges ago.
     if (in.psum) psum_used_ = true;
     uint8_t psk_cls = 0;
     if (psum_used_) {
       if (phist_.empty()) phist_.assign(size_t(C_) * C_, 0);
-      ppos_ = (ppos_ + C_ - 1) % C_;
+      ppos_ = ppos_ == 0 ? C_ - 1 : ppos_ - 1;
       W* prow = &phist_[size_t(ppos_) * C_];
       for (int c = 0; c < C_; ++c) prow[c] = in.psum ? static_cast<W>(in.psum[c]) : W{0};
-      for (int c = 0; c < C_; ++c) {
-        psk_[c] = phist_[size_t((ppos_ + c) % C_) * C_ + c];
+      for (int c = 0, slot = ppos_; c < C_; ++c, slot = slot + 1 == C_ ? 0 : slot + 1) {
+        psk_[c] = phist_[size_t(slot) * C_ + c];
         if constexpr (kFixed) psk_cls |= static_cast<uint8_t>((psk_[c] >> t_->width) != 0);
       }
     }
@@ -505,7 +534,11 @@ class FastWs final : public FastBase<W, K> {
           const int c = int(lag) - r;
           const size_t wi = size_t(r) * C_ + c, hi = size_t(hmap_[r]) * C_ + c;
           if constexpr (Tog) tb += popcnt8(unsigned(wc_[wi] ^ hc_[hi]));
-          if constexpr (kFixed) wspec_[r] += int{d_->sb[hc_[hi]]} - int{d_->sb[wc_[wi]]};
+          if constexpr (kFixed) {
+            const int dsp = int{d_->sb[hc_[hi]]} - int{d_->sb[wc_[wi]]};
+            wspec_[r] += dsp;
+            wspec_total_ += dsp;
+          }
           wc_[wi] = hc_[hi];
           wd_[wi] = hd_[hi];
         }
@@ -521,12 +554,22 @@ class FastWs final : public FastBase<W, K> {
     uint8_t* nzn = nzc_[cur_ ^ 1].data();
     fastk::RowCounts cnt;
     uint64_t tp = 0, tw = 0;
-    for (int r = 0; r < R_; ++r) {
-      arows_[size_t(r)] = &hist_.dec[hist_.at(r, r)];
-      wrows_[size_t(r)] = &wd_[size_t(Sh ? r : wmap_[r]) * C_];
+    {
+      const D* a0 = hist_.dec.data() + hist_.at(0, 0);
+      const size_t astep = size_t(hist_.hb) + 1;  // row r's lag r
+      for (int r = 0; r < R_; ++r) arows_[size_t(r)] = a0 + size_t(r) * astep;
+      if (!Sh)
+        for (int r = 0; r < R_; ++r) wrows_[size_t(r)] = &wd_[size_t(wmap_[r]) * C_];
     }
     // Runs of rows the kernels take (all of them unless a NaN/Inf operand or partial sum is in a row), the rest
-    // by the reference's table step.
+    // by the reference's table step. The common case, no NaN/Inf anywhere (the totals) and no non-finite partial
+    // sum: all rows in one call.
+    bool all_fast = d_->fast;
+    if constexpr (kFixed) all_fast = all_fast && spc_total_ == 0 && wspec_total_ == 0 && !nz_any_[cur_] && psk_cls == 0;
+    if (all_fast && this->rows_kernel(R_, old, arows_.data(), wrows_.data(), old + C_, nw + C_, Tog, cnt)) {
+      if (nz_any_[cur_ ^ 1]) std::fill(nzn, nzn + R_, uint8_t{0});
+      nz_any_[cur_ ^ 1] = false;
+    } else {
     for (int r = 0; r < R_;) {
       bool fast = d_->fast;
       if constexpr (kFixed) fast = fast && row_fast(r, nzo, psk_cls);
@@ -549,6 +592,8 @@ class FastWs final : public FastBase<W, K> {
       nzn[r] = this->template row_tables<Tog>(old + size_t(r) * C_, &hist_.code[ai], &wc_[wrow],
                                               old + size_t(r + 1) * C_, nw + size_t(r + 1) * C_, C_, tp, tw);
       ++r;
+    }
+    nz_any_[cur_ ^ 1] = std::find(nzn, nzn + R_, uint8_t{1}) != nzn + R_;
     }
     cur_ ^= 1;
     tp += cnt.tog;
@@ -579,7 +624,10 @@ class FastWs final : public FastBase<W, K> {
       }
       // WS: wspec_ is indexed by physical row; the spare row now holds the new weights. (Shadow weights:
       // the shadow rows' codes are counted when a swap copies them.)
-      if constexpr (kFixed && !Sh) wspec_[spare] = spec;
+      if constexpr (kFixed && !Sh) {
+        wspec_total_ += spec - wspec_[spare];
+        wspec_[spare] = spec;
+      }
       (void)spec;
     }
     this->wraps_ += tw;
@@ -588,12 +636,13 @@ class FastWs final : public FastBase<W, K> {
       tog_.b_regs += tb;
       tog_.acc_regs += tp;
     }
-    bpos_ = (bpos_ + C_ - 1) % C_;
+    bpos_ = bpos_ == 0 ? C_ - 1 : bpos_ - 1;
     std::copy_n(&p_[cur_][size_t(R_) * C_], C_, &bhist_[size_t(bpos_) * C_]);
   }
 
  private:
-  int stage(int j) const { return (vhead_ + j) % L_; }
+  // Stage j of the valid pipeline (j < L_; the only one asked is L_ - 1, the one before the head).
+  int stage(int j) const { return vhead_ + j < L_ ? vhead_ + j : vhead_ + j - L_; }
   // Fixed point: no NaN/Inf A code or weight in row r and a finite partial sum above it.
   bool row_fast(int r, const uint8_t* nzo, uint8_t psk_cls) const {
     return spc_[r] == 0 && wspec_[Sh ? r : wmap_[r]] == 0 && (r ? nzo[r - 1] == 0 : psk_cls == 0);
@@ -624,6 +673,8 @@ class FastWs final : public FastBase<W, K> {
   int ppos_ = 0;
   bool psum_used_ = false;
   std::vector<uint8_t> nzc_[2];  // fixed point: the row holds a non-finite class
+  bool nz_any_[2] = {false, false};  // some row of nzc_[i] is set
+  int spc_total_ = 0, wspec_total_ = 0;  // fixed point: the sums of spc_ and wspec_
   std::vector<uint64_t> swaps_;
 };
 
@@ -685,26 +736,22 @@ class FastOs final : public FastBase<W, K> {
     // A and flags.
     hist_.advance();
     flags_.advance();
-    hist_.put_all(in.a, d_->da, kFixed ? d_->sa : nullptr);
+    uint64_t ta = 0, tb = 0, tp = 0;
+    hist_.template put_slide<Tog, kFixed>(in.a, d_->da, kFixed ? d_->sa : nullptr, C_, asum_.data(), spc_.data(), ta,
+                                          spc_total_);
     const uint8_t fl = static_cast<uint8_t>((fire ? 2 : 0) | (first_pend_ ? 1 : 0) | (Sh && fire && in.last ? 4 : 0));
     flags_.put(0, fl, 0, 0);
-    uint64_t ta = 0, tb = 0, tp = 0;
     for (int r = 0; r < R_; ++r) {
-      const size_t in_i = hist_.at(r, r), out_i = hist_.at(r, r + C_);
-      if constexpr (Tog) {
-        asum_[r] += int64_t{hist_.dbits[in_i]} - int64_t{hist_.dbits[out_i]};
-        ta += static_cast<uint64_t>(asum_[r]);
-      }
-      if constexpr (kFixed) spc_[r] += int{hist_.spec[in_i]} - int{hist_.spec[out_i]};
       const uint8_t fin = flags_.code[flags_.at(0, r)], fout = flags_.code[flags_.at(0, r + C_)];
       nv_[r] += int{(fin >> 1) & 1} - int{(fout >> 1) & 1};
       if constexpr (Sh) nl_[r] += int{(fin >> 2) & 1} - int{(fout >> 2) & 1};
     }
     // B: column c's input of c edges ago enters row 0; rows move down by renaming.
-    bpos_ = (bpos_ + C_ - 1) % C_;
+    bpos_ = bpos_ == 0 ? C_ - 1 : bpos_ - 1;
     uint8_t* brow = &bring_[size_t(bpos_) * C_];
     for (int c = 0; c < C_; ++c) brow[c] = in.b ? in.b[c] : 0;
-    for (int c = 0; c < C_; ++c) bsk_[c] = bring_[size_t((bpos_ + c) % C_) * C_ + c];
+    for (int c = 0, slot = bpos_; c < C_; ++c, slot = slot + 1 == C_ ? 0 : slot + 1)
+      bsk_[c] = bring_[size_t(slot) * C_ + c];
     if constexpr (Tog) {
       for (int r = R_ - 1; r >= 1; --r)
         tb += this->kern_.xor_bits8(&bc_[size_t(bmap_[r - 1]) * C_], &bc_[size_t(bmap_[r]) * C_], C_);
@@ -870,6 +917,7 @@ class FastOs final : public FastBase<W, K> {
   History<uint8_t> flags_;
   std::vector<int64_t> asum_;
   std::vector<int> spc_, nv_, nl_;  // per row: NaN/Inf A codes, valid beats, last beats among its cells
+  int spc_total_ = 0;
   std::vector<uint8_t> bring_, bsk_;
   int bpos_ = 0;
   std::vector<uint8_t> bc_;

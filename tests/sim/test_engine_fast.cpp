@@ -11,7 +11,8 @@
 //     registers, every format and accumulator, SRAM latency 0..3, one or two ports (conflicts), DRAM latency
 //     and bandwidth (DRAM stalls), operands with specials) run on both engines: every Stats field (cycles, each
 //     stall class, traffic, toggles, wraps, per-command and per-layer records) and the whole DRAM image equal.
-//   - every row-kernel variant this CPU runs (base / avx2 / avx512, sim/src/fast_kernels.h) on the same cases.
+//   - every row-kernel variant this CPU runs (base / avx2 / avx512, sim/src/fast_kernels.h) on the same cases,
+//     and each variant's multi-row WS kernels against the base variant's single-row loop, row by row.
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
@@ -316,4 +317,75 @@ TEST_CASE("engine fast: every row-kernel variant gives the same words and counts
       REQUIRE(counts[size_t(2 * i + 1)] == counts[1]);
     }
   }
+}
+
+// The multi-row WS kernels (fixed64_rows, int32_rows, f32_rows: the explicit AVX-512 loops with full and masked
+// lane steps) against one call of the base variant's single-row kernel per row (a plain C++ loop), toggles on
+// and off, rows 1..6, row lengths 1..70 (full 8/16-lane steps and every tail), row stride longer than the row,
+// wrapping fixed-point widths, float32 operands with NaN/Inf (E5M2 decodes).
+TEST_CASE("engine fast: multi-row kernels equal the base variant's row loop", "[sim][engine]") {
+  const fastk::Kernels* v[4];
+  const int nv = fastk::kernel_variants(v, 4);
+  REQUIRE(nv >= 1);
+  const fastk::Kernels& base = fastk::kernels_base();
+  std::mt19937_64 rng(17);
+  int compared = 0;
+  for (int trial = 0; trial < 600; ++trial) {
+    const int n = 1 + int(rng() % 70), rows = 1 + int(rng() % 6);
+    const size_t stride = size_t(n) + size_t(rng() % 3), tot = stride * size_t(rows + 1);
+    const bool tog = rng() % 2;
+    const int width = 20 + int(rng() % 43);
+    const uint64_t vmask = (uint64_t(1) << width) - 1;
+    std::vector<uint64_t> pa(tot), po(tot);
+    std::vector<uint32_t> pa32(tot), po32(tot);
+    std::vector<std::vector<int32_t>> a{size_t(rows)}, w{size_t(rows)};
+    std::vector<std::vector<float>> af{size_t(rows)}, wf{size_t(rows)};
+    for (size_t i = 0; i < tot; ++i) {
+      pa[i] = rng() & vmask, po[i] = rng() & vmask;
+      pa32[i] = uint32_t(rng()), po32[i] = uint32_t(rng());
+    }
+    for (int r = 0; r < rows; ++r)
+      for (int c = 0; c < n; ++c) {
+        a[size_t(r)].push_back(int32_t(rng() % 458753) - 229376);
+        w[size_t(r)].push_back(int32_t(rng() % 458753) - 229376);
+        af[size_t(r)].push_back(model::fp8_decode_f32(model::fp8_format(model::Fp8Kind::E5M2), uint8_t(rng())));
+        wf[size_t(r)].push_back(model::fp8_decode_f32(model::fp8_format(model::Fp8Kind::E4M3), uint8_t(rng())));
+      }
+    std::vector<const int32_t*> ap, wp;
+    std::vector<const float*> afp, wfp;
+    for (int r = 0; r < rows; ++r) {
+      ap.push_back(a[size_t(r)].data()), wp.push_back(w[size_t(r)].data());
+      afp.push_back(af[size_t(r)].data()), wfp.push_back(wf[size_t(r)].data());
+    }
+    // Expected: the base variant's single-row loops, row by row.
+    std::vector<uint64_t> e64(tot, 0);
+    std::vector<uint32_t> ei(tot, 0), ef(tot, 0);
+    fastk::RowCounts c64, ci, cf;
+    for (int r = 0; r < rows; ++r) {
+      const size_t o = size_t(r) * stride;
+      base.fixed64(&pa[o], ap[size_t(r)], wp[size_t(r)], &po[o], &e64[o], n, vmask, width, tog, &c64);
+      base.int32(&pa32[o], ap[size_t(r)], wp[size_t(r)], &po32[o], &ei[o], n, tog, &ci);
+      base.f32(&pa32[o], afp[size_t(r)], wfp[size_t(r)], &po32[o], &ef[o], n, tog, &cf);
+    }
+    for (int i = 0; i < nv; ++i) {
+      INFO("variant " << v[i]->name << " n " << n << " rows " << rows << " toggles " << tog);
+      std::vector<uint64_t> g64(tot, 0);
+      std::vector<uint32_t> gi(tot, 0), gf(tot, 0);
+      fastk::RowCounts d64, di, df;
+      v[i]->fixed64_rows(rows, pa.data(), ap.data(), wp.data(), po.data(), g64.data(), stride, n, vmask, width, tog,
+                         &d64);
+      v[i]->int32_rows(rows, pa32.data(), ap.data(), wp.data(), po32.data(), gi.data(), stride, n, tog, &di);
+      v[i]->f32_rows(rows, pa32.data(), afp.data(), wfp.data(), po32.data(), gf.data(), stride, n, tog, &df);
+      REQUIRE(g64 == e64);
+      REQUIRE(gi == ei);
+      REQUIRE(gf == ef);
+      REQUIRE(d64.tog == c64.tog);
+      REQUIRE(d64.wraps == c64.wraps);
+      REQUIRE(di.tog == ci.tog);
+      REQUIRE(di.wraps == ci.wraps);
+      REQUIRE(df.tog == cf.tog);
+      ++compared;
+    }
+  }
+  REQUIRE(compared == 600 * nv);
 }
