@@ -369,18 +369,18 @@ struct History {
   }
   size_t at(int r, int lag) const { return size_t(r) * hb + pos + lag; }
   // put_all, and in the same pass over the rows the sliding sums of the window of lags [r, r + span) of row r
-  // (the cells of an array row): asum[r] (bits toggled; their sum is added to ta) and spc[r] (NaN/Inf codes;
-  // the change of their sum is added to spc_total), both updated by the lag entering (r) and the one leaving
-  // (r + span).
+  // (the cells of an array row), updated by the lag entering (r) and the one leaving (r + span): atotal, the
+  // bits toggled in all rows' windows (added to ta), and spc[r], the NaN/Inf codes in row r's window (the
+  // change of their sum is added to spc_total).
   template <bool Tog, bool Spec>
-  void put_slide(const uint8_t* in, const D* da, const uint8_t* sa, int span, int64_t* asum, int* spc, uint64_t& ta,
-                 int& spc_total) {
+  void put_slide(const uint8_t* in, const D* da, const uint8_t* sa, int span, int64_t& atotal, int* spc,
+                 uint64_t& ta, int& spc_total) {
     uint8_t* cp = code.data() + pos;
     uint8_t* bp = dbits.data() + pos;
     uint8_t* sp = spec.data() + pos;
     D* dp = dec.data() + pos;
     const size_t step = size_t(hb);
-    uint64_t t = 0;
+    int64_t t = 0;
     int sd = 0;
     for (int r = 0; r < rows; ++r) {
       const size_t o = size_t(r) * step;
@@ -393,17 +393,15 @@ struct History {
       sp[o] = ns;
       dp[o] = da[c];
       const size_t ii = o + size_t(r), oi = ii + size_t(span);
-      if constexpr (Tog) {
-        asum[r] += int64_t{r ? bp[ii] : nb} - int64_t{bp[oi]};
-        t += static_cast<uint64_t>(asum[r]);
-      }
+      if constexpr (Tog) t += int{r ? bp[ii] : nb} - int{bp[oi]};
       if constexpr (Spec) {
         const int d = int{r ? sp[ii] : ns} - int{sp[oi]};
         spc[r] += d;
         sd += d;
       }
     }
-    ta += t;
+    atotal += t;
+    ta += static_cast<uint64_t>(atotal);
     spc_total += sd;
   }
   // put(r, in[r] (0 when in is null), da[code], sa ? sa[code] : 0) for every row, through local pointers (the
@@ -449,9 +447,9 @@ class FastWs final : public FastBase<W, K> {
     p_[1].assign(size_t(R_ + 1) * C_, 0);
     arows_.resize(size_t(R_));
     wrows_.resize(size_t(R_));
+    pair_.assign(size_t(R_), 0);
     if (Sh)  // shadow weights: array row r's weights stay in wd_ row r (copied there by swaps)
       for (int r = 0; r < R_; ++r) wrows_[size_t(r)] = &wd_[size_t(r) * C_];
-    asum_.assign(R_, 0);
     spc_.assign(R_, 0);
   }
 
@@ -506,7 +504,7 @@ class FastWs final : public FastBase<W, K> {
     // A inputs: one history entry per row (the reference's ahist_/ask_/a_: cell (r, c) holds lag r + c).
     hist_.advance();
     uint64_t ta = 0;
-    hist_.template put_slide<Tog, kFixed>(in.a, d_->da, kFixed ? d_->sa : nullptr, C_, asum_.data(), spc_.data(), ta,
+    hist_.template put_slide<Tog, kFixed>(in.a, d_->da, kFixed ? d_->sa : nullptr, C_, atotal_, spc_.data(), ta,
                                           spc_total_);
     (void)ta;
     // psum inputs (the reference's phist_/psk_): row 0 of column c adds the input of c edges ago.
@@ -605,10 +603,19 @@ class FastWs final : public FastBase<W, K> {
       std::vector<D>& dv = Sh ? hd_ : wd_;
       std::vector<int>& map = Sh ? hmap_ : wmap_;
       if constexpr (Tog) {
-        for (int r = R_ - 1; r >= 1; --r)
-          tb += this->kern_.xor_bits8(&cv[size_t(map[r - 1]) * C_], &cv[size_t(map[r]) * C_], C_);
+        // Every row takes the one above: the bits that differ between adjacent rows (pair_sum_, kept per
+        // pair below) plus those between the input and row 0. After the shift the pairs are the old ones moved
+        // down one row (the bottom one dropped: it is keyed by the spare row) and the input/row-0 pair on top.
         const uint8_t* old0 = &cv[size_t(map[0]) * C_];
-        for (int c = 0; c < C_; ++c) tb += popcnt8(unsigned((in.b ? in.b[c] : 0) ^ old0[c]));
+        uint64_t d0 = 0;
+        for (int c = 0; c < C_; ++c) d0 += uint64_t(popcnt8(unsigned((in.b ? in.b[c] : 0) ^ old0[c])));
+        tb += pair_sum_ + d0;
+        if (R_ > 1) {
+          const int sp = map[R_ - 1];
+          pair_sum_ += d0 - pair_[size_t(sp)];
+          pair_[size_t(sp)] = 0;
+          pair_[size_t(map[0])] = d0;
+        }
       }
       const int spare = map[R_ - 1];
       for (int r = R_ - 1; r >= 1; --r) map[r] = map[r - 1];
@@ -654,7 +661,7 @@ class FastWs final : public FastBase<W, K> {
   std::vector<const Dec<W, K>*> arows_, wrows_;
   uint64_t ecnt_ = 0;
   History<D> hist_;
-  std::vector<int64_t> asum_;  // per row: bits toggled in the row's A registers at the latest edge
+  int64_t atotal_ = 0;  // bits toggled in the A registers at the latest edge (all rows)
   std::vector<int> spc_;       // fixed point: NaN/Inf codes among the row's A registers
   // Weights: codes, decodes, NaN/Inf count per row (WS: by physical row; shadow: by array row), and the
   // physical row of each array row (rows shift by renaming).
@@ -674,6 +681,10 @@ class FastWs final : public FastBase<W, K> {
   bool psum_used_ = false;
   std::vector<uint8_t> nzc_[2];  // fixed point: the row holds a non-finite class
   bool nz_any_[2] = {false, false};  // some row of nzc_[i] is set
+  // Weight shifts (the shadow chain with shadow weights, else the weights): bits that differ between array row r
+  // and row r - 1, kept under row r's physical row (0 for row 0), and their sum.
+  std::vector<uint64_t> pair_;
+  uint64_t pair_sum_ = 0;
   int spc_total_ = 0, wspec_total_ = 0;  // fixed point: the sums of spc_ and wspec_
   std::vector<uint64_t> swaps_;
 };
@@ -703,7 +714,6 @@ class FastOs final : public FastBase<W, K> {
     for (int r = 0; r < R_; ++r) bmap_[r] = r;
     hist_.init(R_, R_ + C_ + 1);
     flags_.init(1, R_ + C_ + 1);
-    asum_.assign(R_, 0);
     spc_.assign(R_, 0);
     nv_.assign(R_, 0);
     nl_.assign(R_, 0);
@@ -737,7 +747,7 @@ class FastOs final : public FastBase<W, K> {
     hist_.advance();
     flags_.advance();
     uint64_t ta = 0, tb = 0, tp = 0;
-    hist_.template put_slide<Tog, kFixed>(in.a, d_->da, kFixed ? d_->sa : nullptr, C_, asum_.data(), spc_.data(), ta,
+    hist_.template put_slide<Tog, kFixed>(in.a, d_->da, kFixed ? d_->sa : nullptr, C_, atotal_, spc_.data(), ta,
                                           spc_total_);
     const uint8_t fl = static_cast<uint8_t>((fire ? 2 : 0) | (first_pend_ ? 1 : 0) | (Sh && fire && in.last ? 4 : 0));
     flags_.put(0, fl, 0, 0);
@@ -915,7 +925,7 @@ class FastOs final : public FastBase<W, K> {
   int inflight_ = 0, quiet_ = 0;
   History<D> hist_;
   History<uint8_t> flags_;
-  std::vector<int64_t> asum_;
+  int64_t atotal_ = 0;
   std::vector<int> spc_, nv_, nl_;  // per row: NaN/Inf A codes, valid beats, last beats among its cells
   int spc_total_ = 0;
   std::vector<uint8_t> bring_, bsk_;
