@@ -212,9 +212,9 @@ void fixed128_row(const uint128* __restrict pa, const int64_t* __restrict a, con
   cnt->wraps += wr;
 }
 void fixed128_os(const uint8_t* __restrict f, const int64_t* __restrict a, const int64_t* __restrict w,
-                 const uint128* __restrict po, uint128* __restrict pn, int n, uint128 vmask, int width,
+                 const uint128* __restrict po, uint128* __restrict pn, int n, uint128 vmask, int width, bool tog,
                  fastk::RowCounts* cnt) {
-  uint64_t wr = 0;
+  uint64_t wr = 0, t = 0;
   const int sh = width - 1;
   for (int c = 0; c < n; ++c) {
     if (!(f[c] & 2)) {
@@ -225,9 +225,11 @@ void fixed128_os(const uint8_t* __restrict f, const int64_t* __restrict a, const
     const uint128 p = static_cast<uint128>(int128{a[c]} * int128{w[c]}) & vmask;
     const uint128 s = (x + p) & vmask;
     pn[c] = s;
+    if (tog) t += popcnt128(s ^ po[c]);
     wr += static_cast<uint64_t>((~(x ^ p) & (x ^ s)) >> sh) & 1u;
   }
   cnt->wraps += wr;
+  cnt->tog += t;
 }
 
 template <typename W, PeKind K>
@@ -714,6 +716,7 @@ class FastOs final : public FastBase<W, K> {
     for (int r = 0; r < R_; ++r) bmap_[r] = r;
     hist_.init(R_, R_ + C_ + 1);
     flags_.init(1, R_ + C_ + 1);
+    pair_.assign(size_t(R_), 0);
     spc_.assign(R_, 0);
     nv_.assign(R_, 0);
     nl_.assign(R_, 0);
@@ -763,9 +766,16 @@ class FastOs final : public FastBase<W, K> {
     for (int c = 0, slot = bpos_; c < C_; ++c, slot = slot + 1 == C_ ? 0 : slot + 1)
       bsk_[c] = bring_[size_t(slot) * C_ + c];
     if constexpr (Tog) {
-      for (int r = R_ - 1; r >= 1; --r)
-        tb += this->kern_.xor_bits8(&bc_[size_t(bmap_[r - 1]) * C_], &bc_[size_t(bmap_[r]) * C_], C_);
-      tb += this->kern_.xor_bits8(bsk_.data(), &bc_[size_t(bmap_[0]) * C_], C_);
+      // As the WS weight shift: adjacent rows' differences kept per pair (under the lower row's physical row),
+      // moved down one row by the renaming; the input/row-0 pair is new.
+      const uint64_t d0 = this->kern_.xor_bits8(bsk_.data(), &bc_[size_t(bmap_[0]) * C_], C_);
+      tb += pair_sum_ + d0;
+      if (R_ > 1) {
+        const int sp = bmap_[R_ - 1];
+        pair_sum_ += d0 - pair_[size_t(sp)];
+        pair_[size_t(sp)] = 0;
+        pair_[size_t(bmap_[0])] = d0;
+      }
     }
     {
       const int spare = bmap_[R_ - 1];
@@ -805,8 +815,9 @@ class FastOs final : public FastBase<W, K> {
         bool fast = d_->fast;
         if constexpr (kFixed) fast = fast && spc_[r] == 0 && bspec_[bmap_[r]] == 0 && nzc_[r] == 0;
         W* nacc = tmp_.data();
-        if (fast && row_kernel_os(f, &hist_.dec[ai], &bd_[brow_i], acc, nacc, cnt)) {
-          // class bits stay zero
+        const bool counted = fast && row_kernel_os(f, &hist_.dec[ai], &bd_[brow_i], acc, nacc, cnt);
+        if (counted) {
+          // class bits stay zero; the kernel counted the accumulator toggles
         } else {
           const PeView<W> t(*t_);
           const uint8_t* ac = &hist_.code[ai];
@@ -834,7 +845,8 @@ class FastOs final : public FastBase<W, K> {
               }
           }
         }
-        if constexpr (Tog) tp += xor_words(nacc, acc);
+        if constexpr (Tog)
+          if (!counted) tp += xor_words(nacc, acc);
         std::copy_n(nacc, C_, acc);
       }
       if constexpr (Sh) {
@@ -847,6 +859,7 @@ class FastOs final : public FastBase<W, K> {
       }
     }
     tw += cnt.wraps;
+    tp += cnt.tog;
     this->wraps_ += tw;
     if constexpr (Tog) {
       tog_.a_regs += ta;
@@ -870,18 +883,19 @@ class FastOs final : public FastBase<W, K> {
       return t;
     }
   }
+  // Also counts the row's accumulator toggles (pn against po) into cnt.tog when Tog.
   bool row_kernel_os(const uint8_t* f, const D* a, const D* b, const W* po, W* pn, fastk::RowCounts& cnt) const {
     if constexpr (K == PeKind::Fp8Fixed && std::is_same_v<W, uint64_t>) {
-      this->kern_.fixed64_os(f, a, b, po, pn, C_, t_->vmask, t_->width, &cnt);
+      this->kern_.fixed64_os(f, a, b, po, pn, C_, t_->vmask, t_->width, Tog, &cnt);
       return true;
     } else if constexpr (K == PeKind::Int8) {
-      this->kern_.int32_os(f, a, b, po, pn, C_, &cnt);
+      this->kern_.int32_os(f, a, b, po, pn, C_, Tog, &cnt);
       return true;
     } else if constexpr (K == PeKind::Fp8Float32) {
-      this->kern_.f32_os(f, a, b, po, pn, C_);
+      this->kern_.f32_os(f, a, b, po, pn, C_, Tog, &cnt);
       return true;
     } else if constexpr (K == PeKind::Fp8Fixed && std::is_same_v<W, uint128>) {
-      fixed128_os(f, a, b, po, pn, C_, t_->vmask, t_->width, &cnt);
+      fixed128_os(f, a, b, po, pn, C_, t_->vmask, t_->width, Tog, &cnt);
       return true;
     } else {
       (void)f, (void)a, (void)b, (void)po, (void)pn, (void)cnt;
@@ -928,6 +942,10 @@ class FastOs final : public FastBase<W, K> {
   int64_t atotal_ = 0;
   std::vector<int> spc_, nv_, nl_;  // per row: NaN/Inf A codes, valid beats, last beats among its cells
   int spc_total_ = 0;
+  // B registers: bits that differ between array row r and row r - 1, kept under row r's physical row (0 for
+  // row 0), and their sum.
+  std::vector<uint64_t> pair_;
+  uint64_t pair_sum_ = 0;
   std::vector<uint8_t> bring_, bsk_;
   int bpos_ = 0;
   std::vector<uint8_t> bc_;

@@ -31,12 +31,13 @@ struct Kernels {
   void (*f32)(const uint32_t* pa, const float* a, const float* w, const uint32_t* po, uint32_t* pn, int n, bool tog,
               RowCounts* cnt);
   // Fixed point with OS semantics: where f[c] & 2 (a valid beat), pn[c] = ((f[c] & 1) ? 0 : po[c]) + a[c] * w[c]
-  // mod 2^width, else pn[c] = po[c]; counts wraps of the MACs done (toggles are counted by the caller).
+  // mod 2^width, else pn[c] = po[c]; counts wraps of the MACs done and, with tog, the bits where pn and po differ.
   void (*fixed64_os)(const uint8_t* f, const int32_t* a, const int32_t* w, const uint64_t* po, uint64_t* pn, int n,
-                     uint64_t vmask, int width, RowCounts* cnt);
+                     uint64_t vmask, int width, bool tog, RowCounts* cnt);
   void (*int32_os)(const uint8_t* f, const int32_t* a, const int32_t* w, const uint32_t* po, uint32_t* pn, int n,
-                   RowCounts* cnt);
-  void (*f32_os)(const uint8_t* f, const float* a, const float* w, const uint32_t* po, uint32_t* pn, int n);
+                   bool tog, RowCounts* cnt);
+  void (*f32_os)(const uint8_t* f, const float* a, const float* w, const uint32_t* po, uint32_t* pn, int n, bool tog,
+                 RowCounts* cnt);
   // Rows [0, rows) of the WS kernels at once: row r reads pa + r * stride, a[r], w[r], po + r * stride and writes
   // pn + r * stride (the same as one call per row).
   void (*fixed64_rows)(int rows, const uint64_t* pa, const int32_t* const* a, const int32_t* const* w,

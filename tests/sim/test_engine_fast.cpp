@@ -292,19 +292,20 @@ TEST_CASE("engine fast: every row-kernel variant gives the same words and counts
     for (int i = 0; i < nv; ++i) {
       std::vector<uint64_t> pn(nn), qn(nn);
       std::vector<uint32_t> pn32(nn), qn32(nn), rn32(nn), sn32(nn);
-      fastk::RowCounts c1, c2, c3, c4, c5;
+      fastk::RowCounts c1, c2, c3, c4, c5, c6;
       v[i]->fixed64(pa.data(), a.data(), w.data(), po.data(), pn.data(), n, vmask, width, true, &c1);
-      v[i]->fixed64_os(f.data(), a.data(), w.data(), po.data(), qn.data(), n, vmask, width, &c2);
+      v[i]->fixed64_os(f.data(), a.data(), w.data(), po.data(), qn.data(), n, vmask, width, true, &c2);
       v[i]->int32(pa32.data(), a.data(), w.data(), po32.data(), pn32.data(), n, true, &c3);
-      v[i]->int32_os(f.data(), a.data(), w.data(), po32.data(), qn32.data(), n, &c4);
+      v[i]->int32_os(f.data(), a.data(), w.data(), po32.data(), qn32.data(), n, true, &c4);
       v[i]->f32(pa32.data(), af.data(), wf.data(), po32.data(), rn32.data(), n, true, &c5);
-      v[i]->f32_os(f.data(), af.data(), wf.data(), po32.data(), sn32.data(), n);
+      v[i]->f32_os(f.data(), af.data(), wf.data(), po32.data(), sn32.data(), n, true, &c6);
       pn.insert(pn.end(), qn.begin(), qn.end());
       for (auto* x : {&qn32, &rn32, &sn32}) pn32.insert(pn32.end(), x->begin(), x->end());
       out64.push_back(pn);
       out32.push_back(pn32);
       counts.push_back(c1.tog ^ (c1.wraps << 20) ^ (c2.wraps << 30) ^ (c3.tog << 34) ^ (c3.wraps << 50) ^
-                       (c4.wraps << 55) ^ (c5.tog << 5));
+                       (c4.wraps << 55) ^ (c5.tog << 5) ^ (c2.tog << 12) ^ (c4.tog << 40) ^
+                       (c6.tog << 25));
       counts.push_back(v[i]->xor_bits8(reinterpret_cast<const uint8_t*>(pa.data()),
                                        reinterpret_cast<const uint8_t*>(po.data()), n * 8 - 3) +
                        v[i]->xor_bits32(pa32.data(), po32.data(), n) + 7 * v[i]->xor_bits64(pa.data(), po.data(), n));
