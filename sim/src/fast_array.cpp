@@ -154,62 +154,10 @@ std::shared_ptr<const Decoded<W, K>> decoded(const model::GemmNumerics& num) {
   return d;
 }
 
-// Fixed point on 128-bit words (width + 2 > 64 bits: E5M2's exact accumulator): the kernels' loops for int64
-// operands, scalar (the compiler's 128-bit adds and one 64 x 64 -> 128 multiply per MAC).
+// Fixed point on 128-bit words (width + 2 > 64 bits: E5M2's exact accumulator), OS: the kernels' loop for int64
+// operands, scalar (WS rows: fastk fixed128_rows).
 inline uint64_t popcnt128(uint128 x) {
   return uint64_t(__builtin_popcountll(static_cast<uint64_t>(x))) + uint64_t(__builtin_popcountll(static_cast<uint64_t>(x >> 64)));
-}
-void fixed128_row(const uint128* __restrict pa, const int64_t* __restrict a, const int64_t* __restrict w,
-                  const uint128* __restrict po, uint128* __restrict pn, int n, uint128 vmask, int width, bool tog,
-                  fastk::RowCounts* cnt) {
-  uint64_t t = 0, wr = 0;
-  if (width >= 65 && width <= 126) {
-    // Two 64-bit halves. |a|, |w| < 2^32 (checked below per operand pair by the magnitudes' high halves being
-    // zero; build_decoded's decodes satisfy it for E5M2, the widest format): |a * w| < 2^64, so the product is
-    // a 64-bit magnitude and a sign, negated into 128 bits without a multiply of 128 bits. Value bits: all of
-    // lo, width - 64 of hi; the sign bit is bit width - 65 of hi.
-    const uint64_t mh = static_cast<uint64_t>(vmask >> 64);
-    const int sh = width - 65;
-    for (int c = 0; c < n; ++c) {
-      const int64_t av = a[c], wv = w[c];
-      const uint64_t ma = static_cast<uint64_t>(av < 0 ? -av : av), mw = static_cast<uint64_t>(wv < 0 ? -wv : wv);
-      if ((ma | mw) >> 32) {  // (never for FP8 operands; kept exact anyway)
-        const uint128 x = pa[c] & vmask;
-        const uint128 p = static_cast<uint128>(int128{av} * int128{wv}) & vmask;
-        const uint128 s = (x + p) & vmask;
-        pn[c] = s;
-        if (tog) t += popcnt128(s ^ po[c]);
-        wr += static_cast<uint64_t>((~(x ^ p) & (x ^ s)) >> (width - 1)) & 1u;
-        continue;
-      }
-      const uint64_t mag = ma * mw;
-      const uint64_t sg = static_cast<uint64_t>(0) - static_cast<uint64_t>((av ^ wv) < 0 && mag != 0);
-      const uint64_t pl = (mag ^ sg) - sg, ph = sg & mh;
-      const uint128 xw = pa[c];
-      const uint64_t xl = static_cast<uint64_t>(xw), xh = static_cast<uint64_t>(xw >> 64) & mh;
-      const uint64_t sl = xl + pl;
-      const uint64_t shv = (xh + ph + (sl < xl ? 1u : 0u)) & mh;
-      pn[c] = (static_cast<uint128>(shv) << 64) | sl;
-      if (tog) {
-        const uint128 o = po[c];
-        t += uint64_t(__builtin_popcountll(sl ^ static_cast<uint64_t>(o))) +
-             uint64_t(__builtin_popcountll(shv ^ static_cast<uint64_t>(o >> 64)));
-      }
-      wr += ((~(xh ^ ph) & (xh ^ shv)) >> sh) & 1u;
-    }
-  } else {
-    const int sh = width - 1;
-    for (int c = 0; c < n; ++c) {
-      const uint128 x = pa[c] & vmask;
-      const uint128 p = static_cast<uint128>(int128{a[c]} * int128{w[c]}) & vmask;
-      const uint128 s = (x + p) & vmask;
-      pn[c] = s;
-      if (tog) t += popcnt128(s ^ po[c]);
-      wr += static_cast<uint64_t>((~(x ^ p) & (x ^ s)) >> sh) & 1u;
-    }
-  }
-  cnt->tog += t;
-  cnt->wraps += wr;
 }
 void fixed128_os(const uint8_t* __restrict f, const int64_t* __restrict a, const int64_t* __restrict w,
                  const uint128* __restrict po, uint128* __restrict pn, int n, uint128 vmask, int width, bool tog,
@@ -272,9 +220,7 @@ class FastBase : public ArrayCore {
       kern_.f32_rows(rows, pa, a, w, po, pn, n, int(n), tog, &cnt);
       return true;
     } else if constexpr (K == PeKind::Fp8Fixed && std::is_same_v<W, uint128>) {
-      for (int r = 0; r < rows; ++r)
-        fixed128_row(pa + size_t(r) * n, a[r], w[r], po + size_t(r) * n, pn + size_t(r) * n, int(n), t_->vmask,
-                     t_->width, tog, &cnt);
+      kern_.fixed128_rows(rows, pa, a, w, po, pn, n, int(n), t_->vmask, t_->width, tog, &cnt);
       return true;
     } else {
       (void)rows, (void)pa, (void)a, (void)w, (void)po, (void)pn, (void)tog, (void)cnt;
@@ -294,7 +240,7 @@ class FastBase : public ArrayCore {
       kern_.f32(pa, a, w, po, pn, n, tog, &cnt);
       return true;
     } else if constexpr (K == PeKind::Fp8Fixed && std::is_same_v<W, uint128>) {
-      fixed128_row(pa, a, w, po, pn, n, t_->vmask, t_->width, tog, &cnt);
+      kern_.fixed128_rows(1, pa, &a, &w, po, pn, size_t(n), n, t_->vmask, t_->width, tog, &cnt);
       return true;
     } else {
       (void)pa, (void)a, (void)w, (void)po, (void)pn, (void)n, (void)tog, (void)cnt;

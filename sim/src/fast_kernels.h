@@ -47,6 +47,11 @@ struct Kernels {
                      const uint32_t* po, uint32_t* pn, size_t stride, int n, bool tog, RowCounts* cnt);
   void (*f32_rows)(int rows, const uint32_t* pa, const float* const* a, const float* const* w, const uint32_t* po,
                    uint32_t* pn, size_t stride, int n, bool tog, RowCounts* cnt);
+  // Fixed point on 128-bit words (width + 2 > 64: E5M2's exact accumulator), rows [0, rows) as fixed64_rows:
+  // pn[c] = (pa[c] + a[c] * w[c]) mod 2^width; a, w: int64 LSB counts (0 for NaN/Inf), class bits zero in pa.
+  void (*fixed128_rows)(int rows, const unsigned __int128* pa, const int64_t* const* a, const int64_t* const* w,
+                        const unsigned __int128* po, unsigned __int128* pn, size_t stride, int n,
+                        unsigned __int128 vmask, int width, bool tog, RowCounts* cnt);
   // Bits that differ between x[0..n) and y[0..n) (bytes) / 32-bit / 64-bit words.
   uint64_t (*xor_bits8)(const uint8_t* x, const uint8_t* y, int n);
   uint64_t (*xor_bits32)(const uint32_t* x, const uint32_t* y, int n);

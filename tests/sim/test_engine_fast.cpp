@@ -390,3 +390,63 @@ TEST_CASE("engine fast: multi-row kernels equal the base variant's row loop", "[
   }
   REQUIRE(compared == 600 * nv);
 }
+
+// fixed128_rows (E5M2's exact accumulator: 128-bit words; the AVX-512 variant splits words into 64-bit halves)
+// in every variant against the definition written out here in 128-bit arithmetic: s = (x + a * w) mod 2^width
+// with x = pa mod 2^width, a wrap where x and the product have the same sign bit (bit width - 1) and s another,
+// toggles = bits of s ^ po. Operands up to 2^31 (E5M2: 57344 x 2^16 < 2^32), sometimes 2^40 (the scalar
+// fallback), widths 63..126, rows 1..5, lengths 1..40.
+TEST_CASE("engine fast: 128-bit fixed-point rows equal the definition", "[sim][engine]") {
+  using u128 = unsigned __int128;
+  const fastk::Kernels* v[4];
+  const int nv = fastk::kernel_variants(v, 4);
+  std::mt19937_64 rng(128);
+  int compared = 0;
+  for (int trial = 0; trial < 400; ++trial) {
+    const int n = 1 + int(rng() % 40), rows = 1 + int(rng() % 5);
+    const size_t stride = size_t(n) + size_t(rng() % 2), tot = stride * size_t(rows + 1);
+    const bool tog = rng() % 2, huge = rng() % 10 == 0;
+    const int width = 63 + int(rng() % 64);
+    const u128 vmask = (u128(1) << width) - 1;
+    auto r128 = [&] { return (u128(rng()) << 64) | rng(); };
+    std::vector<u128> pa(tot), po(tot);
+    for (size_t i = 0; i < tot; ++i) pa[i] = r128() & vmask, po[i] = r128();
+    if (rng() % 2)  // small sums too (few wraps; sign changes near zero)
+      for (size_t i = 0; i < tot; ++i) pa[i] = u128(__int128(int64_t(rng() % 2000001) - 1000000)) & vmask;
+    std::vector<std::vector<int64_t>> a{size_t(rows)}, w{size_t(rows)};
+    const uint64_t lim = huge ? (uint64_t(1) << 40) : (uint64_t(1) << 31);
+    for (int r = 0; r < rows; ++r)
+      for (int c = 0; c < n; ++c) {
+        a[size_t(r)].push_back(int64_t(rng() % (2 * lim + 1)) - int64_t(lim));
+        w[size_t(r)].push_back(rng() % 5 == 0 ? 0 : int64_t(rng() % (2 * lim + 1)) - int64_t(lim));
+      }
+    std::vector<const int64_t*> ap, wp;
+    for (int r = 0; r < rows; ++r) ap.push_back(a[size_t(r)].data()), wp.push_back(w[size_t(r)].data());
+    std::vector<u128> want(tot, 0);
+    uint64_t want_tog = 0, want_wraps = 0;
+    auto pop = [](u128 x) { return uint64_t(__builtin_popcountll(uint64_t(x)) + __builtin_popcountll(uint64_t(x >> 64))); };
+    for (int r = 0; r < rows; ++r)
+      for (int c = 0; c < n; ++c) {
+        const size_t i = size_t(r) * stride + size_t(c);
+        const u128 x = pa[i] & vmask;
+        const u128 p = u128(__int128(a[size_t(r)][size_t(c)]) * __int128(w[size_t(r)][size_t(c)])) & vmask;
+        const u128 s = (x + p) & vmask;
+        want[i] = s;
+        if (tog) want_tog += pop(s ^ po[i]);
+        const int sx = int((x >> (width - 1)) & 1), sp = int((p >> (width - 1)) & 1), ss = int((s >> (width - 1)) & 1);
+        want_wraps += (sx == sp && ss != sx) ? 1 : 0;
+      }
+    for (int i = 0; i < nv; ++i) {
+      INFO("variant " << v[i]->name << " n " << n << " rows " << rows << " width " << width << " huge " << huge);
+      std::vector<u128> got(tot, 0);
+      fastk::RowCounts cnt;
+      v[i]->fixed128_rows(rows, pa.data(), ap.data(), wp.data(), po.data(), got.data(), stride, n, vmask, width, tog,
+                          &cnt);
+      REQUIRE(got == want);
+      REQUIRE(cnt.tog == want_tog);
+      REQUIRE(cnt.wraps == want_wraps);
+      ++compared;
+    }
+  }
+  REQUIRE(compared == 400 * nv);
+}
