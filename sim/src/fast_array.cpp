@@ -9,6 +9,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <new>
 #include <stdexcept>
 #include <tuple>
 #include <vector>
@@ -64,6 +65,22 @@ std::string fast_array_kernels() { return fastk::kernels().name; }
 namespace {
 
 inline int popcnt8(unsigned x) { return __builtin_popcount(x & 0xFFu); }
+
+// Cache-line-aligned storage for the register rows the kernels stream through (a row of 32 words is then whole
+// cache lines: no split loads).
+template <typename T>
+struct Al64 {
+  using value_type = T;
+  Al64() = default;
+  template <typename U>
+  Al64(const Al64<U>&) {}
+  T* allocate(size_t n) { return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t(64))); }
+  void deallocate(T* p, size_t) { ::operator delete(p, std::align_val_t(64)); }
+  template <typename U>
+  bool operator==(const Al64<U>&) const { return true; }
+  template <typename U>
+  bool operator!=(const Al64<U>&) const { return false; }
+};
 template <typename W>
 inline int popcntw(W x) {
   if constexpr (sizeof(W) <= 4) return __builtin_popcount(static_cast<uint32_t>(x));
@@ -548,7 +565,7 @@ class FastWs final : public FastBase<W, K> {
     // old value, row 0 the input b.
     if (shift_w) {
       std::vector<uint8_t>& cv = Sh ? hc_ : wc_;
-      std::vector<D>& dv = Sh ? hd_ : wd_;
+      D* dvp = Sh ? hd_.data() : wd_.data();
       std::vector<int>& map = Sh ? hmap_ : wmap_;
       if constexpr (Tog) {
         // Every row takes the one above: the bits that differ between adjacent rows (pair_sum_, kept per
@@ -569,7 +586,7 @@ class FastWs final : public FastBase<W, K> {
       for (int r = R_ - 1; r >= 1; --r) map[r] = map[r - 1];
       map[0] = spare;
       uint8_t* row0 = &cv[size_t(spare) * C_];
-      D* drow0 = &dv[size_t(spare) * C_];
+      D* drow0 = dvp + size_t(spare) * C_;
       int spec = 0;
       for (int c = 0; c < C_; ++c) {
         const uint8_t nb = in.b ? in.b[c] : 0;
@@ -614,13 +631,13 @@ class FastWs final : public FastBase<W, K> {
   // Weights: codes, decodes, NaN/Inf count per row (WS: by physical row; shadow: by array row), and the
   // physical row of each array row (rows shift by renaming).
   std::vector<uint8_t> wc_;
-  std::vector<D> wd_;
+  std::vector<D, Al64<D>> wd_;
   std::vector<int> wspec_;
   std::vector<int> wmap_;
   std::vector<uint8_t> hc_;
   std::vector<D> hd_;
   std::vector<int> hmap_;
-  std::vector<W> p_[2];
+  std::vector<W, Al64<W>> p_[2];
   int cur_ = 0;
   std::vector<W> bhist_;
   int bpos_ = 0;
@@ -673,7 +690,7 @@ class FastOs final : public FastBase<W, K> {
   bool out_valid() const override { return st_ == kDrain; }
   bool active() const override { return st_ != kRun || inflight_ > 0; }
   void out_words(uint128* dst) const override {
-    const std::vector<W>& o = Sh ? out_ : acc_;
+    const std::vector<W, Al64<W>>& o = Sh ? out_ : acc_;
     for (int c = 0; c < C_; ++c) dst[c] = static_cast<uint128>(o[size_t(R_ - 1) * C_ + c]);
   }
 
@@ -895,11 +912,11 @@ class FastOs final : public FastBase<W, K> {
   std::vector<uint8_t> bring_, bsk_;
   int bpos_ = 0;
   std::vector<uint8_t> bc_;
-  std::vector<D> bd_;
+  std::vector<D, Al64<D>> bd_;
   std::vector<int> bspec_, bmap_;
-  std::vector<W> acc_;
+  std::vector<W, Al64<W>> acc_;
   std::vector<uint8_t> nzc_;
-  std::vector<W> out_, tmp_, zero_;
+  std::vector<W, Al64<W>> out_, tmp_, zero_;
 };
 
 template <typename W, PeKind K>
