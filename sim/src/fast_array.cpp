@@ -675,8 +675,9 @@ class FastOs final : public FastBase<W, K> {
   explicit FastOs(const ArrayParams& p)
       : FastBase<W, K>(p), R_(p.rows), C_(p.cols), fill_(p.rows + p.cols - 2), bring_(size_t(C_) * C_, 0),
         bsk_(C_, 0), bc_(size_t(R_) * C_, 0), bd_(size_t(R_) * C_, d_->db[0]), bspec_(R_, 0), bmap_(R_),
-        acc_(size_t(R_) * C_, 0), nzc_(R_, 0), out_(Sh ? size_t(R_) * C_ : 0, 0), tmp_(C_, 0) {
+        acc_(size_t(R_ + 1) * C_, 0), amap_(R_ + 1), nzc_(R_, 0), out_(Sh ? size_t(R_) * C_ : 0, 0) {
     for (int r = 0; r < R_; ++r) bmap_[r] = r;
+    for (int r = 0; r <= R_; ++r) amap_[size_t(r)] = r;
     hist_.init(R_, R_ + C_ + 1);
     flags_.init(1, R_ + C_ + 1);
     pair_.assign(size_t(R_), 0);
@@ -690,8 +691,8 @@ class FastOs final : public FastBase<W, K> {
   bool out_valid() const override { return st_ == kDrain; }
   bool active() const override { return st_ != kRun || inflight_ > 0; }
   void out_words(uint128* dst) const override {
-    const std::vector<W, Al64<W>>& o = Sh ? out_ : acc_;
-    for (int c = 0; c < C_; ++c) dst[c] = static_cast<uint128>(o[size_t(R_ - 1) * C_ + c]);
+    const W* o = Sh ? &out_[size_t(R_ - 1) * C_] : &acc_[size_t(amap_[size_t(R_ - 1)]) * C_];
+    for (int c = 0; c < C_; ++c) dst[c] = static_cast<uint128>(o[c]);
   }
 
   void edge(const ArrayInputs& in) override {
@@ -756,11 +757,11 @@ class FastOs final : public FastBase<W, K> {
     fastk::RowCounts cnt;
     uint64_t tw = 0;
     for (int r = R_ - 1; r >= 0; --r) {
-      W* acc = &acc_[size_t(r) * C_];
+      W* acc = &acc_[size_t(amap_[size_t(r)]) * C_];
       const bool mac_row = nv_[r] != 0;
       if (!Sh && drain) {  // accumulators shift down (no MAC in a draining cell)
         if (r) {
-          const W* above = &acc_[size_t(r - 1) * C_];
+          const W* above = &acc_[size_t(amap_[size_t(r - 1)]) * C_];
           if constexpr (Tog) tp += xor_words(above, acc);
           std::copy_n(above, C_, acc);
           nzc_[r] = nzc_[r - 1];
@@ -777,7 +778,7 @@ class FastOs final : public FastBase<W, K> {
         const size_t brow_i = size_t(bmap_[r]) * C_;
         bool fast = d_->fast;
         if constexpr (kFixed) fast = fast && spc_[r] == 0 && bspec_[bmap_[r]] == 0 && nzc_[r] == 0;
-        W* nacc = tmp_.data();
+        W* nacc = &acc_[size_t(amap_[size_t(R_)]) * C_];  // the spare row: row r's new registers
         const bool counted = fast && row_kernel_os(f, &hist_.dec[ai], &bd_[brow_i], acc, nacc, cnt);
         if (counted) {
           // class bits stay zero; the kernel counted the accumulator toggles
@@ -810,7 +811,7 @@ class FastOs final : public FastBase<W, K> {
         }
         if constexpr (Tog)
           if (!counted) tp += xor_words(nacc, acc);
-        std::copy_n(nacc, C_, acc);
+        std::swap(amap_[size_t(r)], amap_[size_t(R_)]);
       }
       if constexpr (Sh) {
         if (drain) {
@@ -914,9 +915,10 @@ class FastOs final : public FastBase<W, K> {
   std::vector<uint8_t> bc_;
   std::vector<D, Al64<D>> bd_;
   std::vector<int> bspec_, bmap_;
-  std::vector<W, Al64<W>> acc_;
+  std::vector<W, Al64<W>> acc_;  // R + 1 rows: array row r is row amap_[r]; amap_[R] is the spare
+  std::vector<int> amap_;
   std::vector<uint8_t> nzc_;
-  std::vector<W, Al64<W>> out_, tmp_, zero_;
+  std::vector<W, Al64<W>> out_, zero_;
 };
 
 template <typename W, PeKind K>
