@@ -276,6 +276,27 @@ class FastBase : public ArrayCore {
   uint64_t add_row(uint128* dst, const uint128* src, int n, bool acc) const override {
     const PeTables<W>& t = *t_;
     uint64_t w = 0;
+    if constexpr (K == PeKind::Fp8Fixed && std::is_same_v<W, uint64_t>) {
+      // No class bits in either row (the common case; cls_add[0][0] is 0, checked with the decodes): pe_add and
+      // pe_add_wraps without the class table, over 64-bit words.
+      uint64_t cls = 0;
+      for (int j = 0; j < n; ++j) cls |= (static_cast<uint64_t>(src[j]) | (acc ? static_cast<uint64_t>(dst[j]) : 0)) >> t.width;
+      if (cls == 0 && d_->fast) {
+        const uint64_t vm = t.vmask;
+        const int sh = t.width - 1;
+        if (acc) {
+          for (int j = 0; j < n; ++j) {
+            const uint64_t u = static_cast<uint64_t>(dst[j]) & vm, v = static_cast<uint64_t>(src[j]) & vm;
+            const uint64_t s = (u + v) & vm;
+            w += ((~(u ^ v) & (u ^ s)) >> sh) & 1u;
+            dst[j] = s;
+          }
+        } else {
+          for (int j = 0; j < n; ++j) dst[j] = static_cast<uint64_t>(src[j]) & vm;
+        }
+        return w;
+      }
+    }
     if (acc) {
       for (int j = 0; j < n; ++j) {
         const W d = static_cast<W>(dst[j]), s = static_cast<W>(src[j]);
