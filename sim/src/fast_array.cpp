@@ -354,10 +354,11 @@ struct History {
     dec[i] = d;
   }
   size_t at(int r, int lag) const { return size_t(r) * hb + pos + lag; }
-  // put_all, and in the same pass over the rows the sliding sums of the window of lags [r, r + span) of row r
-  // (the cells of an array row), updated by the lag entering (r) and the one leaving (r + span): atotal, the
-  // bits toggled in all rows' windows (added to ta), and spc[r], the NaN/Inf codes in row r's window (the
-  // change of their sum is added to spc_total).
+  // put(r, in[r] (0 when in is null), da[code], sa ? sa[code] : 0) for every row, through local pointers (the
+  // byte stores would otherwise make the compiler reload every member per row), and in the same pass the
+  // sliding sums of the window of lags [r, r + span) of row r (the cells of an array row), updated by the lag
+  // entering (r) and the one leaving (r + span): atotal, the bits toggled in all rows' windows (added to ta),
+  // and spc[r], the NaN/Inf codes in row r's window (the change of their sum is added to spc_total).
   template <bool Tog, bool Spec>
   void put_slide(const uint8_t* in, const D* da, const uint8_t* sa, int span, int64_t& atotal, int* spc,
                  uint64_t& ta, int& spc_total) {
@@ -389,24 +390,6 @@ struct History {
     atotal += t;
     ta += static_cast<uint64_t>(atotal);
     spc_total += sd;
-  }
-  // put(r, in[r] (0 when in is null), da[code], sa ? sa[code] : 0) for every row, through local pointers (the
-  // byte stores would otherwise make the compiler reload every member per row).
-  void put_all(const uint8_t* in, const D* da, const uint8_t* sa) {
-    uint8_t* cp = code.data() + pos;
-    uint8_t* bp = dbits.data() + pos;
-    uint8_t* sp = spec.data() + pos;
-    D* dp = dec.data() + pos;
-    const size_t step = size_t(hb);
-    for (int r = 0; r < rows; ++r) {
-      const size_t o = size_t(r) * step;
-      const uint8_t c = in ? in[r] : 0;
-      const uint8_t prev = cp[o + 1];
-      cp[o] = c;
-      bp[o] = static_cast<uint8_t>(popcnt8(unsigned(c ^ prev)));
-      sp[o] = sa ? sa[c] : 0;
-      dp[o] = da[c];
-    }
   }
 };
 
