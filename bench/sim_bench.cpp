@@ -14,6 +14,7 @@
 // with shadow weights on and off, on the modelled array and on the Verilated RTL array (--engine rtl: each
 // output row compared with the model array, each tile with golden_gemm). Prints the cycles and the array
 // statistics of each run; every output is compared with golden_gemm.
+#include <algorithm>
 #include <systemc>
 
 #include <boost/program_options.hpp>
@@ -83,51 +84,60 @@ double array_rate(const AcceleratorConfig& cfg, uint64_t cycles) {
 
 
 // --engines: the fast engine (Engine::Fast) against the reference (Engine::Model), PE-cycles/s of each measured in
-// this one run on the same input stream, for every format and accumulator on a 32x32 array; the two arrays'
+// this one run on the same input stream (the two take turns, 1,000 cycles each), for every format and accumulator on a 32x32 array; the two arrays'
 // output words (summed per edge), toggles and wraps are compared at the end. Dataflows: WS with shadow weights
 // (the default configuration's), WS without, OS.
 struct StreamResult {
   double seconds = 0;
   uint64_t words = 0;  // a sum of every output word seen (a cheap fingerprint of the outputs)
 };
-StreamResult drive(ArrayCore& arr, const ArrayParams& p, uint64_t cycles) {
-  const int R = p.rows, C = p.cols;
-  std::mt19937_64 rng(11);
-  const auto num = p.numerics();
-  const auto a = random_codes(num, false, int64_t(R) * 64, rng), b = random_codes(num, true, int64_t(C) * 64, rng);
-  std::vector<uint128> out(static_cast<size_t>(C));
+// One array driven by the stream: each step(n) advances it n cycles and adds this thread's CPU time of those
+// cycles to res.seconds.
+struct Driver {
+  ArrayCore& arr;
+  const ArrayParams& p;
+  std::vector<uint8_t> a, b;
+  std::vector<uint128> out;
   StreamResult res;
-  const double t0 = now();
-  const uint64_t M = 8 * uint64_t(R);  // rows per tile (WS) / beats per tile (OS)
-  uint64_t beat = 0, wrow = 0;
-  for (uint64_t c = 0; c < cycles; ++c) {
-    if (arr.out_valid()) {
-      arr.out_words(out.data());
-      for (int j = 0; j < C; ++j) res.words += static_cast<uint64_t>(out[size_t(j)]);
-    }
-    ArrayInputs in;
-    in.valid = true;
-    in.a = &a[(c % 64) * R];
-    if (p.dataflow == Dataflow::OutputStationary) {
-      in.b = &b[(c % 64) * C];
-      in.last = beat % M == M - 1;
-      if (arr.in_ready(false, true, false, in.last)) ++beat;
-    } else if (p.shadow_weights) {
-      in.swap = beat % M == 0;
-      in.wvalid = true;
-      in.b = &b[(wrow % 64) * C];
-      if (arr.w_ready(true)) ++wrow;
-      if (arr.in_ready(false, true, in.swap)) ++beat;
-    } else {
-      in.wload = beat % (M + R) < uint64_t(R);
-      if (in.wload) in.a = nullptr, in.b = &b[(c % 64) * C];
-      if (arr.in_ready(in.wload, true)) ++beat;
-    }
-    arr.edge(in);
+  uint64_t c = 0, beat = 0, wrow = 0;
+  Driver(ArrayCore& arr_, const ArrayParams& p_) : arr(arr_), p(p_), out(static_cast<size_t>(p_.cols)) {
+    std::mt19937_64 rng(11);
+    const auto num = p.numerics();
+    a = random_codes(num, false, int64_t(p.rows) * 64, rng);
+    b = random_codes(num, true, int64_t(p.cols) * 64, rng);
   }
-  res.seconds = now() - t0;
-  return res;
-}
+  void step(uint64_t n) {
+    const int R = p.rows, C = p.cols;
+    const uint64_t M = 8 * uint64_t(R);  // rows per tile (WS) / beats per tile (OS)
+    const double t0 = now();
+    for (const uint64_t end = c + n; c < end; ++c) {
+      if (arr.out_valid()) {
+        arr.out_words(out.data());
+        for (int j = 0; j < C; ++j) res.words += static_cast<uint64_t>(out[size_t(j)]);
+      }
+      ArrayInputs in;
+      in.valid = true;
+      in.a = &a[(c % 64) * R];
+      if (p.dataflow == Dataflow::OutputStationary) {
+        in.b = &b[(c % 64) * C];
+        in.last = beat % M == M - 1;
+        if (arr.in_ready(false, true, false, in.last)) ++beat;
+      } else if (p.shadow_weights) {
+        in.swap = beat % M == 0;
+        in.wvalid = true;
+        in.b = &b[(wrow % 64) * C];
+        if (arr.w_ready(true)) ++wrow;
+        if (arr.in_ready(false, true, in.swap)) ++beat;
+      } else {
+        in.wload = beat % (M + R) < uint64_t(R);
+        if (in.wload) in.a = nullptr, in.b = &b[(c % 64) * C];
+        if (arr.in_ready(in.wload, true)) ++beat;
+      }
+      arr.edge(in);
+    }
+    res.seconds += now() - t0;
+  }
+};
 
 int engines(bool quick) {
   struct Kind {
@@ -160,7 +170,15 @@ int engines(bool quick) {
       if (only && (std::string(flow) + " " + p.numerics().describe()).find(only) == std::string::npos) continue;
       auto ref = make_systolic_array(p);
       auto fast = make_fast_array(p);
-      const StreamResult r = drive(*ref, p, cycles), f = drive(*fast, p, cycles);
+      // The two arrays take turns, 1,000 cycles each, so that a change in the machine's load (it is shared)
+      // falls on both alike.
+      Driver dr(*ref, p), df(*fast, p);
+      for (uint64_t done = 0; done < cycles; done += 1000) {
+        const uint64_t n = std::min<uint64_t>(1000, cycles - done);
+        dr.step(n);
+        df.step(n);
+      }
+      const StreamResult r = dr.res, f = df.res;
       const bool equal = r.words == f.words && ref->toggles().a_regs == fast->toggles().a_regs &&
                          ref->toggles().b_regs == fast->toggles().b_regs &&
                          ref->toggles().acc_regs == fast->toggles().acc_regs && ref->wraps() == fast->wraps() &&

@@ -377,7 +377,7 @@ struct History {
       const uint8_t ns = Spec ? sa[c] : 0;
       cp[o] = c;
       bp[o] = nb;
-      sp[o] = ns;
+      if constexpr (Spec) sp[o] = ns;  // (read only with Spec)
       dp[o] = da[c];
       const size_t ii = o + size_t(r), oi = ii + size_t(span);
       if constexpr (Tog) t += int{r ? bp[ii] : nb} - int{bp[oi]};
