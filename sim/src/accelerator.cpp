@@ -60,8 +60,10 @@ void Ctx::error(const Issued& is, const std::string& why) const {
 }  // namespace detail
 
 std::unique_ptr<ArrayCore> make_engine_array(const ArrayParams& p, Engine engine, ArrayRole role) {
-  if (p.mx)  // the MX array (mx_array.h): its cycle model for Model and Fast, the Verilated one for Rtl
-    return engine == Engine::Rtl && role == ArrayRole::Engine ? make_rtl_mx_array(p) : make_mx_array(p);
+  if (p.mx)  // the MX array (mx_array.h): its cycle model for Model (and the RTL's twin), the fast one for Fast
+    return engine == Engine::Rtl && role == ArrayRole::Engine ? make_rtl_mx_array(p)
+           : engine == Engine::Fast                           ? make_mx_fast_array(p)
+                                                              : make_mx_array(p);
   if (engine == Engine::Rtl && role == ArrayRole::Engine) return make_rtl_array(p);
   if (engine == Engine::Fast) return make_fast_array(p);
   return make_systolic_array(p);

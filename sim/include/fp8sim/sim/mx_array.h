@@ -48,8 +48,13 @@ std::string mx_accumulator_name(const ArrayParams& p);
 // The MX array's report name: the format name ("mxfp8", ...).
 std::string mx_pe_name(const ArrayParams& p);
 
-// The cycle model (sim/src/mx_array.cpp), one model::MxPe per cell. Engine::Fast uses it too (no fast MX path).
+// The cycle model (sim/src/mx_array.cpp), one model::MxPe per cell (Engine::Model, and the model twin of the
+// Verilated MX array under Engine::Rtl).
 std::unique_ptr<ArrayCore> make_mx_array(const ArrayParams& p);
+// The fast MX array (sim/src/mx_fast_array.cpp; Engine::Fast): the same handshakes, output words, cell words,
+// edge and toggle counts as make_mx_array after every edge, from decoded operands and a beat history instead of
+// moving registers (tests/sim/test_mx_fast.cpp compares the two).
+std::unique_ptr<ArrayCore> make_mx_fast_array(const ArrayParams& p);
 // Verilated rtl/mx_array.v (sim/src/rtl_array.cpp): 8x8 mxfp8 and mxint8 at block 32 (the small8_mx sizes).
 bool rtl_mx_array_available(const ArrayParams& p);
 std::unique_ptr<ArrayCore> make_rtl_mx_array(const ArrayParams& p);  // throws std::invalid_argument if not built
