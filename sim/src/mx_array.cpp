@@ -58,6 +58,7 @@ std::vector<uint32_t> mx_cell_words(const ArrayCore& a, int r, int c) {
 namespace detail {
 
 constexpr int kKblkBits = 7;  // rtl/mx_array.v KBLK_BITS default: exact for 128 blocks
+constexpr int kMaxWordBits = 120 + 508 + kKblkBits;  // model::MxPe: block sum <= 120 bits
 
 MxWordShape mx_word_shape(const ArrayParams& p) {
   const model::Fp8Format& f = model::fp8_format(p.fmt_a);
@@ -71,21 +72,35 @@ MxWordShape mx_word_shape(const ArrayParams& p) {
 uint32_t mx_round_word(const MxWordShape& s, const uint32_t* w) {
   auto bit = [&](int i) { return (w[i / 32] >> (i % 32)) & 1u; };
   const int cls = static_cast<int>(bit(s.fw) | bit(s.fw + 1) << 1);
-  std::vector<model::ExactTerm> terms;
+  model::ExactTerm terms[(kMaxWordBits + 63) / 64];
+  size_t nt = 0;
   if (cls != 0) {
-    terms.push_back({static_cast<model::ValueClass>(cls), 0, 0});
+    terms[nt++] = {static_cast<model::ValueClass>(cls), 0, 0};
   } else {
-    // The fw-bit two's complement value as 64-bit pieces: every piece unsigned, the top one sign-extended.
-    for (int lo = 0; lo < s.fw; lo += 64) {
-      const int hi = std::min(s.fw, lo + 64);
-      model::uint128 u = 0;
-      for (int i = hi - 1; i >= lo; --i) u = u << 1 | bit(i);
-      model::int128 m = static_cast<model::int128>(u);
-      if (hi == s.fw && bit(s.fw - 1)) m -= model::int128{1} << (hi - lo);
-      if (m != 0) terms.push_back({model::ValueClass::Finite, m, s.lsb_exp + lo});
+    // The fw-bit two's complement value as sign and magnitude (64-bit limbs), then one term per non-zero limb
+    // of the magnitude: value = +-sum(limb_l * 2^(64 l)) in units of 2^lsb_exp.
+    if (s.fw > kMaxWordBits) throw std::logic_error("mx_round_word: Kulisch word wider than kMaxWordBits");
+    const int nl = (s.fw + 63) / 64;
+    uint64_t mag[(kMaxWordBits + 63) / 64] = {};
+    for (int i = 0; i < (s.fw + 31) / 32; ++i) mag[i / 2] |= uint64_t{w[i]} << (32 * (i % 2));
+    if (s.fw % 64) mag[nl - 1] &= (uint64_t{1} << (s.fw % 64)) - 1;  // value bits only (the class sits above)
+    const bool neg = bit(s.fw - 1);
+    if (neg) {  // magnitude = 2^fw - value (two's complement negation modulo 2^fw)
+      uint64_t carry = 1;
+      for (int l = 0; l < nl; ++l) {
+        const uint64_t x = ~mag[l] + carry;
+        carry = carry && x == 0;
+        mag[l] = x;
+      }
+      if (s.fw % 64) mag[nl - 1] &= (uint64_t{1} << (s.fw % 64)) - 1;
     }
+    for (int l = 0; l < nl; ++l)
+      if (mag[l]) {
+        const model::int128 m = static_cast<model::int128>(mag[l]);
+        terms[nt++] = {model::ValueClass::Finite, neg ? -m : m, s.lsb_exp + 64 * l};
+      }
   }
-  const float v = static_cast<float>(model::exact_sum_rounded(terms.data(), terms.size()));
+  const float v = static_cast<float>(model::exact_sum_rounded(terms, nt));
   return v != v ? model::kCanonicalNaN32 : model::f32_bits(v);
 }
 

@@ -116,7 +116,7 @@ class MxFastArray final : public MxArrayCore {
     hv_.assign(size_t(H_), Flags{});
     ha_.assign(size_t(H_) * R_, 0), hsa_.assign(size_t(H_) * R_, 0), hla_.assign(size_t(H_) * R_, 0);
     hb_.assign(size_t(H_) * C_, 0), hsb_.assign(size_t(H_) * C_, 0), hlb_.assign(size_t(H_) * C_, 0);
-    hspa_.assign(size_t(H_) * R_, 0), hspb_.assign(size_t(H_) * C_, 0);
+    hspa_.assign(size_t(H_) * R_, 0), hspb_.assign(size_t(H_) * C_, 0), hany_.assign(size_t(H_), 0);
     da_.assign(size_t(H_) * R_, 0), db_.assign(size_t(H_) * C_, 0);
     wa_.assign(size_t(R_), 0), wb_.assign(size_t(C_), 0);
     pa_.assign(size_t(R_), 0), psa_.assign(size_t(R_), 0), pb_.assign(size_t(C_), 0), psb_.assign(size_t(C_), 0);
@@ -190,12 +190,16 @@ class MxFastArray final : public MxArrayCore {
       hla_[s * R_ + r] = dec_->lsbs[a[r]];
       hspa_[s * R_ + r] = dec_->special[a[r]];
     }
+    uint8_t any = 0;
     for (int c = 0; c < C_; ++c) {
       b[c] = take && in.b ? in.b[c] : 0;
       sb[c] = take && in.sb ? in.sb[c] : 0;
       hlb_[s * C_ + c] = dec_->lsbs[b[c]];
       hspb_[s * C_ + c] = dec_->special[b[c]];
+      any |= hspb_[s * C_ + c];
     }
+    for (int r = 0; r < R_; ++r) any |= hspa_[s * R_ + r];
+    hany_[s] = any;
   }
 
   // Toggles of the cells' operand registers at edge t (the cycle model counts a and sa of every X register, b
@@ -229,46 +233,74 @@ class MxFastArray final : public MxArrayCore {
     tog_.b_regs += tb;
   }
 
-  // Every cell's PE at edge t, as model::MxPe::step with the cell's registers (the beat of edge t-1-r-c).
+  // Every cell's PE at edge t, as model::MxPe::step with the cell's registers (the beat of edge t-1-r-c), one
+  // anti-diagonal d = r + c (one beat) at a time.
   void step_cells(uint64_t t) {
+    // Nothing moves once the last beat taken (edge L) has left the last cell: its stage 1 at edge
+    // L + R + C - 1, stage 2 and acc_done at L + R + C, acc_done low again at L + R + C + 1.
+    if (last_take_ == 0 || t > last_take_ + uint64_t(R_ + C_ + 1)) return;
     const size_t m = size_t(H_ - 1);
-    for (int r = 0; r < R_; ++r)
-      for (int c = 0; c < C_; ++c) {
-        const size_t i = size_t(r) * C_ + c;
-        const uint64_t e = t - 1 - uint64_t(r) - uint64_t(c);  // (wraps for early edges: an unwritten slot)
-        const size_t s = size_t(e) & m;
-        const Flags f = (t >= 1 + uint64_t(r + c)) ? hv_[s] : Flags{};
-        if (!f.v && !s2v_[i] && !done_[i]) continue;  // nothing changes (MxPe: stage 2 empty, acc_done low)
-        // stage 2 -> accumulator
-        if (s2v_[i]) accumulate(i);
-        done_[i] = s2v_[i] && s2fin_[i];
-        // stage 1
-        s2v_[i] = f.v && f.last;
-        if (!f.v) continue;
-        const bool cont = open_[i] && !f.first;
-        S sum = cont ? bsum_[i] : S(0);
-        uint8_t cl = cont ? bcls_[i] : 0;
-        const size_t ia = s * R_ + size_t(r), ib = s * C_ + size_t(c);
-        if (!(hspa_[ia] | hspb_[ib])) {
-          sum += S(hla_[ia]) * S(hlb_[ib]);  // modulo 2^bits(S): two's complement of the exact product
-        } else {
-          const model::ExactProduct pr = model::mx_element_product(f_, ha_[ia], f_, hb_[ib]);
-          cl = uint8_t(model::MxPe::combine(ValueClass(cl), pr.cls));
-          if (pr.cls == ValueClass::Finite) sum += S(static_cast<uint128>(pr.lsbs));
+    for (int d = 0; d <= R_ + C_ - 2; ++d) {
+      const size_t s = size_t(t - 1 - uint64_t(d)) & m;  // (wraps for early edges: an unwritten slot)
+      const Flags f = (t >= 1 + uint64_t(d)) ? hv_[s] : Flags{};
+      const int r0 = std::max(0, d - (C_ - 1)), r1 = std::min(R_ - 1, d);
+      if (!f.v) {  // no beat: stage 2 only (MxPe: en low)
+        for (int r = r0; r <= r1; ++r) {
+          const size_t i = size_t(r) * C_ + size_t(d - r);
+          if (s2v_[i]) accumulate(i);
+          done_[i] = s2v_[i] && s2fin_[i];
+          s2v_[i] = 0;
         }
-        const bool fresh = f.first || (open_[i] && fresh_[i]);
-        if (f.last) {
-          s2sum_[i] = wrap(sum);
-          const bool nan_scale = model::e8m0_is_nan(ha_sa(s, r)) || model::e8m0_is_nan(hb_sb(s, c));
-          s2cls_[i] = nan_scale ? uint8_t(ValueClass::NaN) : cl;
-          s2x_[i] = int(ha_sa(s, r)) + int(hb_sb(s, c));
-          s2fresh_[i] = fresh;
-          s2fin_[i] = f.fin;
-          open_[i] = fresh_[i] = 0;
-        } else {
-          bsum_[i] = sum, bcls_[i] = cl, open_[i] = 1, fresh_[i] = fresh;
+      } else if (!f.first && !f.last && !hany_[s]) {  // inside a block, finite operands: one multiply-add
+        const int64_t* la = &hla_[s * R_];
+        const int64_t* lb = &hlb_[s * C_];
+        for (int r = r0; r <= r1; ++r) {
+          const size_t i = size_t(r) * C_ + size_t(d - r);
+          if (s2v_[i]) accumulate(i);
+          done_[i] = s2v_[i] && s2fin_[i];
+          s2v_[i] = 0;
+          const bool o = open_[i];
+          const S p = S(la[r]) * S(lb[d - r]);  // modulo 2^bits(S): two's complement of the exact product
+          bsum_[i] = (o ? bsum_[i] : S(0)) + p;
+          bcls_[i] = o ? bcls_[i] : uint8_t(0);
+          fresh_[i] = o && fresh_[i];
+          open_[i] = 1;
         }
+      } else {
+        for (int r = r0; r <= r1; ++r) step_cell(size_t(r) * C_ + size_t(d - r), r, d - r, s, f);
       }
+    }
+  }
+  void step_cell(size_t i, int r, int c, size_t s, const Flags f) {
+    // stage 2 -> accumulator
+    if (s2v_[i]) accumulate(i);
+    done_[i] = s2v_[i] && s2fin_[i];
+    // stage 1
+    s2v_[i] = f.v && f.last;
+    if (!f.v) return;
+    const bool cont = open_[i] && !f.first;
+    S sum = cont ? bsum_[i] : S(0);
+    uint8_t cl = cont ? bcls_[i] : 0;
+    const size_t ia = s * R_ + size_t(r), ib = s * C_ + size_t(c);
+    if (!(hspa_[ia] | hspb_[ib])) {
+      sum += S(hla_[ia]) * S(hlb_[ib]);  // modulo 2^bits(S): two's complement of the exact product
+    } else {
+      const model::ExactProduct pr = model::mx_element_product(f_, ha_[ia], f_, hb_[ib]);
+      cl = uint8_t(model::MxPe::combine(ValueClass(cl), pr.cls));
+      if (pr.cls == ValueClass::Finite) sum += S(static_cast<uint128>(pr.lsbs));
+    }
+    const bool fresh = f.first || (open_[i] && fresh_[i]);
+    if (f.last) {
+      s2sum_[i] = wrap(sum);
+      const bool nan_scale = model::e8m0_is_nan(ha_sa(s, r)) || model::e8m0_is_nan(hb_sb(s, c));
+      s2cls_[i] = nan_scale ? uint8_t(ValueClass::NaN) : cl;
+      s2x_[i] = int(ha_sa(s, r)) + int(hb_sb(s, c));
+      s2fresh_[i] = fresh;
+      s2fin_[i] = f.fin;
+      open_[i] = fresh_[i] = 0;
+    } else {
+      bsum_[i] = sum, bcls_[i] = cl, open_[i] = 1, fresh_[i] = fresh;
+    }
   }
   uint8_t ha_sa(size_t s, int r) const { return hsa_[s * R_ + size_t(r)]; }
   uint8_t hb_sb(size_t s, int c) const { return hsb_[s * C_ + size_t(c)]; }
@@ -349,7 +381,7 @@ class MxFastArray final : public MxArrayCore {
   std::vector<uint8_t> cls_, done_;
   // beat history (ring of H_ edges): flags, codes, scales, decodes
   std::vector<Flags> hv_;
-  std::vector<uint8_t> ha_, hsa_, hb_, hsb_, hspa_, hspb_;
+  std::vector<uint8_t> ha_, hsa_, hb_, hsb_, hspa_, hspb_, hany_;  // hany_: a NaN/Inf code in the beat
   std::vector<int64_t> hla_, hlb_;
   // register toggles: per-edge input toggles per row / column, their sliding windows, the previous beat
   std::vector<uint32_t> da_, db_;
