@@ -145,7 +145,7 @@ TEST_CASE("mx array: block sizes other than 32 and specials (NaN scale, zero blo
   for (int c = 0; c < 3; ++c) REQUIRE(static_cast<uint32_t>(tr[0].rows[3][size_t(c)]) == model::kCanonicalNaN32);
 }
 
-TEST_CASE("mx array: cycle model against the Verilated rtl/mx_array.v, cell words every edge", "[sim][mx][rtl]") {
+TEST_CASE("mx array: cycle model and fast array against the Verilated rtl/mx_array.v, cell words every edge", "[sim][mx][rtl]") {
   ArrayParams p;
   p.rows = 8, p.cols = 8;
   set_mx_array(p, model::MxKind::MXFP8_E4M3, 32);
@@ -160,8 +160,11 @@ TEST_CASE("mx array: cycle model against the Verilated rtl/mx_array.v, cell word
     for (int64_t k : {96, 40, 1}) prods.push_back({k, simtest::mx_random_operands(kind, 32, 8, k, 8, rng)});
     auto model_arr = make_mx_array(p);
     auto rtl_arr = make_rtl_mx_array(p);
-    const auto tr = drive({model_arr.get(), rtl_arr.get()}, prods, 32, true);
+    auto fast_arr = make_mx_fast_array(p);  // the fast engine's array beside them (sim/src/mx_fast_array.cpp)
+    const auto tr = drive({model_arr.get(), rtl_arr.get(), fast_arr.get()}, prods, 32, true);
     REQUIRE(tr[1].out_cycles == tr[0].out_cycles);
+    REQUIRE(tr[2].out_cycles == tr[0].out_cycles);
     check_words(p, tr[1], prods);
+    check_words(p, tr[2], prods);
   }
 }
