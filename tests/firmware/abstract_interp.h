@@ -7,6 +7,13 @@
 //   - every output C[m][n] is stored exactly once, and its word holds each k in [0, K) exactly once (implicit
 //     im2col: each k whose tap lies inside the input; padding taps hold +0 and add nothing);
 //   - the Accumulate flag is set exactly when the output word already holds a partial sum of that output.
+//   - MX GEMMs (g.mx.enabled, the output-stationary MX array): the E8M0 scale loads read only the A (M x nb) and
+//     B (N x nb) scale matrices; on every block-last beat of a Compute (beat r with r % block == block - 1, or
+//     the tile's last) the scale bytes the array samples (after the tile's codes, sim/mx_array.h) are exactly
+//     A's scale of that output row and B's of that column for the block holding every k of the block's beats
+//     (so K tiles are whole blocks and scales travel with them); kFlagMxCont continues exactly the product a
+//     kFlagMxMore Compute left in the PEs, a product's words are written only by its last K tile, never with
+//     Accumulate.
 // It also counts the DRAM bytes the stream reads and writes.
 #pragma once
 
@@ -27,6 +34,7 @@ namespace model = fp8sim::model;
 
 struct Tag {  // one operand byte: A[i][j] or B[i][j]; i < 0 is padding (zero)
   int64_t i = -1, j = -1;
+  int kind = 0;  // 0: an operand element; MX scales: 1 = A's scale of row i, block j; 2 = B's of block i, column j
 };
 struct OutWord {
   int64_t m = -1, n = -1;
@@ -41,6 +49,9 @@ struct Interp {
   std::vector<OutWord> obuf;
   std::vector<int> stored;  // per C element
   int64_t computes = 0;
+  // MX: the PEs' partial products between K tiles (R x C; kFlagMxMore leaves them, kFlagMxCont continues them)
+  std::vector<OutWord> pe;
+  bool pe_open = false;
   uint64_t dram_read = 0, dram_written = 0;  // bytes the stream moves (loads' non-padding bytes; stores)
 
   Interp(const ArrayTarget& t_, const GemmSpec& g_)
@@ -58,6 +69,21 @@ struct Interp {
     return Tag{off / cols, off % cols};
   }
 
+  // MX: whether a load reads the scale matrix of its side (A: M x nb at a_scale_addr; B: N x nb at b_scale_addr).
+  int64_t mx_blocks() const { return (g.k + g.mx.block - 1) / g.mx.block; }
+  bool scale_load(const Command& c, bool is_a) const {
+    if (!g.mx.enabled) return false;
+    const uint64_t base = is_a ? g.mx.a_scale_addr : g.mx.b_scale_addr;
+    return c.dram_addr >= base && c.dram_addr < base + uint64_t((is_a ? g.m : g.n) * mx_blocks());
+  }
+  Tag dram_scale(uint64_t addr, bool is_a) const {
+    const uint64_t base = is_a ? g.mx.a_scale_addr : g.mx.b_scale_addr;
+    const int64_t rows = is_a ? g.m : g.n, nb = mx_blocks();
+    if (addr < base || addr >= base + uint64_t(rows * nb)) fail("DRAM read outside the scale matrix");
+    const int64_t off = static_cast<int64_t>(addr - base);
+    return is_a ? Tag{off / nb, off % nb, 1} : Tag{off % nb, off / nb, 2};
+  }
+
   void load(const Command& c, bool is_a) {
     std::vector<Tag>& buf = is_a ? inbuf : wbuf;
     const bool tr = c.flags & kFlagTranspose;
@@ -65,11 +91,12 @@ struct Interp {
     if (c.buf_addr + span > buf.size()) fail("load overfills the buffer");
     if ((tr ? c.cols : c.rows) > c.buf_rows || (tr ? c.rows : c.cols) > c.buf_cols) fail("tile larger than region");
     for (uint64_t x = 0; x < span; ++x) buf[c.buf_addr + x] = Tag{};  // zero fill
-    const bool gather = c.flags & kFlagGather;
-    if (gather != (is_a && g.gather.enabled)) fail("gather flag on the wrong load");
+    const bool gather = c.flags & kFlagGather, scales = scale_load(c, is_a);
+    if (gather != (is_a && g.gather.enabled && !scales)) fail("gather flag on the wrong load");
     for (uint32_t r = 0; r < c.rows; ++r)
       for (uint32_t q = 0; q < c.cols; ++q) {
-        const Tag tg = gather ? gathered(c, r, q) : dram_operand(c.dram_addr + uint64_t{r} * c.dram_stride + q, is_a);
+        const uint64_t addr = c.dram_addr + uint64_t{r} * c.dram_stride + q;
+        const Tag tg = scales ? dram_scale(addr, is_a) : gather ? gathered(c, r, q) : dram_operand(addr, is_a);
         if (!gather || tg.i >= 0) ++dram_read;
         const uint64_t at = tr ? uint64_t{q} * c.buf_cols + r : uint64_t{r} * c.buf_cols + q;
         buf[c.buf_addr + at] = tg;
@@ -113,8 +140,61 @@ struct Interp {
     return b[a];
   }
 
+  // MX Compute (OS): every beat's products, the scales sampled on block-last beats, the PEs' state across K tiles.
+  void compute_mx(const Command& c) {
+    const int64_t R = t.rows, C = t.cols, wb = t.word_bytes, B = g.mx.block;
+    const int64_t kp = (int64_t{c.k} + B - 1) / B * B;
+    if (t.dataflow != Dataflow::OutputStationary) fail("MX Compute on a weight-stationary array");
+    if (c.flags & kFlagAccumulate) fail("MX Compute with Accumulate (the PEs accumulate over K)");
+    const bool cont = c.flags & kFlagMxCont, more = c.flags & kFlagMxMore;
+    if (cont != pe_open) fail(cont ? "kFlagMxCont without a product in the PEs" : "a new product while the PEs hold one");
+    if (!cont) pe.assign(static_cast<size_t>(R * C), OutWord{});
+    for (int64_t i = 0; i < R; ++i)
+      for (int64_t j = 0; j < C; ++j) {
+        OutWord& w = pe[static_cast<size_t>(i * C + j)];
+        int64_t blk_first = -1;  // global block of the block's first real product
+        std::vector<int64_t> blk_ks;
+        for (int64_t r = 0; r < c.k; ++r) {
+          const Tag a = rd(inbuf, c.a_addr + r * R + i), b = rd(wbuf, c.w_addr + r * C + j);
+          if (a.kind != 0 || b.kind != 0) fail("a scale byte read as an operand");
+          if (a.i >= 0 && b.i >= 0) {
+            if (a.j != b.i) fail("product of A[.][" + std::to_string(a.j) + "] with B[" + std::to_string(b.i) + "][.]");
+            if ((w.m >= 0 && w.m != a.i) || (w.n >= 0 && w.n != b.j)) fail("one PE mixes outputs");
+            w.m = a.i, w.n = b.j;
+            w.ks.push_back(a.j);
+            blk_ks.push_back(a.j);
+          }
+          if (r % B != B - 1 && r + 1 != c.k) continue;
+          // block-last beat: the scales sampled with it (after the kp code rows, one row per block)
+          const int64_t blk = r / B;
+          const Tag sa = rd(inbuf, c.a_addr + kp * R + blk * R + i), sb = rd(wbuf, c.w_addr + kp * C + blk * C + j);
+          for (int64_t k : blk_ks) {
+            if (blk_first < 0) blk_first = k / B;
+            if (k / B != blk_first) fail("one block of beats holds k of two MX blocks");
+            if (sa.kind != 1 || sa.i != w.m || sa.j != k / B)
+              fail("A scale of row " + std::to_string(w.m) + " block " + std::to_string(k / B) + " not beside its block");
+            if (sb.kind != 2 || sb.i != k / B || sb.j != w.n)
+              fail("B scale of block " + std::to_string(k / B) + " column " + std::to_string(w.n) + " not beside its block");
+          }
+          blk_first = -1;
+          blk_ks.clear();
+        }
+      }
+    pe_open = more;
+    if (more) return;
+    for (int64_t i = 0; i < R; ++i)
+      for (int64_t j = 0; j < C; ++j) {
+        const uint64_t waddr = c.o_addr + static_cast<uint64_t>((i * C + j) * wb);
+        if (waddr % wb || waddr / wb >= obuf.size()) fail("compute writes outside the output buffer");
+        OutWord w = pe[static_cast<size_t>(i * C + j)];
+        w.started = true;
+        obuf[waddr / wb] = w;
+      }
+  }
+
   void compute(const Command& c) {
     ++computes;
+    if (g.mx.enabled) return compute_mx(c);
     const int64_t R = t.rows, C = t.cols, wb = t.word_bytes;
     const bool ws = t.dataflow == Dataflow::WeightStationary;
     const int64_t out_rows = ws ? c.m : R;

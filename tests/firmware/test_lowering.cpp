@@ -120,3 +120,95 @@ TEST_CASE("convolution through im2col and attention lower to covered GEMMs", "[f
     for (int v : i2.stored) CHECK(v == 1);
   }
 }
+
+// The MX lowering (lower_gemm_mx) under the interpreter's MX checks (abstract_interp.h): scales beside their
+// blocks on every block-last beat, K tiles of whole blocks, the PEs' products continued across K tiles, every
+// output stored once holding each k once; plain GEMMs and convolutions with implicit im2col (the element codes
+// gathered from the NHWC input, the scales from the M x nb matrix of the im2col rows).
+TEST_CASE("MX lowering: scales travel with their blocks, K tiles are whole blocks, implicit im2col", "[firmware]") {
+  std::mt19937_64 rng(20261130);
+  auto pick = [&](int64_t lo, int64_t hi) { return lo + static_cast<int64_t>(rng() % uint64_t(hi - lo + 1)); };
+  int checked = 0, gathered = 0, ktiled = 0, negatives = 0;
+  for (int trial = 0; trial < 300; ++trial) {
+    ArrayTarget t;
+    t.rows = static_cast<int>(pick(1, 10));
+    t.cols = static_cast<int>(pick(1, 10));
+    t.dataflow = Dataflow::OutputStationary;
+    t.word_bytes = 4;
+    const int B = rng() % 3 == 0 ? 32 : static_cast<int>(pick(1, 9));
+    // From one double-buffered block (codes + scale) per side to several.
+    t.input_buffer_bytes = 2 * t.rows * (B + 1) * pick(1, 6);
+    t.weight_buffer_bytes = 2 * t.cols * (B + 1) * pick(1, 6);
+    t.output_buffer_bytes = 2 * int64_t{t.rows} * t.cols * t.word_bytes * pick(1, 3);
+    t.os_k_tile = pick(0, 3) == 0 ? pick(1, 80) : 0;
+    GemmSpec g;
+    const bool conv = trial % 2 == 1;
+    if (conv) {
+      ConvSpec cv;
+      cv.batch = pick(1, 2), cv.in_h = pick(1, 6), cv.in_w = pick(1, 6);
+      cv.in_c = rng() % 2 ? B * pick(1, 3) : pick(1, 12);  // whole channel blocks per tap, or blocks across taps
+      cv.kh = pick(1, 3), cv.kw = pick(1, 3), cv.stride = pick(1, 2), cv.pad = pick(0, 1);
+      cv.out_c = pick(1, 12);
+      if (cv.out_h() < 1 || cv.out_w() < 1) continue;
+      const uint64_t in_bytes = uint64_t(cv.batch * cv.in_h * cv.in_w * cv.in_c);
+      g = conv_as_gemm(cv, 0, in_bytes + 64, 0, 0, /*implicit=*/true, 0);
+      g.c_addr = g.b_addr + uint64_t(g.k * g.n) + 64;
+      ++gathered;
+    } else {
+      g.m = pick(1, 30), g.k = pick(1, 150), g.n = pick(1, 30);
+      g.a_addr = 0;
+      g.b_addr = uint64_t(g.m * g.k) + 64;
+      g.c_addr = g.b_addr + uint64_t(g.k * g.n) + 128;
+    }
+    if (g.k > 128 * B) continue;
+    const int64_t nb = (g.k + B - 1) / B;
+    g.mx.enabled = true;
+    g.mx.block = B;
+    g.mx.a_scale_addr = g.c_addr + uint64_t(g.m * g.n * 4) + 32;
+    g.mx.b_scale_addr = g.mx.a_scale_addr + uint64_t(g.m * nb) + 32;
+    const LoweredGemm L = lower_gemm(t, g);
+    Interp in(t, g);
+    INFO("trial " << trial << " array " << t.rows << "x" << t.cols << " block " << B << " M=" << g.m << " K=" << g.k
+                  << " N=" << g.n << (conv ? " conv" : ""));
+    REQUIRE_NOTHROW(in.run(L.commands));
+    for (int64_t e = 0; e < g.m * g.n; ++e) REQUIRE(in.stored[e] == 1);
+    REQUIRE(L.k_tile % B == 0);
+    const int64_t want = (g.m + t.rows - 1) / t.rows * ((g.n + t.cols - 1) / t.cols) * ((g.k + L.k_tile - 1) / L.k_tile);
+    CHECK(in.computes == want);
+    if (L.k_tile < g.k) ++ktiled;
+    // The interpreter sees a scale that is not its block's: the A scales of one K tile read one block further
+    // (plain GEMMs: every product is real; a convolution's first tiles may hold only padding taps).
+    if (nb >= 2 && !conv) {
+      std::vector<Command> bad = L.commands;
+      for (Command& c : bad)
+        if (c.op == Opcode::LoadActivations && c.dram_addr >= g.mx.a_scale_addr &&
+            c.dram_addr < g.mx.a_scale_addr + uint64_t(g.m * nb) && c.cols < nb) {
+          c.dram_addr += 1;
+          break;
+        }
+      Interp in2(t, g);
+      bool moved = false;
+      for (size_t q = 0; q < bad.size(); ++q) moved |= bad[q].dram_addr != L.commands[q].dram_addr;
+      if (moved) {
+        CHECK_THROWS(in2.run(bad));
+        ++negatives;
+      }
+    }
+    // ... and a K tile that does not continue the product in the PEs (kFlagMxCont dropped).
+    if (L.k_tile < g.k) {
+      std::vector<Command> bad = L.commands;
+      for (Command& c : bad)
+        if (c.op == Opcode::Compute && (c.flags & kFlagMxCont)) {
+          c.flags = static_cast<uint8_t>(c.flags & ~kFlagMxCont);
+          break;
+        }
+      Interp in3(t, g);
+      CHECK_THROWS(in3.run(bad));
+    }
+    ++checked;
+  }
+  CHECK(checked > 250);
+  CHECK(gathered > 100);
+  CHECK(ktiled > 50);
+  CHECK(negatives > 50);
+}
