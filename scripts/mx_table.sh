@@ -10,7 +10,7 @@
 # Resumable: a cell whose log already holds its result line is not run again.
 # Cycles and energy (SIM=1 in the environment: the simrun cells instead of the accuracy cells; every format in one
 # run per workload, every simulated output verified against the golden GEMM, logs + JSON reports in $1):
-#   resnet20-cifar10.sim[-fixed]: one image on sim/configs/small8_mx.toml (8x8), as built [and with the same data
+#   resnet20-cifar10.sim[-fixed], resnet56-cifar10.sim[-fixed]: one image on sim/configs/small8_mx.toml (8x8), as built [and with the same data
 #   movement for all formats: FP8/INT8 with --im2col explicit --mapping fixed, as MX runs]; minilm-l6.sim[-fixed]: 2 STS-B pairs on small8_mx;
 #   bert-base.sim[-fixed]: one synthetic 128-token sequence on sim/configs/default32.toml (32x32).
 set -euo pipefail
@@ -24,6 +24,7 @@ if [ -n "${SIM:-}" ]; then
   simrun="${BUILD:-$root/build}/simrun/simrun"
   all="mxfp8 --compare mxint8,mxfp8-e5m2,mxfp6-e3m2,mxfp6-e2m3,mxfp4,e4m3,e5m2,int8"
   for w in "resnet20-cifar10:sim/configs/small8_mx.toml:--samples 1 --eval-items 1" \
+           "resnet56-cifar10:sim/configs/small8_mx.toml:--samples 1 --eval-items 1" \
            "minilm-l6:sim/configs/small8_mx.toml:--samples 2 --eval-items 2" \
            "bert-base:sim/configs/default32.toml:"; do
     IFS=: read -r name cfg items <<< "$w"
