@@ -108,7 +108,7 @@ namespace {
 
 class MxArrayModel final : public MxArrayCore {
  public:
-  explicit MxArrayModel(const ArrayParams& p) : MxArrayCore(p), R_(p.rows), C_(p.cols), shape_(mx_word_shape(p)) {
+  explicit MxArrayModel(const ArrayParams& p) : MxArrayCore(p), R_(p.rows), C_(p.cols) {
     if (!p.mx || p.dataflow != Dataflow::OutputStationary) throw std::invalid_argument("mx_array: not an MX array");
     model::MxPeParams pp;
     pp.fmt_a = pp.fmt_b = p.fmt_a;
@@ -124,39 +124,19 @@ class MxArrayModel final : public MxArrayCore {
     yskew_.assign(size_t(C_), {});
     for (int r = 0; r < R_; ++r) xskew_[r].assign(size_t(r), X{});
     for (int c = 0; c < C_; ++c) yskew_[c].assign(size_t(c), Y{});
-    out_.rows = R_;
   }
 
-  bool in_ready(bool, bool, bool, bool) const override { return out_.in_ready(); }
-  bool w_ready(bool) const override { return false; }
-  bool out_valid() const override { return out_.out_valid(); }
-  void out_words(uint128* dst) const override {
-    const int r = out_.out_row();
-    for (int c = 0; c < C_; ++c) {
-      const std::vector<uint32_t> w = pes_[size_t(r) * C_ + c].acc_words();
-      dst[c] = mx_round_word(shape_, w.data());
-    }
+  void cell_words_into(int r, int c, uint32_t* w) const override {
+    const std::vector<uint32_t> v = pes_[size_t(r) * C_ + c].acc_words();
+    std::copy(v.begin(), v.end(), w);
   }
-  // Valid data inside: a beat still moving through the skew and cells (R + C + 1 edges after it entered), a
-  // product's sums on their way out, or rows to drain. (Between K tiles the PEs hold partial sums: not active.)
-  bool active() const override {
-    return (last_take_ > 0 && edges_ - last_take_ < uint64_t(R_ + C_ + 1)) || out_.fin_inflight || out_.out_valid();
-  }
-  uint128 add_words(uint128 acc, uint128 x) const override {
-    if (acc != 0) throw std::logic_error("mx_array: MX outputs are not accumulated in the output buffer");
-    return x;
-  }
-  model::AccWord to_acc_word(uint128 w) const override { return model::AccWord{static_cast<model::int128>(w), {}}; }
-  std::vector<uint32_t> cell_words(int r, int c) const override { return pes_.at(size_t(r) * C_ + c).acc_words(); }
 
   void edge(const ArrayInputs& in) override {
-    ++edges_;
-    take_ = out_.begin_edge(in);
+    take_ = take_beat(in);
     // The beat as driven on the ports this cycle (a beat not taken drives in_valid low and zeros).
     X bx;
     if (take_) {
       bx.v = true, bx.first = in.mx_first, bx.last = in.mx_blk_last, bx.fin = in.mx_fin;
-      last_take_ = edges_;
     }
     // 1. every PE takes its cell's registers as they were before the edge
     for (size_t i = 0; i < pes_.size(); ++i) {
@@ -236,16 +216,13 @@ class MxArrayModel final : public MxArrayCore {
   }
 
   int R_, C_;
-  MxWordShape shape_;
   std::vector<model::MxPe> pes_;
   std::vector<X> xq_;
   std::vector<bool> closing_;  // toggles: the cell's PE closed a block at the last edge
   std::vector<Y> yq_;
   std::vector<std::vector<X>> xskew_;
   std::vector<std::vector<Y>> yskew_;
-  MxOutputStage out_;
   bool take_ = false;
-  uint64_t last_take_ = 0;
 };
 
 }  // namespace

@@ -1,21 +1,16 @@
-// Shared by the MX array's cycle model (mx_array.cpp) and its Verilated twin (rtl_array.cpp): the output stage
-// around rtl/mx_array.v (row-by-row drain with in_ready, sim/mx_array.h) and the rounding of a cell's Kulisch
-// word to the float32 output word.
+// Shared by the MX array's engines, the cycle model (mx_array.cpp), the fast array (mx_fast_array.cpp) and the
+// Verilated twin (rtl_array.cpp): the output stage around rtl/mx_array.v (row-by-row drain with in_ready,
+// sim/mx_array.h), the rounding of a cell's Kulisch word to the float32 output word, and the base class.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <stdexcept>
 #include <vector>
 
 #include "fp8sim/sim/mx_array.h"
 
 namespace fp8sim::sim::detail {
-
-// An MX array (either engine): its cells' Kulisch words for mx_cell_words.
-class MxArrayCore : public ArrayCore {
- public:
-  using ArrayCore::ArrayCore;
-  virtual std::vector<uint32_t> cell_words(int r, int c) const = 0;
-};
 
 // Geometry of the Kulisch word of model::MxPe / rtl/mx_pe.v for p: value bits fw (two's complement), LSB exponent
 // lsb_a + lsb_b - 254, class in bits fw+1:fw.
@@ -50,6 +45,58 @@ struct MxOutputStage {
       fin_inflight = false;
     }
   }
+};
+
+// What every MX array engine (cycle model, fast array, Verilated twin) shares: the output stage and ready logic
+// around its core, the rounding of a cell's Kulisch word to the output word, and the array interface that
+// follows from them. An engine supplies edge() (call take_beat() first) and its cells' words.
+class MxArrayCore : public ArrayCore {
+ public:
+  explicit MxArrayCore(const ArrayParams& p) : ArrayCore(p), shape_(mx_word_shape(p)) { out_.rows = p.rows; }
+  // A cell's {cls, value} Kulisch word (mx_cell_words).
+  std::vector<uint32_t> cell_words(int r, int c) const {
+    if (r < 0 || r >= p_.rows || c < 0 || c >= p_.cols) throw std::out_of_range("mx_cell_words: no such cell");
+    std::vector<uint32_t> w(size_t(shape_.words), 0u);
+    cell_words_into(r, c, w.data());
+    return w;
+  }
+  bool in_ready(bool, bool, bool, bool) const final { return out_.in_ready(); }
+  bool w_ready(bool) const final { return false; }
+  bool out_valid() const final { return out_.out_valid(); }
+  void out_words(uint128* dst) const final {
+    std::vector<uint32_t> w(size_t(shape_.words));
+    for (int c = 0; c < p_.cols; ++c) {
+      std::fill(w.begin(), w.end(), 0u);
+      cell_words_into(out_.out_row(), c, w.data());
+      dst[c] = mx_round_word(shape_, w.data());
+    }
+  }
+  // Valid data inside: a beat still moving through the skew and cells (R + C + 1 edges after it entered), a
+  // product's sums on their way out, or rows to drain. (Between K tiles the PEs hold partial sums: not active.)
+  bool active() const final {
+    return (last_take_ > 0 && edges_ - last_take_ < uint64_t(p_.rows + p_.cols + 1)) || out_.fin_inflight ||
+           out_.out_valid();
+  }
+  uint128 add_words(uint128 acc, uint128 x) const final {
+    if (acc != 0) throw std::logic_error("mx_array: MX outputs are not accumulated in the output buffer");
+    return x;
+  }
+  model::AccWord to_acc_word(uint128 w) const final { return model::AccWord{static_cast<model::int128>(w), {}}; }
+
+ protected:
+  // The edge's first step: counts the edge and returns whether the offered beat enters (valid && ready).
+  bool take_beat(const ArrayInputs& in) {
+    ++edges_;
+    const bool take = out_.begin_edge(in);
+    if (take) last_take_ = edges_;
+    return take;
+  }
+  // Writes cell (r, c)'s word into w (shape_.words words, zeroed by the caller).
+  virtual void cell_words_into(int r, int c, uint32_t* w) const = 0;
+
+  MxWordShape shape_;
+  MxOutputStage out_;
+  uint64_t last_take_ = 0;  // the edge at which the last beat entered (0: none yet)
 };
 
 }  // namespace fp8sim::sim::detail

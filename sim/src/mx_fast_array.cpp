@@ -88,7 +88,7 @@ template <typename S>
 class MxFastArray final : public MxArrayCore {
  public:
   explicit MxFastArray(const ArrayParams& p)
-      : MxArrayCore(p), R_(p.rows), C_(p.cols), shape_(mx_word_shape(p)), dec_(decode_of(p.fmt_a)),
+      : MxArrayCore(p), R_(p.rows), C_(p.cols), dec_(decode_of(p.fmt_a)),
         f_(model::fp8_format(p.fmt_a)) {
     if (!p.mx || p.dataflow != Dataflow::OutputStationary) throw std::invalid_argument("mx_array: not an MX array");
     if (p.rows < 1 || p.cols < 1) throw std::invalid_argument("mx_array: rows and cols must be >= 1");
@@ -120,39 +120,13 @@ class MxFastArray final : public MxArrayCore {
     da_.assign(size_t(H_) * R_, 0), db_.assign(size_t(H_) * C_, 0);
     wa_.assign(size_t(R_), 0), wb_.assign(size_t(C_), 0);
     pa_.assign(size_t(R_), 0), psa_.assign(size_t(R_), 0), pb_.assign(size_t(C_), 0), psb_.assign(size_t(C_), 0);
-    out_.rows = R_;
   }
 
-  bool in_ready(bool, bool, bool, bool) const override { return out_.in_ready(); }
-  bool w_ready(bool) const override { return false; }
-  bool out_valid() const override { return out_.out_valid(); }
-  void out_words(uint128* dst) const override {
-    const int r = out_.out_row();
-    std::vector<uint32_t> w(size_t(shape_.words));
-    for (int c = 0; c < C_; ++c) {
-      words_of(size_t(r) * C_ + c, w.data());
-      dst[c] = mx_round_word(shape_, w.data());
-    }
-  }
-  bool active() const override {
-    return (last_take_ > 0 && edges_ - last_take_ < uint64_t(R_ + C_ + 1)) || out_.fin_inflight || out_.out_valid();
-  }
-  uint128 add_words(uint128 acc, uint128 x) const override {
-    if (acc != 0) throw std::logic_error("mx_array: MX outputs are not accumulated in the output buffer");
-    return x;
-  }
-  model::AccWord to_acc_word(uint128 w) const override { return model::AccWord{static_cast<model::int128>(w), {}}; }
-  std::vector<uint32_t> cell_words(int r, int c) const override {
-    if (r < 0 || r >= R_ || c < 0 || c >= C_) throw std::out_of_range("mx_cell_words: no such cell");
-    std::vector<uint32_t> w(size_t(shape_.words));
-    words_of(size_t(r) * C_ + c, w.data());
-    return w;
-  }
+  void cell_words_into(int r, int c, uint32_t* w) const override { words_of(size_t(r) * C_ + c, w); }
 
   void edge(const ArrayInputs& in) override {
-    const uint64_t t = ++edges_;
-    const bool take = out_.begin_edge(in);
-    if (take) last_take_ = t;
+    const bool take = take_beat(in);
+    const uint64_t t = edges_;
     record_beat(t, take, in);
     if (p_.toggles) register_toggles(t);
     step_cells(t);
@@ -367,7 +341,6 @@ class MxFastArray final : public MxArrayCore {
 
   int R_, C_;
   uint64_t mask_[kMaxLimbs] = {};
-  MxWordShape shape_;
   std::shared_ptr<const MxDecode> dec_;
   const model::Fp8Format& f_;
   int sbw_ = 0, fw_ = 0, nl_ = 0, H_ = 0;
@@ -387,8 +360,6 @@ class MxFastArray final : public MxArrayCore {
   std::vector<uint32_t> da_, db_;
   std::vector<uint64_t> wa_, wb_;
   std::vector<uint8_t> pa_, psa_, pb_, psb_;
-  MxOutputStage out_;
-  uint64_t last_take_ = 0;
 };
 
 }  // namespace

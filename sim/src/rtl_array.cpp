@@ -340,9 +340,7 @@ template <typename M>
 class RtlMxArray final : public detail::MxArrayCore {
  public:
   explicit RtlMxArray(const ArrayParams& p)
-      : MxArrayCore(p), shape_(detail::mx_word_shape(p)), ctx_(std::make_unique<VerilatedContext>()),
-        m_(std::make_unique<M>(ctx_.get())) {
-    out_.rows = p.rows;
+      : MxArrayCore(p), ctx_(std::make_unique<VerilatedContext>()), m_(std::make_unique<M>(ctx_.get())) {
     m_->rst = 1;
     m_->in_valid = 0;
     for (int i = 0; i < 3; ++i) clock();
@@ -353,31 +351,12 @@ class RtlMxArray final : public detail::MxArrayCore {
     Verilated::threadContextp(ctx_.get());
     m_.reset();
   }
-  bool in_ready(bool, bool, bool, bool) const override { return out_.in_ready(); }
-  bool w_ready(bool) const override { return false; }
-  bool out_valid() const override { return out_.out_valid(); }
-  void out_words(uint128* dst) const override {
-    for (int c = 0; c < p_.cols; ++c) dst[c] = detail::mx_round_word(shape_, cell_words(out_.out_row(), c).data());
-  }
-  bool active() const override {
-    return (last_take_ > 0 && edges_ - last_take_ < uint64_t(p_.rows + p_.cols + 1)) || out_.fin_inflight ||
-           out_.out_valid();
-  }
-  uint128 add_words(uint128 acc, uint128 x) const override {
-    if (acc != 0) throw std::logic_error("mx_array: MX outputs are not accumulated in the output buffer");
-    return x;
-  }
-  model::AccWord to_acc_word(uint128 w) const override { return model::AccWord{static_cast<model::int128>(w), {}}; }
-  std::vector<uint32_t> cell_words(int r, int c) const override {
+  void cell_words_into(int r, int c, uint32_t* w) const override {
     const int aw = shape_.fw + 2, base = (r * p_.cols + c) * aw;
-    std::vector<uint32_t> w(size_t(shape_.words), 0u);
     for (int i = 0; i < aw; ++i) w[size_t(i / 32)] |= mx_port_bit(m_->out_acc, base + i) << (i % 32);
-    return w;
   }
   void edge(const ArrayInputs& in) override {
-    ++edges_;
-    const bool take = out_.begin_edge(in);
-    if (take) last_take_ = edges_;
+    const bool take = take_beat(in);
     m_->in_valid = take;
     m_->in_first = take && in.mx_first;
     m_->in_last = take && in.mx_blk_last;
@@ -401,11 +380,8 @@ class RtlMxArray final : public detail::MxArrayCore {
     m_->clk = 1;
     m_->eval();
   }
-  detail::MxWordShape shape_;
   std::unique_ptr<VerilatedContext> ctx_;
   std::unique_ptr<M> m_;
-  detail::MxOutputStage out_;
-  uint64_t last_take_ = 0;
 };
 
 struct RtlMxEntry {
