@@ -19,12 +19,22 @@ float canonical_nan() {
 }
 
 int bit_length(uint128 x) {
-  int n = 0;
-  while (x) {
-    x >>= 1;
-    ++n;
+  const auto hi = static_cast<uint64_t>(x >> 64);
+  if (hi) return 128 - __builtin_clzll(hi);
+  const auto lo = static_cast<uint64_t>(x);
+  return lo ? 64 - __builtin_clzll(lo) : 0;
+}
+
+// f * 2^e for a float f whose scaled value is a normal float32 or overflows: exact, or +-infinity
+// exactly as std::ldexp gives. The power of two is built directly when it is itself a normal float.
+inline float scale_pow2(float f, int e) {
+  if (e >= -126 && e <= 127) {
+    const uint32_t bits = static_cast<uint32_t>(e + 127) << 23;
+    float p;
+    std::memcpy(&p, &bits, 4);
+    return f * p;  // exact when the result is normal; RNE overflow gives infinity like ldexp
   }
-  return n;
+  return std::ldexp(f, e);
 }
 
 // RNE(p * 2^e) as float32, exactly once. p: a signed integer of at most 126 bits.
@@ -35,9 +45,11 @@ float round_scaled(int128 p, int e) {
   const int len = bit_length(mag);
   // The result's exponent (of its leading bit) is len - 1 + e. Normal float32: >= -126.
   if (len - 1 + e >= -126) {
-    // Converting the integer rounds once to 24 significant bits (GCC's int128 -> float is correctly
-    // rounded); the power-of-two scaling is then exact, or overflows to infinity as RNE would.
-    const float f = std::ldexp(static_cast<float>(mag), e);
+    // Converting the integer rounds once to 24 significant bits (GCC's int128 -> float and
+    // uint64 -> float are correctly rounded); the power-of-two scaling is then exact, or overflows to
+    // infinity as RNE would.
+    const float m = len <= 64 ? static_cast<float>(static_cast<uint64_t>(mag)) : static_cast<float>(mag);
+    const float f = scale_pow2(m, e);
     return neg ? -f : f;
   }
   // Subnormal result: the last bit has weight 2^-149; round the integer at that position, ties to even.
@@ -74,10 +86,21 @@ const char* out_format_name(uint8_t code) {
 
 float dequantize_word(const GemmNumerics& num, const AccWord& w, float s) {
   if (!std::isfinite(s)) throw std::invalid_argument("dequantize_word: non-finite scale");
+  // s = ms * 2^e with ms an integer of at most 24 significant bits (exact).
   int e = 0;
-  const float m = std::frexp(s, &e);                      // s = m * 2^e, 0.5 <= |m| < 1
-  const auto ms = static_cast<int64_t>(std::ldexp(m, 24));  // exact: 24 significant bits
-  e -= 24;
+  int64_t ms = 0;
+  uint32_t sbits;
+  std::memcpy(&sbits, &s, 4);
+  const int biased = static_cast<int>((sbits >> 23) & 0xFF);
+  if (biased != 0) {  // normal (finite checked above): 1.f * 2^(E-127) = (2^23 | f) * 2^(E-150)
+    ms = static_cast<int64_t>((sbits & 0x7FFFFFu) | 0x800000u);
+    if (sbits >> 31) ms = -ms;
+    e = biased - 150;
+  } else {
+    const float m = std::frexp(s, &e);                  // s = m * 2^e, 0.5 <= |m| < 1
+    ms = static_cast<int64_t>(std::ldexp(m, 24));       // exact: 24 significant bits
+    e -= 24;
+  }
   switch (num.acc) {
     case AccumulatorKind::Float32:
     case AccumulatorKind::BlockFp32:
