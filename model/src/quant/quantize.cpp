@@ -240,21 +240,39 @@ float dequantize_code(Format f, uint8_t code, float scale) {
 }
 
 void quantize_codes(Format f, const float* in, uint8_t* out, size_t n, float scale) {
-  for (size_t i = 0; i < n; ++i) out[i] = quantize_code(f, in[i], scale);
+  switch (f) {
+    case Format::INT8:
+      for (size_t i = 0; i < n; ++i) out[i] = static_cast<uint8_t>(model::int8_quantize(in[i], scale));
+      return;
+    case Format::E4M3:
+    case Format::E5M2: {
+      const model::Fp8Format& fmt = fp8_of(f);  // looked up once, not per element
+      for (size_t i = 0; i < n; ++i) out[i] = model::fp8_encode(fmt, in[i] / scale, model::Overflow::Saturate);
+      return;
+    }
+    case Format::FP32: break;
+  }
+  for (size_t i = 0; i < n; ++i) out[i] = quantize_code(f, in[i], scale);  // fp32: throws as before
 }
 
 double finite_amax(const float* x, size_t n, size_t* nonfinite) {
-  double m = 0.0;
+  // On the bits of |x|: finite iff below 0x7F800000, and for non-negative floats the bit patterns order as
+  // the values do, so the largest pattern is the largest magnitude (the same value the double max gave;
+  // float -> double is exact). Branch-free, so the compiler vectorizes it.
+  uint32_t mb = 0;
   size_t bad = 0;
   for (size_t i = 0; i < n; ++i) {
-    if (!std::isfinite(x[i])) {
-      ++bad;
-      continue;
-    }
-    m = std::max(m, static_cast<double>(std::fabs(x[i])));
+    uint32_t b;
+    std::memcpy(&b, &x[i], 4);
+    b &= 0x7FFFFFFFu;
+    const bool fin = b < 0x7F800000u;
+    bad += !fin;
+    mb = (fin && b > mb) ? b : mb;
   }
   if (nonfinite) *nonfinite = bad;
-  return m;
+  float m;
+  std::memcpy(&m, &mb, 4);
+  return static_cast<double>(m);
 }
 
 // ---------------------------------------------------------------- Observer
