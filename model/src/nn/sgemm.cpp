@@ -9,13 +9,15 @@
 namespace fp8sim::nn {
 namespace {
 
-// The kernel is written once over a vector type V of W floats and instantiated twice: with SSE vectors
-// (W = 4, x86-64 baseline) and, where the CPU has it, with AVX2 vectors (W = 8) inside a function compiled
-// for AVX2. Every output element sees the same operations in the same order in both (multiply, then add,
-// never fused: fp-contract is off for this file), so the two give identical bits; the AVX2 one is about
-// twice as fast.
+// The kernel is written once over a vector type V of W floats and instantiated three times: with SSE vectors
+// (W = 4, x86-64 baseline), where the CPU has it with AVX2 vectors (W = 8) inside a function compiled for
+// AVX2, and where it has AVX-512F with 16-float vectors (PackedB::nr = 32; FP8SIM_NO_AVX512=1 disables it).
+// Every output element sees the same operations in the same order in all three (multiply, then add, never
+// fused: fp-contract is off for this file), so they give identical bits; the AVX2 one is about twice as
+// fast as SSE.
 typedef float v4 __attribute__((vector_size(16)));
 typedef float v8 __attribute__((vector_size(32)));
+typedef float v16 __attribute__((vector_size(64)));
 
 #define FP8SIM_INLINE inline __attribute__((always_inline))
 
@@ -110,9 +112,21 @@ __attribute__((target("avx2"))) void sgemm_avx2(int64_t m, int64_t n, int64_t k,
   sgemm_driver<v8, 8, 4>(m, n, k, a, lda, bp, c, ldc, bias);
 }
 
+__attribute__((target("avx512f"))) void sgemm_avx512(int64_t m, int64_t n, int64_t k, const float* a,
+                                                    int64_t lda, const float* bp, float* c, int64_t ldc,
+                                                    const float* bias) {
+  sgemm_driver<v16, 16, 4>(m, n, k, a, lda, bp, c, ldc, bias);
+}
+
 bool use_avx2() {
   // FP8SIM_NO_AVX2=1 forces the baseline kernel (tests compare both).
   static const bool v = __builtin_cpu_supports("avx2") && !std::getenv("FP8SIM_NO_AVX2");
+  return v;
+}
+
+bool use_avx512() {
+  // The AVX-512 instance (W = 16), same bits again; FP8SIM_NO_AVX512=1 (or FP8SIM_NO_AVX2=1) disables it.
+  static const bool v = use_avx2() && __builtin_cpu_supports("avx512f") && !std::getenv("FP8SIM_NO_AVX512");
   return v;
 }
 
@@ -122,7 +136,7 @@ bool sgemm_avx2_active() { return use_avx2(); }
 
 PackedB pack_b(int64_t n, int64_t k, const float* b, int64_t ldb) {
   PackedB pb;
-  pb.n = n, pb.k = k, pb.nr = use_avx2() ? 16 : 8;
+  pb.n = n, pb.k = k, pb.nr = use_avx512() ? 32 : use_avx2() ? 16 : 8;
   if (n > 0) pack_panels(n, k, b, ldb, pb.nr, &pb.data);
   return pb;
 }
@@ -130,7 +144,9 @@ PackedB pack_b(int64_t n, int64_t k, const float* b, int64_t ldb) {
 void sgemm_nt_packed(int64_t m, const float* a, int64_t lda, const PackedB& b, float* c, int64_t ldc,
                      const float* bias) {
   if (m <= 0 || b.n <= 0) return;
-  if (b.nr == 16)
+  if (b.nr == 32)
+    sgemm_avx512(m, b.n, b.k, a, lda, b.data.data(), c, ldc, bias);
+  else if (b.nr == 16)
     sgemm_avx2(m, b.n, b.k, a, lda, b.data.data(), c, ldc, bias);
   else
     sgemm_sse(m, b.n, b.k, a, lda, b.data.data(), c, ldc, bias);
