@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "fp8sim/model/fp8.h"
+#include "fp8sim/model/int8.h"
 #include "fp8sim/model/nn/rng.h"
 #include "fp8sim/model/nn/sgemm.h"
 #include "fp8sim/model/quant/executor.h"
@@ -445,4 +446,32 @@ TEST_CASE("executor: imported calibration statistics give the same scales as a c
   used.warnings().quiet = true;
   calibrate(used);
   CHECK_THROWS_AS(used.load_calibration(data), std::logic_error);
+}
+
+TEST_CASE("quantize_codes equals model::fp8_encode / int8_quantize code for code", "[quant][fastpath]") {
+  // quantize_codes reads FP8 codes off the fast-path rounding; the reference is the model's encoder called
+  // on x / scale one value at a time (every FP8 rounding boundary, +-3 ulps, specials, a sweep of patterns).
+  for (Format f : {Format::E4M3, Format::E5M2, Format::INT8}) {
+    const std::vector<float> in = boundary_inputs(f);
+    for (float scale : {1.0f, 0.0173f, 3.1e3f, 1.5e-30f}) {
+      std::vector<uint8_t> out(in.size());
+      quantize_codes(f, in.data(), out.data(), in.size(), scale);
+      size_t bad = 0;
+      for (size_t i = 0; i < in.size(); ++i) {
+        uint8_t ref;
+        if (f == Format::INT8) {
+          ref = static_cast<uint8_t>(fp8sim::model::int8_quantize(in[i], scale));
+        } else {
+          const auto& fmt = fp8sim::model::fp8_format(f == Format::E4M3 ? fp8sim::model::Fp8Kind::E4M3
+                                                                         : fp8sim::model::Fp8Kind::E5M2);
+          ref = fp8sim::model::fp8_encode(fmt, in[i] / scale, fp8sim::model::Overflow::Saturate);
+        }
+        if (out[i] != ref && ++bad <= 5)
+          FAIL_CHECK(to_string(f) << " scale " << scale << " x " << in[i] << ": code " << int(out[i]) << " ref "
+                                  << int(ref));
+      }
+      INFO(to_string(f) << " scale " << scale << ": " << in.size() << " inputs");
+      CHECK(bad == 0);
+    }
+  }
 }

@@ -239,17 +239,42 @@ float dequantize_code(Format f, uint8_t code, float scale) {
   throw std::invalid_argument("dequantize_code: fp32 has no 8-bit code");
 }
 
+namespace {
+// model::fp8_encode(x / scale, Saturate) without the per-element call: the magnitude rounded as the fake-quant
+// fast path does (an FP8 value, saturated), then its code read off the bits. A normal m = 2^E * 1.f gives the
+// biased exponent E - kMinExp + 1 and the top kMant bits of f; a subnormal one is an integer multiple of
+// 2^(kMinExp - kMant), and that integer is its code (rounding up to the smallest normal gives 1 << kMant, the
+// right code too). The sign bit is kept, also for values that round to zero. NaN: the reference call.
+template <int kMant, int kMinExp>
+inline uint8_t fp8_code_fast(Format f, float x, float scale, float maxv) {
+  const float v = x / scale;  // one float32 division, as the reference
+  uint32_t b;
+  std::memcpy(&b, &v, 4);
+  const uint32_t a = b & 0x7FFFFFFFu;
+  if (a > 0x7F800000u) return model::fp8_encode(fp8_of(f), v, model::Overflow::Saturate);
+  const float m = fp8_round_magnitude<kMant, kMinExp>(a, maxv);
+  uint32_t mb;
+  std::memcpy(&mb, &m, 4);
+  uint32_t code;
+  if (mb >= static_cast<uint32_t>(127 + kMinExp) << 23)
+    code = (((mb >> 23) - static_cast<uint32_t>(127 + kMinExp - 1)) << kMant) | ((mb >> (23 - kMant)) & ((1u << kMant) - 1u));
+  else
+    code = static_cast<uint32_t>(m * static_cast<float>(1u << (kMant - kMinExp)));  // exact integer
+  return static_cast<uint8_t>(code | ((b >> 31) << 7));
+}
+}  // namespace
+
 void quantize_codes(Format f, const float* in, uint8_t* out, size_t n, float scale) {
   switch (f) {
     case Format::INT8:
       for (size_t i = 0; i < n; ++i) out[i] = static_cast<uint8_t>(model::int8_quantize(in[i], scale));
       return;
     case Format::E4M3:
-    case Format::E5M2: {
-      const model::Fp8Format& fmt = fp8_of(f);  // looked up once, not per element
-      for (size_t i = 0; i < n; ++i) out[i] = model::fp8_encode(fmt, in[i] / scale, model::Overflow::Saturate);
+      for (size_t i = 0; i < n; ++i) out[i] = fp8_code_fast<3, -6>(f, in[i], scale, 448.0f);
       return;
-    }
+    case Format::E5M2:
+      for (size_t i = 0; i < n; ++i) out[i] = fp8_code_fast<2, -14>(f, in[i], scale, 57344.0f);
+      return;
     case Format::FP32: break;
   }
   for (size_t i = 0; i < n; ++i) out[i] = quantize_code(f, in[i], scale);  // fp32: throws as before
