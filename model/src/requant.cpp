@@ -6,6 +6,7 @@
 
 #include "fp8sim/model/bf16.h"
 #include "fp8sim/model/int8.h"
+#include "fp8_fast.h"
 
 namespace fp8sim::model {
 
@@ -145,6 +146,17 @@ void requantize_value(float y, uint8_t out_code, float out_scale, uint8_t* dst) 
     std::memcpy(dst, &y, 4);  // little-endian host
   } else if (out_code == 0) {
     dst[0] = static_cast<uint8_t>(int8_quantize(y, out_scale));
+  } else if (out_code == 1 + static_cast<uint8_t>(Fp8Kind::E4M3) || out_code == 1 + static_cast<uint8_t>(Fp8Kind::E5M2)) {
+    // The OCP formats: fp8_encode's codes without the call (fp8_fast.h; NaN takes the reference call).
+    const float v = y / out_scale;
+    uint32_t b;
+    std::memcpy(&b, &v, 4);
+    if ((b & 0x7FFFFFFFu) > 0x7F800000u)
+      dst[0] = fp8_encode(fp8_format(static_cast<Fp8Kind>(out_code - 1)), v, Overflow::Saturate);
+    else if (out_code == 1 + static_cast<uint8_t>(Fp8Kind::E4M3))
+      dst[0] = fp8_fast::code_of<3, -6>(b, 448.0f);
+    else
+      dst[0] = fp8_fast::code_of<2, -14>(b, 57344.0f);
   } else if (out_code < 1 + kFp8KindCount) {
     dst[0] = fp8_encode(fp8_format(static_cast<Fp8Kind>(out_code - 1)), y / out_scale, Overflow::Saturate);
   } else {

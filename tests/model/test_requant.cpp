@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <vector>
 
 #include "fp8sim/model/bf16.h"
 #include "fp8sim/model/fp8.h"
@@ -170,4 +171,38 @@ TEST_CASE("requantize_via_bf16: BF16 rounding, then the consumer's code (hand-de
   // Only the 8-bit codes: BF16 and F32 outputs are not "via BF16".
   CHECK_THROWS_AS(requantize_via_bf16(1.0f, uint8_t(OutFormat::Bf16), 1.0f, b), std::invalid_argument);
   CHECK_THROWS_AS(requantize_via_bf16(1.0f, uint8_t(OutFormat::F32), 1.0f, b), std::invalid_argument);
+}
+
+TEST_CASE("requantize_value: E4M3/E5M2 codes equal fp8_encode(y / scale, Saturate) over a pattern sweep",
+          "[model][requant]") {
+  // requantize_value takes a fast path for the OCP formats (model/src/fp8_fast.h); the reference is the model's
+  // encoder called on y / scale. Inputs: every 4099th float32 bit pattern (NaN, Inf, subnormals included) and
+  // the FP8 rounding boundaries +-1 ulp (midpoints between neighbouring FP8 values).
+  for (Fp8Kind k : {Fp8Kind::E4M3, Fp8Kind::E5M2}) {
+    const Fp8Format& fmt = fp8_format(k);
+    std::vector<float> in;
+    for (uint64_t b = 0; b < (uint64_t{1} << 32); b += 4099) {
+      const uint32_t b32 = static_cast<uint32_t>(b);
+      float x;
+      std::memcpy(&x, &b32, 4);
+      in.push_back(x);
+    }
+    for (int c = 0; c + 1 < 128; ++c) {
+      const float lo = fp8_decode_f32(fmt, uint8_t(c)), hi = fp8_decode_f32(fmt, uint8_t(c + 1));
+      if (!std::isfinite(lo) || !std::isfinite(hi)) continue;
+      const float mid = (lo + hi) / 2;  // exact: FP8 values have few bits
+      for (float x : {mid, std::nextafter(mid, 0.0f), std::nextafter(mid, 1e30f), hi})
+        in.push_back(x), in.push_back(-x);
+    }
+    long bad = 0;
+    for (float scale : {1.0f, 0.0173f, 3.1e3f}) {
+      for (float y : in) {
+        uint8_t got = 0;
+        requantize_value(y, out_format_code_fp8(k), scale, &got);
+        const uint8_t want = fp8_encode(fmt, y / scale, Overflow::Saturate);
+        if (got != want && ++bad <= 5) FAIL_CHECK("y " << y << " scale " << scale << ": " << int(got) << " vs " << int(want));
+      }
+    }
+    CHECK(bad == 0);
+  }
 }

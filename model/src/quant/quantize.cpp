@@ -13,6 +13,7 @@
 #include "fp8sim/model/format.h"
 #include "fp8sim/model/fp8.h"
 #include "fp8sim/model/int8.h"
+#include "../fp8_fast.h"
 
 namespace fp8sim::quant {
 
@@ -53,28 +54,6 @@ namespace {
 // without per-element calls, table lookups or format switches: fake-quant of every GEMM input dominated
 // quantized runs (about half their time) before.
 
-// |v| (finite or Inf, not NaN) rounded to the nearest value of an FP8 format with kMant mantissa bits and
-// smallest normal exponent kMinExp, ties to even, then saturated to maxv. Returns the magnitude.
-template <int kMant, int kMinExp>
-inline float fp8_round_magnitude(uint32_t a /* bits of |v| */, float maxv) {
-  float r;
-  if (a >= static_cast<uint32_t>(127 + kMinExp) << 23) {
-    // Normal FP8 range: round float32's mantissa to kMant bits (ties to even) on the bit pattern; a carry
-    // out of the mantissa bumps the exponent, which is the correct rounding too. Inf stays Inf.
-    constexpr int kDrop = 23 - kMant;
-    a += ((1u << (kDrop - 1)) - 1u) + ((a >> kDrop) & 1u);
-    a &= ~((1u << kDrop) - 1u);
-    std::memcpy(&r, &a, 4);
-    return r < maxv ? r : maxv;  // round first, then saturate (OCP): 464 -> 448 in E4M3
-  }
-  // Subnormal FP8 range: multiples of 2^(kMinExp - kMant). Scaling by a power of two is exact; adding and
-  // subtracting 2^23 rounds a value in [0, 2^23) to an integer with ties to even (no -ffast-math here).
-  std::memcpy(&r, &a, 4);
-  constexpr float up = static_cast<float>(1u << (kMant - kMinExp)), down = 1.0f / up;
-  const float t = (r * up + 8388608.0f) - 8388608.0f;
-  return t * down;
-}
-
 template <int kMant, int kMinExp>
 inline float fp8_fake_quant(Format f, float x, float scale, float maxv) {
   const float v = x / scale;  // one float32 division, as the reference
@@ -85,7 +64,7 @@ inline float fp8_fake_quant(Format f, float x, float scale, float maxv) {
     const auto& fmt = fp8_of(f);
     return model::fp8_decode_f32(fmt, model::fp8_encode(fmt, v, model::Overflow::Saturate)) * scale;
   }
-  float m = fp8_round_magnitude<kMant, kMinExp>(a, maxv);
+  float m = model::fp8_fast::round_magnitude<kMant, kMinExp>(a, maxv);
   uint32_t mb;
   std::memcpy(&mb, &m, 4);
   mb |= b & 0x80000000u;  // values that round to zero keep their sign, as the FP8 code does
@@ -240,27 +219,15 @@ float dequantize_code(Format f, uint8_t code, float scale) {
 }
 
 namespace {
-// model::fp8_encode(x / scale, Saturate) without the per-element call: the magnitude rounded as the fake-quant
-// fast path does (an FP8 value, saturated), then its code read off the bits. A normal m = 2^E * 1.f gives the
-// biased exponent E - kMinExp + 1 and the top kMant bits of f; a subnormal one is an integer multiple of
-// 2^(kMinExp - kMant), and that integer is its code (rounding up to the smallest normal gives 1 << kMant, the
-// right code too). The sign bit is kept, also for values that round to zero. NaN: the reference call.
+// model::fp8_encode(x / scale, Saturate) without the per-element call (model/src/fp8_fast.h); NaN: the
+// reference call.
 template <int kMant, int kMinExp>
 inline uint8_t fp8_code_fast(Format f, float x, float scale, float maxv) {
   const float v = x / scale;  // one float32 division, as the reference
   uint32_t b;
   std::memcpy(&b, &v, 4);
-  const uint32_t a = b & 0x7FFFFFFFu;
-  if (a > 0x7F800000u) return model::fp8_encode(fp8_of(f), v, model::Overflow::Saturate);
-  const float m = fp8_round_magnitude<kMant, kMinExp>(a, maxv);
-  uint32_t mb;
-  std::memcpy(&mb, &m, 4);
-  uint32_t code;
-  if (mb >= static_cast<uint32_t>(127 + kMinExp) << 23)
-    code = (((mb >> 23) - static_cast<uint32_t>(127 + kMinExp - 1)) << kMant) | ((mb >> (23 - kMant)) & ((1u << kMant) - 1u));
-  else
-    code = static_cast<uint32_t>(m * static_cast<float>(1u << (kMant - kMinExp)));  // exact integer
-  return static_cast<uint8_t>(code | ((b >> 31) << 7));
+  if ((b & 0x7FFFFFFFu) > 0x7F800000u) return model::fp8_encode(fp8_of(f), v, model::Overflow::Saturate);
+  return model::fp8_fast::code_of<kMant, kMinExp>(b, maxv);
 }
 }  // namespace
 
