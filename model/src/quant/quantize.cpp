@@ -220,14 +220,22 @@ float dequantize_code(Format f, uint8_t code, float scale) {
 
 namespace {
 // model::fp8_encode(x / scale, Saturate) without the per-element call (model/src/fp8_fast.h); NaN: the
-// reference call.
+// reference call. The divisions x / scale go first, a chunk at a time, in a plain loop the compiler vectorizes (the same
+// IEEE float32 division per element); then the codes.
 template <int kMant, int kMinExp>
-inline uint8_t fp8_code_fast(Format f, float x, float scale, float maxv) {
-  const float v = x / scale;  // one float32 division, as the reference
-  uint32_t b;
-  std::memcpy(&b, &v, 4);
-  if ((b & 0x7FFFFFFFu) > 0x7F800000u) return model::fp8_encode(fp8_of(f), v, model::Overflow::Saturate);
-  return model::fp8_fast::code_of<kMant, kMinExp>(b, maxv);
+void fp8_codes_fast(Format f, const float* in, uint8_t* out, size_t n, float scale, float maxv) {
+  constexpr size_t kChunk = 256;
+  float v[kChunk];
+  for (size_t i0 = 0; i0 < n; i0 += kChunk) {
+    const size_t m = std::min(kChunk, n - i0);
+    for (size_t i = 0; i < m; ++i) v[i] = in[i0 + i] / scale;
+    for (size_t i = 0; i < m; ++i) {
+      uint32_t b;
+      std::memcpy(&b, &v[i], 4);
+      out[i0 + i] = (b & 0x7FFFFFFFu) > 0x7F800000u ? model::fp8_encode(fp8_of(f), v[i], model::Overflow::Saturate)
+                                                    : model::fp8_fast::code_of<kMant, kMinExp>(b, maxv);
+    }
+  }
 }
 }  // namespace
 
@@ -237,10 +245,10 @@ void quantize_codes(Format f, const float* in, uint8_t* out, size_t n, float sca
       for (size_t i = 0; i < n; ++i) out[i] = static_cast<uint8_t>(model::int8_quantize(in[i], scale));
       return;
     case Format::E4M3:
-      for (size_t i = 0; i < n; ++i) out[i] = fp8_code_fast<3, -6>(f, in[i], scale, 448.0f);
+      fp8_codes_fast<3, -6>(f, in, out, n, scale, 448.0f);
       return;
     case Format::E5M2:
-      for (size_t i = 0; i < n; ++i) out[i] = fp8_code_fast<2, -14>(f, in[i], scale, 57344.0f);
+      fp8_codes_fast<2, -14>(f, in, out, n, scale, 57344.0f);
       return;
     case Format::FP32: break;
   }
