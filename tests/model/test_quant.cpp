@@ -475,3 +475,28 @@ TEST_CASE("quantize_codes equals model::fp8_encode / int8_quantize code for code
     }
   }
 }
+
+TEST_CASE("finite_amax equals the plain loop (largest finite |x|, non-finite count)", "[quant]") {
+  // finite_amax works on bit patterns, four lanes at a time; the reference here is the obvious double loop.
+  fp8sim::nn::Rng rng(5);
+  const float inf = std::numeric_limits<float>::infinity(), nan = std::numeric_limits<float>::quiet_NaN();
+  for (size_t n : {size_t{0}, size_t{1}, size_t{3}, size_t{4}, size_t{7}, size_t{64}, size_t{1001}}) {
+    for (int t = 0; t < 20; ++t) {
+      std::vector<float> x(n);
+      for (float& v : x) {
+        const uint64_t r = rng.next_u64() % 16;
+        v = r == 0 ? inf : r == 1 ? -inf : r == 2 ? -nan : r == 3 ? -0.0f : r == 4 ? 1e-45f
+            : static_cast<float>(rng.normal() * std::ldexp(1.0, static_cast<int>(rng.next_u64() % 60) - 30));
+      }
+      double want = 0.0;
+      size_t want_bad = 0;
+      for (float v : x) {
+        if (!std::isfinite(v)) ++want_bad;
+        else want = std::max(want, static_cast<double>(std::fabs(v)));
+      }
+      size_t bad = 99;
+      CHECK(finite_amax(x.data(), n, &bad) == want);
+      CHECK(bad == want_bad);
+    }
+  }
+}
