@@ -63,9 +63,14 @@ void pack_panels(int64_t n, int64_t k, const float* b, int64_t ldb, int64_t nr, 
   out->assign(static_cast<size_t>(panels * nr * std::max<int64_t>(k, 1)), 0.0f);
   for (int64_t p = 0; p < panels; ++p) {
     float* dst = out->data() + p * nr * k;
-    for (int64_t j = 0; j < nr && p * nr + j < n; ++j) {
-      const float* src = b + (p * nr + j) * ldb;
-      for (int64_t kk = 0; kk < k; ++kk) dst[kk * nr + j] = src[kk];
+    // By blocks of 64 k: the block's rows of the panel (64 x nr floats) stay in L1 while the columns fill it.
+    const int64_t jn = std::min(nr, n - p * nr);
+    for (int64_t k0 = 0; k0 < k; k0 += 64) {
+      const int64_t k1 = std::min(k, k0 + 64);
+      for (int64_t j = 0; j < jn; ++j) {
+        const float* src = b + (p * nr + j) * ldb;
+        for (int64_t kk = k0; kk < k1; ++kk) dst[kk * nr + j] = src[kk];
+      }
     }
   }
 }
