@@ -233,4 +233,10 @@ report::NetworkSchedule NetworkSchedule::finish(uint64_t batch, uint64_t inferen
   return r;
 }
 
+void charge_leakage_over_latency(report::FormatRun& run, double pj_at_latency) {
+  if (!run.network.present || !run.network.timeline) return;
+  run.network.leakage_correction_pj = pj_at_latency - run.totals.energy_pj.leakage;
+  run.totals.energy_pj.leakage = pj_at_latency;
+}
+
 }  // namespace fp8sim::simrun

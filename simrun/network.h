@@ -116,4 +116,10 @@ class NetworkSchedule {
   uint64_t weight_bytes_ = 0, io_in_ = 0, io_out_ = 0;
 };
 
+// Leakage over the network's latency (issue #10): the layer and vector-operation rows keep the leakage of their
+// own cycles (their sum: leakage power x serial cycles); where the timeline exists, run.network's
+// leakage_correction_pj (<= 0) brings Totals::energy_pj.leakage to pj_at_latency, the accelerator's leakage over
+// run.network.overlapped_cycles. Without the timeline (--batch > 1) nothing changes.
+void charge_leakage_over_latency(report::FormatRun& run, double pj_at_latency);
+
 }  // namespace fp8sim::simrun

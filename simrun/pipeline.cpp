@@ -1029,6 +1029,11 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
   run.totals.traffic.dram_written += net_written;
   run.network.dram_energy_pj = double(net_read + net_written) * setup.energy->dram_pj_per_64b.value / 8.0;
   run.totals.energy_pj.dram += run.network.dram_energy_pj;
+  // Leakage over the network's latency (the overlapped cycles) where the timeline exists: a network-level
+  // correction on top of the rows' stand-alone leakage.
+  if (run.network.present && run.network.timeline)
+    charge_leakage_over_latency(
+        run, cost::leakage_pj(*setup.energy, area.total_um2, run.network.overlapped_cycles, cfg.clock_mhz));
   if (run.network.requantized_outputs)
     notes.insert("post-processing unit, outputs requantized to the consuming GEMM's 8-bit code: + one fp32 multiply "
                  "(the division by the consumer's scale) and one 8-bit add (the second rounding) per output "

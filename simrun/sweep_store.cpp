@@ -25,10 +25,10 @@ struct Tag {};
 // to one of these structs must be added here too, or a merged sweep would lose it: the size checks below make
 // such a change fail to compile until this list is looked at (and the dist tests compare merged sweeps with
 // single-process ones byte for byte).
-static_assert(sizeof(report::FormatRun) == 904 && sizeof(report::NetworkSchedule) == 168 &&
+static_assert(sizeof(report::FormatRun) == 912 && sizeof(report::NetworkSchedule) == 176 &&
                   sizeof(report::Accuracy) == 208 &&
                   sizeof(report::LayerRow) == 264 && sizeof(report::ConfigSummary) == 184 &&
-                  sizeof(report::Totals) == 152 && sizeof(FormatOutcome) == 1272,
+                  sizeof(report::Totals) == 152 && sizeof(FormatOutcome) == 1280,
               "a report struct changed: update the field lists in simrun/sweep_store.cpp, then these sizes");
 
 template <class S, class F>
@@ -109,7 +109,7 @@ void fields(S& s, F&& f, Tag<report::NetworkSchedule>) {
   f("io_dram_read", s.io_dram_read), f("io_dram_written", s.io_dram_written), f("dram_energy_pj", s.dram_energy_pj);
   f("dram_minimum_bytes", s.dram_minimum_bytes), f("requantized_outputs", s.requantized_outputs);
   f("timeline", s.timeline), f("serial_cycles", s.serial_cycles), f("overlapped_cycles", s.overlapped_cycles);
-  f("hidden_prefetch_cycles", s.hidden_prefetch_cycles);
+  f("hidden_prefetch_cycles", s.hidden_prefetch_cycles), f("leakage_correction_pj", s.leakage_correction_pj);
   f("spills", s.spills);
 }
 template <class S, class F>

@@ -314,6 +314,7 @@ oj run_json(const FormatRun& r) {
     x["serial_cycles"] = n.serial_cycles;
     x["overlapped_cycles"] = n.overlapped_cycles;
     x["hidden_prefetch_cycles"] = n.hidden_prefetch_cycles;
+    x["leakage_correction_pj"] = num(n.leakage_correction_pj);
     x["spills"] = oj::array();
     for (const auto& s : n.spills) {
       oj y;
@@ -536,7 +537,9 @@ std::string to_text(const RunReport& r) {
       if (n.timeline)
         os << "  timeline: " << fmt_count(n.serial_cycles) << " cycles one operation after another, "
            << fmt_count(n.overlapped_cycles) << " with operations overlapped (matrix engine beside vector unit, "
-           << "weight loads under other operations: " << fmt_count(n.hidden_prefetch_cycles) << " cycles)\n";
+           << "weight loads under other operations: " << fmt_count(n.hidden_prefetch_cycles) << " cycles)\n"
+           << "  leakage charged over the overlapped cycles: " << fmt_sig(n.leakage_correction_pj, 6)
+           << " pJ against the rows' leakage over their own cycles\n";
       else
         os << "  timeline: not computed with --batch > 1; " << fmt_count(n.serial_cycles) << " cycles one operation after another\n";
       const size_t shown = std::min<size_t>(n.spills.size(), 10);

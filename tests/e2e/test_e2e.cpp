@@ -108,6 +108,19 @@ void check_format_run(const json& fr, const std::string& text, bool rtl) {
   const json& net = fr.at("network");
   dram += net.at("spill_dram_read").get<uint64_t>() + net.at("io_dram_read").get<uint64_t>();
   energy += net.at("dram_energy_pj").get<double>();
+  // ... plus the network's leakage correction (the rows charge leakage over their own cycles; with the timeline
+  // the total is leakage power x overlapped cycles), checked against the area and the default energy table's
+  // 10 nW/um^2 (cost/data/energy_45nm.json): nW x s x 1e3 = pJ (the JSON's numbers have 9 significant digits,
+  // leakage and area each rounded: tolerance 1e-8).
+  energy += net.at("leakage_correction_pj").get<double>();
+  if (net.at("timeline") == true) {
+    const double s = double(net.at("overlapped_cycles").get<uint64_t>()) / (fr.at("config").at("clock_mhz").get<double>() * 1e6);
+    CHECK(fr.at("totals").at("energy_breakdown_pj").at("leakage").get<double>() ==
+          Approx(10.0 * fr.at("totals").at("area_um2").get<double>() * s * 1e3).epsilon(1e-8));
+    CHECK(net.at("leakage_correction_pj").get<double>() < 0);
+  } else {
+    CHECK(net.at("leakage_correction_pj").get<double>() == 0);
+  }
   const json& t = fr.at("totals");
   CHECK(t.at("cycles").get<uint64_t>() == cycles);
   CHECK(t.at("macs").get<uint64_t>() == macs);

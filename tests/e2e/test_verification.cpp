@@ -150,6 +150,27 @@ TEST_CASE("network timeline: a hand-derived schedule of GEMMs and vector operati
   CHECK(r.serial_cycles == 450);
   CHECK(r.overlapped_cycles == 302);
   CHECK(r.hidden_prefetch_cycles == 14);
+
+  // Leakage over the latency, not the serial sum. Hand-derived: 10 nW/um^2 on 1 mm^2 (1e6 um^2) is 10 mW; at
+  // 1000 MHz a cycle is 1 ns, so the rows' stand-alone leakage over the serial 450 cycles is 10 mW x 450 ns =
+  // 4,500 pJ and the network's over its 302-cycle latency 10 mW x 302 ns = 3,020 pJ: correction -1,480 pJ.
+  cost::EnergyTable et;
+  et.leakage_nw_per_um2.value = 10;
+  report::FormatRun run;
+  run.network = r;
+  run.totals.energy_pj.leakage = cost::leakage_pj(et, 1e6, r.serial_cycles, 1000);
+  CHECK(run.totals.energy_pj.leakage == Approx(4500.0).epsilon(1e-12));
+  charge_leakage_over_latency(run, cost::leakage_pj(et, 1e6, r.overlapped_cycles, 1000));
+  CHECK(run.totals.energy_pj.leakage == Approx(3020.0).epsilon(1e-12));
+  CHECK(run.network.leakage_correction_pj == Approx(-1480.0).epsilon(1e-12));
+  // Without the timeline (--batch > 1) the leakage stays over the serial cycles and the correction is 0.
+  report::FormatRun serial;
+  serial.network = r;
+  serial.network.timeline = false;
+  serial.totals.energy_pj.leakage = 4500;
+  charge_leakage_over_latency(serial, 3020);
+  CHECK(serial.totals.energy_pj.leakage == 4500);
+  CHECK(serial.network.leakage_correction_pj == 0);
   // The same operations without data dependences declared: each waits for all before it (a chain). A [0, 100);
   // B's weight head hides in A's tail: [94, 194); V1 [194, 344); C's weight head (8, no activation read) runs
   // under V1 while the engine is free: [336, 386); D: C's tail is 0: [386, 426); V2 [426, 436).

@@ -172,6 +172,11 @@ struct NetworkSchedule {
   // heads that ran while another operation was still running (the GEMM before on the engine, or a producer). timeline false: not computed (--batch > 1), overlapped_cycles 0.
   bool timeline = false;
   uint64_t serial_cycles = 0, overlapped_cycles = 0, hidden_prefetch_cycles = 0;
+  // Leakage over the network's latency: the layer and vector-operation rows keep the leakage of their own cycles
+  // (summing to serial_cycles x leakage power); with the timeline, this correction (<= 0) brings
+  // Totals::energy_pj.leakage to overlapped_cycles x leakage power. 0 without the timeline (leakage then stays
+  // charged over the serial cycles, an upper bound).
+  double leakage_correction_pj = 0;
   std::vector<SpillRow> spills;
 };
 
