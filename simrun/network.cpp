@@ -4,6 +4,8 @@
 #include <climits>
 #include <cstdint>
 #include <stdexcept>
+#include <tuple>
+#include <utility>
 
 namespace fp8sim::simrun {
 
@@ -60,7 +62,7 @@ NetworkSchedule::GemmPhases NetworkSchedule::phases(const sim::Stats& st) {
 
 NetworkSchedule::Decision NetworkSchedule::gemm(const std::string& name, bool act_act, int64_t m, int64_t k,
                                                 int64_t n, int out_bytes, int64_t a_bytes, const quant::OpIo* io,
-                                                bool requantized) {
+                                                bool requantized, const OpOrder* order) {
   std::lock_guard<std::mutex> lock(mu_);
   Decision d;
   d.index = gemms_++;
@@ -68,6 +70,7 @@ NetworkSchedule::Decision NetworkSchedule::gemm(const std::string& name, bool ac
   Op op;
   op.gemm = true;
   op.gemm_index = d.index;
+  if (order) op.order = *order, op.io = io ? std::optional<quant::OpIo>(*io) : std::nullopt;
   add_op(std::move(op), io);
   if (requantized) requantized_outputs_ += uint64_t(m * n);
   // Operands written by a producer's post-processing unit as this GEMM's codes (no vector unit in between):
@@ -107,10 +110,11 @@ NetworkSchedule::Decision NetworkSchedule::gemm(const std::string& name, bool ac
   return d;
 }
 
-void NetworkSchedule::vector_op(uint64_t cycles, const quant::OpIo* io) {
+void NetworkSchedule::vector_op(uint64_t cycles, const quant::OpIo* io, const OpOrder* order) {
   std::lock_guard<std::mutex> lock(mu_);
   Op op;
   op.vector_cycles = cycles;
+  if (order) op.order = *order, op.io = io ? std::optional<quant::OpIo>(*io) : std::nullopt;
   add_op(std::move(op), io);
 }
 
@@ -215,15 +219,50 @@ report::NetworkSchedule NetworkSchedule::finish(uint64_t batch, uint64_t inferen
   r.requantized_outputs = requantized_outputs_;
   for (const GemmPhases& p : phases_) r.serial_cycles += p.cycles;
   for (const Op& o : ops_) r.serial_cycles += o.vector_cycles;
-  r.timeline = timeline_;
-  if (timeline_) {
+  // An order for some operations but not all: no program order to schedule in.
+  const size_t with_order = size_t(std::count_if(ops_.begin(), ops_.end(), [](const Op& o) { return o.order.has_value(); }));
+  r.timeline = timeline_ && (with_order == 0 || with_order == ops_.size());
+  if (r.timeline) {
     std::vector<bool> is_gemm, barrier;
     std::vector<size_t> gi;
     std::vector<uint64_t> vc;
     std::vector<std::vector<size_t>> deps;
-    for (const Op& o : ops_) {
-      is_gemm.push_back(o.gemm), gi.push_back(o.gemm_index), vc.push_back(o.vector_cycles);
-      barrier.push_back(o.barrier), deps.push_back(o.deps);
+    const bool ordered = !ops_.empty() && std::all_of(ops_.begin(), ops_.end(), [](const Op& o) {
+      return o.order.has_value() && !o.order->items.empty();
+    });
+    if (!ordered) {
+      for (const Op& o : ops_) {
+        is_gemm.push_back(o.gemm), gi.push_back(o.gemm_index), vc.push_back(o.vector_cycles);
+        barrier.push_back(o.barrier), deps.push_back(o.deps);
+      }
+    } else {
+      // The accelerator's program order (OpOrder above), ties kept in arrival order; dependences per item.
+      std::vector<size_t> perm(ops_.size());
+      for (size_t i = 0; i < perm.size(); ++i) perm[i] = i;
+      std::stable_sort(perm.begin(), perm.end(), [&](size_t a, size_t b) {
+        const OpOrder &x = *ops_[a].order, &y = *ops_[b].order;
+        return std::tie(x.group, x.pos, x.items.front()) < std::tie(y.group, y.pos, y.items.front());
+      });
+      std::map<std::pair<uint64_t, std::string>, size_t> writer;  // (item, tensor) -> its last writer
+      size_t last_barrier = SIZE_MAX;
+      for (size_t j = 0; j < perm.size(); ++j) {
+        const Op& o = ops_[perm[j]];
+        is_gemm.push_back(o.gemm), gi.push_back(o.gemm_index), vc.push_back(o.vector_cycles);
+        std::vector<size_t> d;
+        barrier.push_back(!o.io);
+        if (o.io) {
+          for (uint64_t item : o.order->items)
+            for (const std::string& t : o.io->in) {
+              const auto it = writer.find({item, t});
+              if (it != writer.end()) d.push_back(it->second);
+            }
+          if (last_barrier != SIZE_MAX) d.push_back(last_barrier);
+          for (uint64_t item : o.order->items) writer[{item, o.io->out}] = j;
+        } else {
+          last_barrier = j;
+        }
+        deps.push_back(std::move(d));
+      }
     }
     r.overlapped_cycles = schedule(phases_, is_gemm, gi, vc, barrier, deps, &r.hidden_prefetch_cycles);
   }

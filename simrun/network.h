@@ -39,6 +39,7 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -66,9 +67,20 @@ class NetworkSchedule {
   // a_bytes: the size of A as stored (implicit im2col: the NHWC input, not the im2col matrix; -1: m * k).
   // io: the tensors it writes and reads (none: it waits for everything before it). requantized: its outputs
   // leave the post-processing unit as the consuming GEMM's 8-bit code (out_bytes 1) instead of BF16.
+  // Where an operation sits in the accelerator's program order when the calls do not arrive in it (--batch N:
+  // the executor runs item after item, the vector unit's operations arrive at once and the batched GEMMs when
+  // the batch is complete): batch `group`, the operation's position `pos` in its item's sequence of calls, and
+  // the items it serves (a weight layer's batched GEMM serves all of the batch's items, any other operation
+  // one). The timeline then orders the operations by (group, pos, first item) and takes data dependences per
+  // item (an operation reads the tensors its items' producers wrote). Without an order: the arrival order.
+  struct OpOrder {
+    uint64_t group = 0, pos = 0;
+    std::vector<uint64_t> items;
+  };
   Decision gemm(const std::string& name, bool act_act, int64_t m, int64_t k, int64_t n, int out_bytes,
-                int64_t a_bytes = -1, const quant::OpIo* io = nullptr, bool requantized = false);
-  void vector_op(uint64_t cycles, const quant::OpIo* io = nullptr);
+                int64_t a_bytes = -1, const quant::OpIo* io = nullptr, bool requantized = false,
+                const OpOrder* order = nullptr);
+  void vector_op(uint64_t cycles, const quant::OpIo* io = nullptr, const OpOrder* order = nullptr);
   // What the timeline needs of a simulated GEMM, from its command records (see above).
   struct GemmPhases {
     uint64_t cycles = 0;       // the GEMM's simulated cycles
@@ -78,7 +90,7 @@ class NetworkSchedule {
   static GemmPhases phases(const sim::Stats& st);
   // After GEMM `index` ran (any thread).
   void simulated(size_t index, const GemmPhases& ph);
-  // The timeline is computed only when the calls came in program order (not with --batch > 1).
+  // The timeline is computed when the calls came in program order or every operation has an OpOrder.
   void set_timeline(bool on) { timeline_ = on; }
   // The network's inputs and outputs as the accelerator sees them (bytes per inference), for the DRAM floor.
   static constexpr uint64_t kKeep = ~uint64_t{0};
@@ -102,6 +114,8 @@ class NetworkSchedule {
     uint64_t vector_cycles = 0;
     bool barrier = false;   // no OpIo: waits for every earlier operation
     std::vector<size_t> deps;
+    std::optional<quant::OpIo> io;  // kept with an order (the dependences are taken again in that order)
+    std::optional<OpOrder> order;
   };
   std::vector<Op> ops_;
   std::vector<GemmPhases> phases_;
@@ -119,7 +133,7 @@ class NetworkSchedule {
 // Leakage over the network's latency (issue #10): the layer and vector-operation rows keep the leakage of their
 // own cycles (their sum: leakage power x serial cycles); where the timeline exists, run.network's
 // leakage_correction_pj (<= 0) brings Totals::energy_pj.leakage to pj_at_latency, the accelerator's leakage over
-// run.network.overlapped_cycles. Without the timeline (--batch > 1) nothing changes.
+// run.network.overlapped_cycles. Without the timeline nothing changes.
 void charge_leakage_over_latency(report::FormatRun& run, double pj_at_latency);
 
 }  // namespace fp8sim::simrun

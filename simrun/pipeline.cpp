@@ -431,7 +431,7 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
   accum.wrap_allowed = setup.allow_accumulator_wrap;
   double sim_s = 0, golden_s = 0;
   NetworkSchedule net(cfg);  // where tensors live between operations (network.h)
-  net.set_timeline(setup.batch <= 1);  // (with --batch the calls do not reach it in program order)
+  net.set_timeline(true);  // (with --batch every operation carries its place in program order: OpOrder)
 
   workloads::RunOptions opt;
   opt.quantize = true;
@@ -478,6 +478,7 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
     bool requant = false;
     std::vector<uint8_t> host_codes;
     std::optional<quant::OpIo> io;           // the tensors it writes and reads (the network's timeline)
+    uint64_t item = 0, pos = 0;              // its item and position in the item's calls (--batch: the timeline)
   };
   // The GEMM as lowered: shape, post-processing fields (they count in the mapper's DRAM estimate) and, for a
   // convolution with implicit im2col, the gather of A from the NHWC input of `images` images.
@@ -529,6 +530,10 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
   };
   std::vector<Pending> pending;
   uint64_t calls_seen = 0;
+  // --batch N > 1: every operation's place in the accelerator's program order (NetworkSchedule::OpOrder): its
+  // item (items are numbered from 0 as the executor runs them) and its position among the item's calls.
+  const uint64_t batch_n = std::max<size_t>(setup.batch, 1);
+  uint64_t item_now = 0, pos_now = 0;
   size_t simulated_count = 0;
   // The simulation of one task and its comparison with the golden results the network used (any thread).
   std::deque<std::unique_ptr<SimTask>> tasks;
@@ -702,9 +707,12 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
         throw std::logic_error("layer " + name + ": its A is not the im2col matrix of a convolution input");
     }
     // Where A (and attention's B) come from and the outputs go: the activation SRAM when they fit.
+    NetworkSchedule::OpOrder order{p0.item / batch_n, p0.pos, {}};
+    for (const Pending* p : parts) order.pos = std::min(order.pos, p->pos), order.items.push_back(p->item);
     const NetworkSchedule::Decision where =
         net.gemm(name, p0.act_act, m, k, n, on_chip ? model::out_format_bytes(pj.out_fmt) : 0,
-                 conv ? int64_t(conv->nhwc.size()) : -1, p0.io ? &*p0.io : nullptr, p0.requant);
+                 conv ? int64_t(conv->nhwc.size()) : -1, p0.io ? &*p0.io : nullptr, p0.requant,
+                 batch_n > 1 ? &order : nullptr);
     sim::GemmJob job;
     firmware::Mapping mapping;
     try {
@@ -818,6 +826,7 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
                                   "run anyway and count the wraps");
     const double tg = now_s();
     Pending p;
+    p.item = item_now, p.pos = pos_now++;
     p.name = c.name;
     p.act_act = c.act_act;
     p.m = c.m, p.k = c.k, p.n = c.n;
@@ -902,6 +911,7 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
     return words;
   };
   opt.on_item = [&](size_t done, size_t, uint64_t macs_all, uint64_t calls_all) {
+    item_now = done, pos_now = 0;
     if (progress) progress->plan(slot, macs_all, calls_all);
     if (done > 0 && done % std::max<size_t>(setup.batch, 1) == 0) flush();
   };
@@ -920,7 +930,13 @@ FormatOutcome run_format(const PipelineSetup& setup, const std::string& format, 
     a.adds += c.adds;
     a.muls += c.muls;
     a.funcs += c.funcs;
-    net.vector_op(c.cycles, v.io);
+    if (batch_n > 1) {
+      const NetworkSchedule::OpOrder o{item_now / batch_n, pos_now++, {item_now}};
+      net.vector_op(c.cycles, v.io, &o);
+    } else {
+      ++pos_now;
+      net.vector_op(c.cycles, v.io);
+    }
   };
 
   opt.gemm_backend = wrap ? wrap(verifying) : verifying;

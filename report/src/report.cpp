@@ -541,7 +541,7 @@ std::string to_text(const RunReport& r) {
            << "  leakage charged over the overlapped cycles: " << fmt_sig(n.leakage_correction_pj, 6)
            << " pJ against the rows' leakage over their own cycles\n";
       else
-        os << "  timeline: not computed with --batch > 1; " << fmt_count(n.serial_cycles) << " cycles one operation after another\n";
+        os << "  timeline: not computed (the operations' program order is not known); " << fmt_count(n.serial_cycles) << " cycles one operation after another\n";
       const size_t shown = std::min<size_t>(n.spills.size(), 10);
       for (size_t i = 0; i < shown; ++i)
         os << "  spilled: " << n.spills[i].tensor << ", " << fmt_count(n.spills[i].calls) << " calls, "

@@ -406,6 +406,13 @@ TEST_CASE("e2e: --batch 2 computes the same outputs as --batch 1 with the weight
   CHECK(v2.at("checks").at(0).at("checked_outputs") == v1.at("checks").at(0).at("checked_outputs"));
   CHECK(v2.at("checks").at(0).at("mismatches") == 0);
   CHECK(both.j.at("network").at("batch") == 2);
+  // The timeline with --batch (operations put back in program order, NetworkSchedule::OpOrder): computed, the
+  // serial sum is the total cycles, the overlapped latency below it.
+  const json& nb = both.j.at("network");
+  CHECK(nb.at("timeline") == true);
+  CHECK(nb.at("serial_cycles") == both.j.at("totals").at("cycles"));
+  CHECK(nb.at("overlapped_cycles").get<uint64_t>() < nb.at("serial_cycles").get<uint64_t>());
+  CHECK(nb.at("overlapped_cycles").get<uint64_t>() > 0);
   for (size_t i = 0; i < one.j.at("layers").size(); ++i) {
     const json &a = one.j.at("layers").at(i), &b = both.j.at("layers").at(i);
     REQUIRE(a.at("name") == b.at("name"));

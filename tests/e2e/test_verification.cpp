@@ -192,3 +192,43 @@ TEST_CASE("network timeline: a hand-derived schedule of GEMMs and vector operati
   CHECK(rc.overlapped_cycles == 436);
   CHECK(rc.hidden_prefetch_cycles == 6 + 8);
 }
+
+// The timeline with --batch: the calls arrive in the executor's order (item after item; a weight layer's batched
+// GEMM only when the batch is complete) and each carries its place in the accelerator's program order
+// (NetworkSchedule::OpOrder: batch group, position among its item's calls, items). Hand-made batch of two items,
+// each item: vector V (writes x) at position 0, GEMM G (x -> y) at position 1 (one batched GEMM for both items),
+// vector U (y -> z) at position 2. Arrival: V(0), U(0), V(1), U(1), G(0,1). Program order: V(0), V(1), G, U(0),
+// U(1). Derivation with V 10 cycles, G 100 cycles (weight head W = 20, tail 0), U 30 cycles:
+//   V(0) [0, 10), V(1) [10, 20) on the vector unit;
+//   G reads x of both items: ready at 20; its activations start at 20, so its weight head starts at 20 - 20 = 0:
+//     [0, 100), the whole head [0, 20) under V(0) and V(1): 20 hidden cycles;
+//   U(0) reads item 0's y: [100, 130); U(1): [130, 160).
+// Latency 160; serial sum 10 + 10 + 100 + 30 + 30 = 180.
+TEST_CASE("network timeline with --batch: operations put back in program order, dependences per item",
+          "[e2e][network]") {
+  sim::AcceleratorConfig cfg;
+  cfg.activation_sram.size_bytes = 1 << 20;
+  const quant::OpIo v{"x", {}}, g{"y", {"x"}}, u{"z", {"y"}};
+  using O = NetworkSchedule::OpOrder;
+  NetworkSchedule net(cfg);
+  const O v0{0, 0, {0}}, u0{0, 2, {0}}, v1{0, 0, {1}}, u1{0, 2, {1}}, gg{0, 1, {0, 1}};
+  net.vector_op(10, &v, &v0);
+  net.vector_op(30, &u, &u0);
+  net.vector_op(10, &v, &v1);
+  net.vector_op(30, &u, &u1);
+  NetworkSchedule::GemmPhases ph;
+  ph.cycles = 100, ph.weight_head = 20, ph.dma_idle_tail = 0;
+  net.simulated(net.gemm("G", false, 16, 8, 8, 2, -1, &g, false, &gg).index, ph);
+  const report::NetworkSchedule r = net.finish(2, 2);
+  CHECK(r.timeline);
+  CHECK(r.serial_cycles == 180);
+  CHECK(r.overlapped_cycles == 160);
+  CHECK(r.hidden_prefetch_cycles == 20);
+  // An order for some operations but not all: no program order to schedule in, no timeline.
+  NetworkSchedule mixed(cfg);
+  mixed.vector_op(10, &v, &v0);
+  mixed.vector_op(30, &u);
+  const report::NetworkSchedule rm = mixed.finish(2, 2);
+  CHECK_FALSE(rm.timeline);
+  CHECK(rm.overlapped_cycles == 0);
+}

@@ -169,7 +169,7 @@ struct NetworkSchedule {
   // The timeline (simrun/network.h): the operations' simulated cycles one after another (serial_cycles =
   // Totals::cycles) and scheduled on the matrix engine and the vector unit with the network's data dependences
   // (overlapped_cycles: the critical path); hidden_prefetch_cycles: of the overlap, the cycles of GEMMs' weight
-  // heads that ran while another operation was still running (the GEMM before on the engine, or a producer). timeline false: not computed (--batch > 1), overlapped_cycles 0.
+  // heads that ran while another operation was still running (the GEMM before on the engine, or a producer). timeline false: not computed (the operations' program order not known), overlapped_cycles 0.
   bool timeline = false;
   uint64_t serial_cycles = 0, overlapped_cycles = 0, hidden_prefetch_cycles = 0;
   // Leakage over the network's latency: the layer and vector-operation rows keep the leakage of their own cycles
