@@ -32,8 +32,8 @@
 // beside it. Assumptions, stated in the report: the activation SRAM serves the vector unit and the engine at the
 // same time (the ping-pong halves), and the tensors the window keeps live fit (they do when none spilled).
 //
-// Calls come in program order from the executor's thread (gemm(), vector_op()); simulated() may come from
-// worker threads.
+// Calls come from the executor's thread (gemm(), vector_op()), in program order or each with its OpOrder
+// (--batch); simulated() may come from worker threads.
 #pragma once
 
 #include <cstdint>
