@@ -46,8 +46,11 @@ std::string fmt_sig(double v, int digits) {
 
 // ------------------------------------------------------------------ derived
 
+// The network's latency: its timeline's critical path where the timeline exists (operations overlapped), else
+// the operations one after another (totals.cycles).
 double latency_s(const FormatRun& r) {
-  return r.config.clock_mhz > 0 ? static_cast<double>(r.totals.cycles) / (r.config.clock_mhz * 1e6) : 0.0;
+  const uint64_t cycles = r.network.timeline ? r.network.overlapped_cycles : r.totals.cycles;
+  return r.config.clock_mhz > 0 ? static_cast<double>(cycles) / (r.config.clock_mhz * 1e6) : 0.0;
 }
 double energy_per_mac_pj(const FormatRun& r) {
   return r.totals.macs ? r.totals.energy_pj.total() / static_cast<double>(r.totals.macs) : 0.0;

@@ -151,6 +151,15 @@ TEST_CASE("JSON has every field of issue #6, for the run and each compared forma
         Approx(t["energy_pj"].get<double>() / t["macs"].get<double>()).epsilon(1e-7));
   CHECK(t["tops_per_w"].get<double>() == Approx(2 * t["macs"].get<double>() / t["energy_pj"].get<double>()).epsilon(1e-7));
   CHECK(t["latency_s"].get<double>() == Approx(t["cycles"].get<double>() / 1e9).epsilon(1e-7));
+  // With the network's timeline the latency is its critical path: 600 overlapped cycles at the example's 1 GHz
+  // = 6e-7 s, whatever totals.cycles says; TOPS/mm^2 follows it (2 x MACs / latency / area).
+  RunReport rt = fp8sim::test::example_report();
+  rt.run.network.timeline = true;
+  rt.run.network.serial_cycles = rt.run.totals.cycles;
+  rt.run.network.overlapped_cycles = 600;
+  CHECK(latency_s(rt.run) == Approx(6e-7));
+  CHECK(tops_per_mm2(rt.run) ==
+        Approx(2.0 * double(rt.run.totals.macs) / 6e-7 * 1e-12 / (rt.run.totals.area.total_um2() * 1e-6)));
   // Cost model rows carry their sources.
   for (const auto& f : j["cost_model"]) CHECK_FALSE(f["source"].get<std::string>().empty());
 }

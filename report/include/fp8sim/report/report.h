@@ -238,7 +238,7 @@ struct RunReport {
 };
 
 // ---- derived figures (one definition for every writer) ----
-double latency_s(const FormatRun& r);           // cycles / clock
+double latency_s(const FormatRun& r);           // cycles / clock (network.overlapped_cycles with the timeline)
 double energy_per_mac_pj(const FormatRun& r);   // 0 without MACs
 double tops_per_w(const FormatRun& r);          // 2 ops per MAC
 double array_tops_per_w(const FormatRun& r);    // the PE array alone (MAC + accumulating adders energy)
